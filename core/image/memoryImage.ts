@@ -1,0 +1,202 @@
+import { DfuError } from '../errors.js';
+import { formatAddress } from '../bytes.js';
+
+/** Half-open address range: `end` is exclusive. Used everywhere in DFU Desk. */
+export interface AddressRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A contiguous run of bytes at an absolute 32-bit address. */
+export interface Block {
+  readonly start: number;
+  readonly data: Uint8Array;
+}
+
+export function rangeOf(block: Block): AddressRange {
+  return { start: block.start, end: block.start + block.data.length };
+}
+
+export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+export function rangeLength(range: AddressRange): number {
+  return range.end - range.start;
+}
+
+const ADDRESS_LIMIT = 0x1_0000_0000;
+
+/**
+ * A sparse firmware image: ordered, non-overlapping, non-adjacent blocks (adjacent ones are
+ * merged). Immutable: every operation returns a new image and never copies block data it does not
+ * have to. Gaps are real gaps, never filler, so an image spanning flash and data EEPROM stays small.
+ */
+export class MemoryImage {
+  readonly blocks: readonly Block[];
+
+  private constructor(blocks: readonly Block[]) {
+    this.blocks = blocks;
+  }
+
+  static readonly empty = new MemoryImage([]);
+
+  /**
+   * Builds an image from blocks in any order. Overlapping blocks are an error (the caller knows
+   * where each came from and should report it with locations; this is the last line of defence).
+   */
+  static fromBlocks(blocks: Iterable<Block>): MemoryImage {
+    const sorted = [...blocks].filter((b) => b.data.length > 0).sort((a, b) => a.start - b.start);
+    const merged: Block[] = [];
+    const pending: Uint8Array[] = [];
+    let runStart = 0;
+    let runEnd = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      merged.push({ start: runStart, data: pending.length === 1 ? pending[0]! : concat(pending) });
+      pending.length = 0;
+    };
+    for (const block of sorted) {
+      if (!Number.isInteger(block.start) || block.start < 0 || block.start + block.data.length > ADDRESS_LIMIT) {
+        throw new DfuError({
+          kind: 'image-format',
+          format: 'image',
+          reason: `block at ${formatAddress(block.start)} (${block.data.length} bytes) does not fit in the 32-bit address space`,
+        });
+      }
+      if (pending.length > 0 && block.start < runEnd) {
+        throw new DfuError({
+          kind: 'image-format',
+          format: 'image',
+          reason: `blocks overlap at ${formatAddress(block.start)}`,
+        });
+      }
+      if (pending.length === 0 || block.start !== runEnd) {
+        flush();
+        runStart = block.start;
+      }
+      pending.push(block.data);
+      runEnd = block.start + block.data.length;
+    }
+    flush();
+    return new MemoryImage(merged);
+  }
+
+  static fromBytes(start: number, data: Uint8Array): MemoryImage {
+    return MemoryImage.fromBlocks([{ start, data }]);
+  }
+
+  get isEmpty(): boolean {
+    return this.blocks.length === 0;
+  }
+
+  /** Number of bytes actually present (gaps excluded). */
+  get size(): number {
+    return this.blocks.reduce((sum, b) => sum + b.data.length, 0);
+  }
+
+  /** Lowest address present; 0 for an empty image. */
+  get start(): number {
+    return this.blocks[0]?.start ?? 0;
+  }
+
+  /** One past the highest address present; 0 for an empty image. */
+  get end(): number {
+    const last = this.blocks[this.blocks.length - 1];
+    return last ? last.start + last.data.length : 0;
+  }
+
+  get ranges(): AddressRange[] {
+    return this.blocks.map(rangeOf);
+  }
+
+  contains(address: number): boolean {
+    return this.blockIndexAt(address) >= 0;
+  }
+
+  /** True when every address of `range` is present. */
+  covers(range: AddressRange): boolean {
+    if (range.end <= range.start) return true;
+    const index = this.blockIndexAt(range.start);
+    if (index < 0) return false;
+    const block = this.blocks[index]!;
+    return block.start + block.data.length >= range.end;
+  }
+
+  byteAt(address: number): number | undefined {
+    const index = this.blockIndexAt(address);
+    return index < 0 ? undefined : this.blocks[index]!.data[address - this.blocks[index]!.start];
+  }
+
+  /** The part of the image inside `range` (views, not copies). */
+  slice(range: AddressRange): MemoryImage {
+    const out: Block[] = [];
+    for (const block of this.blocks) {
+      const start = Math.max(block.start, range.start);
+      const end = Math.min(block.start + block.data.length, range.end);
+      if (start < end) out.push({ start, data: block.data.subarray(start - block.start, end - block.start) });
+    }
+    return new MemoryImage(out);
+  }
+
+  /** `range` as one buffer, gaps filled with `fill`. */
+  read(range: AddressRange, fill: number): Uint8Array {
+    const out = new Uint8Array(Math.max(0, range.end - range.start)).fill(fill);
+    for (const block of this.slice(range).blocks) out.set(block.data, block.start - range.start);
+    return out;
+  }
+
+  /**
+   * Grows each block outward to multiples of `alignment`, filling with `fill`. Blocks that then
+   * touch or overlap are merged; gaps inside an aligned unit are filled too.
+   */
+  aligned(alignment: number, fill: number): MemoryImage {
+    if (alignment <= 1 || this.isEmpty) return this;
+    const units: AddressRange[] = [];
+    for (const { start, end } of this.ranges) {
+      const alignedStart = Math.floor(start / alignment) * alignment;
+      const alignedEnd = Math.min(ADDRESS_LIMIT, Math.ceil(end / alignment) * alignment);
+      const last = units[units.length - 1];
+      if (last && alignedStart <= last.end) units[units.length - 1] = { start: last.start, end: Math.max(last.end, alignedEnd) };
+      else units.push({ start: alignedStart, end: alignedEnd });
+    }
+    return new MemoryImage(units.map((range) => ({ start: range.start, data: this.read(range, fill) })));
+  }
+
+  /** Union of two images; overlapping bytes are an error. */
+  join(other: MemoryImage): MemoryImage {
+    return MemoryImage.fromBlocks([...this.blocks, ...other.blocks]);
+  }
+
+  /** A copy with `range` taken out. */
+  without(range: AddressRange): MemoryImage {
+    return MemoryImage.fromBlocks([
+      ...this.slice({ start: 0, end: range.start }).blocks,
+      ...this.slice({ start: range.end, end: ADDRESS_LIMIT }).blocks,
+    ]);
+  }
+
+  /** Index of the block holding `address`, or -1. Binary search: images can have many blocks. */
+  private blockIndexAt(address: number): number {
+    let low = 0;
+    let high = this.blocks.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const block = this.blocks[mid]!;
+      if (address < block.start) high = mid - 1;
+      else if (address >= block.start + block.data.length) low = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tsbuild/**', 'out/**', 'e2e/artifacts/**', 'test-results/**', '**/*.cjs', 'usb-harness/build/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  {
+    // core/ is pure: it may import only core/ (tsconfig also denies it Node/DOM types).
+    files: ['core/**/*.ts'],
+    ignores: ['core/**/*.test.ts', 'core/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['../../electron/*', '../../renderer/*', 'node:*', 'electron', 'usb', 'react'] }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The renderer reaches the device only through window.programmer: runtime imports from core
+    // are limited to the contract and byte formatting.
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/electron/**', 'electron', 'node:*', 'usb'], message: 'The renderer talks to main only through window.programmer.' },
+            {
+              group: ['**/core/**', '!**/core/api', '!**/core/api.js', '!**/core/bytes', '!**/core/bytes.js'],
+              allowTypeImports: true,
+              message: 'Only core/api and core/bytes may be imported at run time; use `import type` for the rest.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', '**/*.test.tsx', 'e2e/**', 'scripts/**', 'bench/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+);
