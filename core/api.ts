@@ -1,0 +1,272 @@
+// THE contract between the main process (or the test host) and the renderer. One interface in
+// domain terms; the IPC plumbing (ipcMain handlers, the preload bridge, the browser shim) is
+// derived from `programmerMethods`, so no channel name is ever typed by hand.
+
+import type { DfuErrorInfo } from './errors.js';
+import type { AddressRange } from './image/memoryImage.js';
+import type { DeviceInfo } from './usb/descriptors.js';
+import type { ProgramOptions, PlanWarning } from './dfuse/plan.js';
+import type { VerifyReport } from './image/diff.js';
+import type { DecodedOptionBytes } from './dfuse/optionBytes.js';
+import type { UsbDeviceSummary } from './usb/transport.js';
+
+export type { DeviceInfo, ProgramOptions, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange };
+
+export type DeviceSummary = UsbDeviceSummary;
+
+export type ImageFormat = 'intel-hex' | 'srec' | 'elf' | 'dfuse' | 'binary' | 'binary-dfu-suffix';
+
+export interface ImageBlockSummary {
+  readonly start: number;
+  readonly end: number;
+  readonly crc32: number;
+}
+
+/** What the renderer knows about the loaded image. The bytes stay in main. */
+export interface ImageSummary {
+  readonly fileName: string;
+  /** Absolute path when the image came from disk (dialog, drop, recent); absent for dropped bytes. */
+  readonly path?: string;
+  readonly format: ImageFormat;
+  readonly sizeBytes: number;
+  readonly fileSizeBytes: number;
+  readonly blocks: readonly ImageBlockSummary[];
+  readonly crc32: number;
+  readonly sha256?: string;
+  readonly entryAddress?: number;
+  readonly vectorTable?: {
+    readonly initialStackPointer: number;
+    readonly resetVector: number;
+    readonly isStackInRam: boolean;
+    readonly isResetInImage: boolean;
+    readonly hasThumbBit: boolean;
+  };
+  /** .dfu files: their targets and identity, for the file/device match warning. */
+  readonly dfu?: { readonly vendorId: number; readonly productId: number; readonly alternates: readonly number[] };
+  readonly warnings: readonly string[];
+  readonly loadedAt: number;
+}
+
+export type ImageSource =
+  | { readonly kind: 'dialog' }
+  | { readonly kind: 'path'; readonly path: string; readonly baseAddress?: number }
+  | { readonly kind: 'bytes'; readonly fileName: string; readonly bytes: Uint8Array; readonly baseAddress?: number };
+
+/** One alt setting's plan, without the chunk data (that stays in main). */
+export interface PlanSummary {
+  readonly alternate: number;
+  readonly region: string;
+  readonly eraseMode: ProgramOptions['erase'];
+  readonly isDifferential: boolean;
+  readonly sectors: readonly { readonly index: number; readonly start: number; readonly end: number }[];
+  readonly writeRanges: readonly AddressRange[];
+  readonly bytesToWrite: number;
+  readonly verifyRanges: readonly AddressRange[];
+  readonly preserveRanges: readonly AddressRange[];
+  readonly warnings: readonly PlanWarning[];
+  readonly estimatedMs: number;
+  /** Compact text rendering (the CLI's --plan output). */
+  readonly text: string;
+}
+
+export type JobKind =
+  | 'program'
+  | 'verify'
+  | 'read'
+  | 'erase'
+  | 'option-bytes-read'
+  | 'option-bytes-write'
+  | 'read-unprotect'
+  | 'leave';
+
+export type Phase = 'connect' | 'read' | 'erase' | 'write' | 'verify' | 'leave' | 'option-bytes';
+
+export interface PhaseTiming {
+  readonly phase: Phase;
+  readonly elapsedMs: number;
+  readonly bytes: number;
+}
+
+export interface JobState {
+  readonly kind: JobKind;
+  readonly deviceId: string;
+  readonly phase?: Phase;
+  readonly done: number;
+  readonly total: number;
+  readonly startedAt: number;
+}
+
+export type JobResult =
+  | {
+      readonly kind: JobKind;
+      readonly ok: true;
+      readonly deviceId: string;
+      readonly timings: readonly PhaseTiming[];
+      readonly verify?: VerifyReport;
+      readonly finishedAt: number;
+    }
+  | {
+      readonly kind: JobKind;
+      readonly ok: false;
+      readonly deviceId: string;
+      readonly error: DfuErrorInfo;
+      readonly timings: readonly PhaseTiming[];
+      readonly verify?: VerifyReport;
+      readonly finishedAt: number;
+    };
+
+export interface Settings {
+  readonly showSimulatedDevices: boolean;
+  readonly recentFiles: readonly string[];
+  readonly flashOnConnect: boolean;
+  readonly programOptions: ProgramOptions;
+}
+
+export interface FlashTally {
+  readonly passed: number;
+  readonly failed: number;
+}
+
+/** Everything main knows that the window shows. The renderer mirrors the last one it received. */
+export interface SessionSnapshot {
+  readonly devices: readonly DeviceSummary[];
+  readonly selectedDeviceId?: string;
+  readonly device?: DeviceInfo;
+  readonly image?: ImageSummary;
+  readonly plans?: readonly PlanSummary[];
+  readonly job?: JobState;
+  readonly lastResult?: JobResult;
+  readonly optionBytes?: DecodedOptionBytes;
+  /** Set when the loaded file changed on disk since it was loaded (a rebuild). */
+  readonly isImageStale: boolean;
+  readonly readBack?: ImageSummary;
+  readonly tally: FlashTally;
+  readonly settings: Settings;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  readonly time: number;
+  readonly level: LogLevel;
+  /** 'erase', 'write', 'usb', 'app', ... */
+  readonly topic: string;
+  readonly message: string;
+  readonly deviceId?: string;
+}
+
+export interface ReadRequest {
+  readonly alternate: number;
+  readonly start: number;
+  readonly length: number;
+}
+
+export type EraseRequest =
+  | { readonly kind: 'mass'; readonly alternate?: number }
+  | { readonly kind: 'range'; readonly alternate: number; readonly start: number; readonly length: number };
+
+export type SaveFormat = 'hex' | 'bin' | 'dfu';
+
+export interface OptionBytesWrite {
+  readonly changes: Readonly<Record<string, number>>;
+  /** Required for RDP level 2, which disables debug and the bootloader for good. */
+  readonly permanentlyLockChip?: boolean;
+}
+
+/**
+ * The programmer service. Main implements it (electron/main/programmer.ts); the renderer sees it as
+ * Remote<Programmer>. Methods throw DfuError; over IPC that becomes { ok: false, error }.
+ * At most one job runs per device; a second call while one runs fails with kind 'busy'.
+ */
+export interface Programmer {
+  getSnapshot(): Promise<SessionSnapshot>;
+  listDevices(): Promise<DeviceSummary[]>;
+  connect(deviceId: string): Promise<DeviceInfo>;
+  disconnect(): Promise<void>;
+  openImage(source: ImageSource): Promise<ImageSummary | null>;
+  reloadImage(): Promise<ImageSummary | null>;
+  planProgram(options: ProgramOptions): Promise<PlanSummary[]>;
+  program(options: ProgramOptions): Promise<JobResult>;
+  verify(): Promise<JobResult>;
+  readMemory(request: ReadRequest): Promise<ImageSummary>;
+  saveReadBack(format: SaveFormat): Promise<string | null>;
+  erase(request: EraseRequest): Promise<JobResult>;
+  readOptionBytes(): Promise<DecodedOptionBytes>;
+  writeOptionBytes(request: OptionBytesWrite): Promise<JobResult>;
+  readUnprotect(confirmation: { readonly eraseAllFlash: true }): Promise<JobResult>;
+  leave(address?: number): Promise<JobResult>;
+  cancel(): Promise<void>;
+  getLog(): Promise<LogEntry[]>;
+  exportLog(): Promise<string | null>;
+  saveReport(): Promise<string | null>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+}
+
+/**
+ * Events pushed from main on one channel. Ordering guarantee: for a job, 'phase' start precedes
+ * that phase's 'progress' events, which precede its 'phase' finish; a 'session' snapshot with the
+ * job's result follows the last phase event. Progress is throttled in main to at most 20 Hz (the
+ * last progress of a phase is always delivered).
+ */
+export type ProgrammerEvent =
+  | { readonly type: 'session'; readonly session: SessionSnapshot }
+  | { readonly type: 'phase'; readonly phase: Phase; readonly status: 'start' | 'finish'; readonly deviceId: string }
+  | {
+      readonly type: 'progress';
+      readonly phase: Phase;
+      readonly deviceId: string;
+      readonly done: number;
+      readonly total: number;
+      readonly bytesPerSecond: number;
+      readonly etaMs?: number;
+    }
+  | { readonly type: 'log'; readonly entry: LogEntry };
+
+/** The method list that drives every piece of IPC plumbing. The compiler rejects a missing or extra name. */
+export const programmerMethods: { readonly [K in keyof Programmer]: true } = {
+  getSnapshot: true,
+  listDevices: true,
+  connect: true,
+  disconnect: true,
+  openImage: true,
+  reloadImage: true,
+  planProgram: true,
+  program: true,
+  verify: true,
+  readMemory: true,
+  saveReadBack: true,
+  erase: true,
+  readOptionBytes: true,
+  writeOptionBytes: true,
+  readUnprotect: true,
+  leave: true,
+  cancel: true,
+  getLog: true,
+  exportLog: true,
+  saveReport: true,
+  updateSettings: true,
+};
+
+export type ProgrammerMethod = keyof Programmer;
+
+export const methodNames = Object.keys(programmerMethods) as ProgrammerMethod[];
+
+export function channelFor(method: ProgrammerMethod): `programmer:${ProgrammerMethod}` {
+  return `programmer:${method}`;
+}
+
+export const EVENT_CHANNEL = 'programmer:event';
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DfuErrorInfo };
+
+/** Each Promise<R> becomes Promise<Result<R>>: the renderer handles failure where it happens. */
+export type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<Result<R>> : never;
+};
+
+/** What window.programmer is: the contract plus the one event subscription. */
+export type ProgrammerBridge = Remote<Programmer> & {
+  onEvent(listener: (event: ProgrammerEvent) => void): () => void;
+  /** The dropped File's path (Electron's webUtils.getPathForFile); undefined in a plain browser. */
+  pathForFile(file: unknown): string | undefined;
+};
