@@ -1,0 +1,129 @@
+import fc from 'fast-check';
+import { methodNames } from './api.js';
+import { argumentValidators, MAX_IMAGE_BYTES, validateArguments } from './apiValidation.js';
+import { DfuError, isDfuError } from './errors.js';
+
+function errorOf(action: () => unknown): DfuError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof DfuError) return error;
+    throw error;
+  }
+  throw new Error('expected a DfuError, nothing was thrown');
+}
+
+const program = { erase: 'touched', verify: true };
+
+describe('argumentValidators', () => {
+  it('has exactly one validator per contract method', () => {
+    expect(Object.keys(argumentValidators).sort()).toEqual([...methodNames].sort());
+  });
+
+  it('accepts the forms the renderer sends', () => {
+    expect(validateArguments('connect', ['sim:1'])).toEqual(['sim:1']);
+    expect(validateArguments('getSnapshot', [])).toEqual([]);
+    expect(validateArguments('openImage', [{ kind: 'dialog' }])).toEqual([{ kind: 'dialog' }]);
+    expect(validateArguments('openImage', [{ kind: 'path', path: '/tmp/a.hex' }])).toEqual([{ kind: 'path', path: '/tmp/a.hex' }]);
+    expect(validateArguments('program', [{ ...program, differential: true }])).toEqual([{ ...program, differential: true }]);
+    expect(validateArguments('readMemory', [{ alternate: 0, start: 0x0800_0000, length: 1024 }])).toEqual([
+      { alternate: 0, start: 0x0800_0000, length: 1024 },
+    ]);
+    expect(validateArguments('erase', [{ kind: 'mass' }])).toEqual([{ kind: 'mass' }]);
+    expect(validateArguments('erase', [{ kind: 'range', alternate: 0, start: 0x0800_0000, length: 128 }])).toEqual([
+      { kind: 'range', alternate: 0, start: 0x0800_0000, length: 128 },
+    ]);
+    expect(validateArguments('writeOptionBytes', [{ changes: { RDP: 0xaa } }])).toEqual([{ changes: { RDP: 0xaa } }]);
+    expect(validateArguments('readUnprotect', [{ eraseAllFlash: true }])).toEqual([{ eraseAllFlash: true }]);
+    expect(validateArguments('leave', [])).toEqual([]);
+    expect(validateArguments('leave', [undefined])).toEqual([]);
+    expect(validateArguments('leave', [0x0800_0000])).toEqual([0x0800_0000]);
+    expect(validateArguments('saveReadBack', ['dfu'])).toEqual(['dfu']);
+    expect(validateArguments('updateSettings', [{ flashOnConnect: true, recentFiles: ['/a.hex'] }])).toEqual([
+      { flashOnConnect: true, recentFiles: ['/a.hex'] },
+    ]);
+  });
+
+  it('copies dropped bytes instead of keeping the caller buffer', () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const [source] = validateArguments('openImage', [{ kind: 'bytes', fileName: 'a.bin', bytes, baseAddress: 0x0800_0000 }]);
+    if (source.kind !== 'bytes') throw new Error('wrong kind');
+    bytes[0] = 9;
+    expect([...source.bytes]).toEqual([1, 2, 3]);
+    expect(source.baseAddress).toBe(0x0800_0000);
+  });
+
+  it.each([
+    ['connect', [], 'arguments'],
+    ['connect', [42], 'deviceId'],
+    ['connect', [''], 'deviceId'],
+    ['connect', ['a', 'b'], 'arguments'],
+    ['getSnapshot', ['extra'], 'arguments'],
+    ['openImage', [{ kind: 'url', url: 'https://example.com' }], 'source.kind'],
+    ['openImage', [{ kind: 'path', path: 'a\0b' }], 'source.path'],
+    ['openImage', [{ kind: 'path', path: '/a', extra: 1 }], 'source.extra'],
+    ['openImage', [{ kind: 'bytes', fileName: 'a.bin', bytes: [1, 2] }], 'source.bytes'],
+    ['openImage', [{ kind: 'path', path: '/a', baseAddress: -1 }], 'source.baseAddress'],
+    ['program', [{ erase: 'all', verify: true }], 'options.erase'],
+    ['program', [{ erase: 'mass' }], 'options.verify'],
+    ['program', [{ ...program, differential: 'yes' }], 'options.differential'],
+    ['planProgram', [null], 'options'],
+    ['planProgram', [[program]], 'options'],
+    ['readMemory', [{ alternate: 0, start: 0x0800_0000, length: 0 }], 'request.length'],
+    ['readMemory', [{ alternate: 0, start: 0xffff_ff00, length: 0x200 }], 'request.length'],
+    ['readMemory', [{ alternate: 256, start: 0, length: 4 }], 'request.alternate'],
+    ['readMemory', [{ alternate: 0, start: 1.5, length: 4 }], 'request.start'],
+    ['erase', [{ kind: 'range', alternate: 0, start: 0 }], 'request.length'],
+    ['erase', [{ kind: 'everything' }], 'request.kind'],
+    ['saveReadBack', ['exe'], 'format'],
+    ['writeOptionBytes', [{ changes: JSON.parse('{"__proto__": 1}') as unknown }], 'request.changes'],
+    ['writeOptionBytes', [{ changes: { 'RDP level': 1 } }], 'request.changes'],
+    ['writeOptionBytes', [{ changes: { RDP: -1 } }], 'request.changes.RDP'],
+    ['writeOptionBytes', [{ changes: { RDP: 0xcc }, permanentlyLockChip: 'yes' }], 'request.permanentlyLockChip'],
+    ['leave', ['0x08000000'], 'address'],
+    ['updateSettings', [{ recentFiles: 'a' }], 'patch.recentFiles'],
+    ['updateSettings', [{ theme: 'dark' }], 'patch.theme'],
+    ['updateSettings', [{ programOptions: { erase: 'none' } }], 'patch.programOptions.verify'],
+  ] as const)('rejects %s(%j) naming %s', (method, args, argument) => {
+    const error = errorOf(() => validateArguments(method, args));
+    expect(error.info).toMatchObject({ kind: 'invalid-argument', argument });
+  });
+
+  it('refuses objects with a foreign prototype', () => {
+    class Sneaky {
+      kind = 'dialog';
+    }
+    expect(errorOf(() => validateArguments('openImage', [new Sneaky()])).info).toMatchObject({ argument: 'source' });
+  });
+
+  it('refuses oversized byte buffers', () => {
+    const bytes = new Uint8Array(MAX_IMAGE_BYTES + 1);
+    expect(errorOf(() => validateArguments('openImage', [{ kind: 'bytes', fileName: 'big.bin', bytes }])).info).toMatchObject({
+      argument: 'source.bytes',
+    });
+  });
+
+  it('asks for the explicit confirmation before read unprotect', () => {
+    expect(errorOf(() => validateArguments('readUnprotect', [{ eraseAllFlash: false }])).info).toMatchObject({
+      kind: 'confirmation-required',
+      action: 'read-unprotect',
+    });
+  });
+
+  it('rejects unknown methods', () => {
+    expect(errorOf(() => validateArguments('toString' as never, [])).info).toMatchObject({ argument: 'method' });
+  });
+
+  it('throws only DfuError for arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...methodNames), fc.array(fc.anything(), { maxLength: 3 }), (method, args) => {
+        try {
+          validateArguments(method, args);
+        } catch (error) {
+          expect(isDfuError(error)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

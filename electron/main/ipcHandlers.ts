@@ -1,0 +1,68 @@
+// The logic behind every ipcMain handler, free of Electron so it is tested directly: sender check,
+// argument validation (core/apiValidation.ts), the call, and Result wrapping. Errors cross IPC as
+// their DfuErrorInfo because Electron keeps only `message` of a thrown error.
+
+import { channelFor, methodNames } from '../../core/api.js';
+import type { Programmer, ProgrammerMethod, Result } from '../../core/api.js';
+import { validateArguments } from '../../core/apiValidation.js';
+import { DfuError } from '../../core/errors.js';
+
+export type IpcHandler<E> = (event: E, ...args: unknown[]) => Promise<Result<unknown>>;
+
+export interface IpcHandlerOptions<E> {
+  /** False for calls from any frame that is not our window's top frame showing our own page. */
+  readonly isTrustedSender: (event: E) => boolean;
+  /** Told about anything that is not a DfuError (a bug), with its stack. */
+  readonly onInternalError: (method: ProgrammerMethod, error: unknown) => void;
+}
+
+export function createIpcHandlers<E>(programmer: Programmer, options: IpcHandlerOptions<E>): Map<string, IpcHandler<E>> {
+  const handlers = new Map<string, IpcHandler<E>>();
+  for (const method of methodNames) {
+    handlers.set(channelFor(method), async (event, ...args) => {
+      if (!options.isTrustedSender(event)) {
+        return { ok: false, error: { kind: 'invalid-argument', argument: 'sender', reason: 'call from a frame that is not the DFU Desk window' } };
+      }
+      try {
+        const validated = validateArguments(method, args);
+        const value = await (programmer[method] as (...callArgs: unknown[]) => Promise<unknown>).apply(programmer, validated);
+        return { ok: true, value };
+      } catch (error) {
+        if (error instanceof DfuError) return { ok: false, error: error.info };
+        options.onInternalError(method, error);
+        return { ok: false, error: { kind: 'internal', message: error instanceof Error ? error.message : String(error) } };
+      }
+    });
+  }
+  return handlers;
+}
+
+/** The parts of Electron's WebFrameMain that identify a frame. */
+export interface FrameIdentity {
+  readonly processId: number;
+  readonly routingId: number;
+  readonly url: string;
+}
+
+/**
+ * True when `sender` is the window's own top frame showing a page under `appOrigin`
+ * (Electron security checklist: "Validate the sender of all IPC messages").
+ */
+export function isTrustedFrame(sender: FrameIdentity | null | undefined, mainFrame: FrameIdentity, appOrigin: string): boolean {
+  if (!sender) return false;
+  if (sender.processId !== mainFrame.processId || sender.routingId !== mainFrame.routingId) return false;
+  return originOf(sender.url) === appOrigin;
+}
+
+/**
+ * "scheme://host" of a URL. Not URL.origin: WHATWG URL reports "null" for schemes it does not
+ * know, such as our privileged app:// scheme.
+ */
+export function originOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.host ? `${parsed.protocol}//${parsed.host}` : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+// The built preload bundle, run the way a sandboxed Electron preload runs: a fresh context whose
+// `require` knows only 'electron'. The Electron runtime cannot run here, so this is the guard
+// against a bundle that would fail only inside Electron (a stray Node import, a missing module).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/api.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+interface FakeElectron {
+  exposed: Map<string, unknown>;
+  invocations: { channel: string; args: unknown[] }[];
+  listeners: Map<string, ((event: unknown, payload: unknown) => void)[]>;
+  required: string[];
+}
+
+function loadPreload(bundle: string): FakeElectron {
+  const fake: FakeElectron = { exposed: new Map(), invocations: [], listeners: new Map(), required: [] };
+  const electron = {
+    contextBridge: {
+      exposeInMainWorld(key: string, api: unknown) {
+        fake.exposed.set(key, api);
+      },
+    },
+    ipcRenderer: {
+      invoke(channel: string, ...args: unknown[]) {
+        fake.invocations.push({ channel, args });
+        return Promise.resolve({ ok: true, value: channel });
+      },
+      on(channel: string, listener: (event: unknown, payload: unknown) => void) {
+        fake.listeners.set(channel, [...(fake.listeners.get(channel) ?? []), listener]);
+      },
+      removeListener(channel: string, listener: (event: unknown, payload: unknown) => void) {
+        fake.listeners.set(
+          channel,
+          (fake.listeners.get(channel) ?? []).filter((candidate) => candidate !== listener),
+        );
+      },
+    },
+    webUtils: {
+      getPathForFile(file: { path?: string }) {
+        if (typeof file !== 'object' || file === null) throw new TypeError('not a File');
+        return file.path ?? '';
+      },
+    },
+  };
+  const module = { exports: {} };
+  const sandboxRequire = (name: string) => {
+    fake.required.push(name);
+    if (name === 'electron') return electron;
+    throw new Error(`module not found: ${name} (a sandboxed preload can only require 'electron')`);
+  };
+  // Only what a sandboxed preload sees as globals that matter here; no process, no Buffer.
+  const context = vm.createContext({ require: sandboxRequire, module, exports: module.exports });
+  vm.runInContext(bundle, context, { filename: 'preload.cjs' });
+  return fake;
+}
+
+describe('preload bundle', () => {
+  let bundle: string;
+  beforeAll(() => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'dfu-desk-preload-'));
+    try {
+      execFileSync(process.execPath, ['scripts/build.mjs', '--only', 'preload', '--outdir', outdir], { cwd: root, stdio: 'pipe' });
+      bundle = readFileSync(path.join(outdir, 'electron/preload.cjs'), 'utf8');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('requires nothing but electron', () => {
+    const fake = loadPreload(bundle);
+    expect(new Set(fake.required)).toEqual(new Set(['electron']));
+  });
+
+  it('exposes exactly window.programmer with the contract methods, onEvent and pathForFile', () => {
+    const fake = loadPreload(bundle);
+    expect([...fake.exposed.keys()]).toEqual(['programmer']);
+    const bridge = fake.exposed.get('programmer') as Record<string, unknown>;
+    expect(Object.keys(bridge).sort()).toEqual([...methodNames, 'onEvent', 'pathForFile'].sort());
+    for (const key of Object.keys(bridge)) expect(typeof bridge[key]).toBe('function');
+  });
+
+  it('sends each method on its derived channel with the arguments unchanged', async () => {
+    const fake = loadPreload(bundle);
+    const bridge = fake.exposed.get('programmer') as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const method of methodNames) {
+      await expect(bridge[method]!('argument', 2)).resolves.toEqual({ ok: true, value: channelFor(method) });
+    }
+    expect(fake.invocations.map((call) => call.channel)).toEqual(methodNames.map(channelFor));
+    expect(fake.invocations.every((call) => call.args.length === 2 && call.args[0] === 'argument')).toBe(true);
+  });
+
+  it('delivers events without the IPC event object and unsubscribes', () => {
+    const fake = loadPreload(bundle);
+    const bridge = fake.exposed.get('programmer') as { onEvent(listener: (event: unknown) => void): () => void };
+    const received: unknown[] = [];
+    const unsubscribe = bridge.onEvent((event) => received.push(event));
+    const [forward] = fake.listeners.get(EVENT_CHANNEL) ?? [];
+    forward!({ sender: 'ipc internals' }, { type: 'log' });
+    expect(received).toEqual([{ type: 'log' }]);
+    unsubscribe();
+    expect(fake.listeners.get(EVENT_CHANNEL)).toEqual([]);
+  });
+
+  it('resolves dropped file paths and tolerates non-files', () => {
+    const fake = loadPreload(bundle);
+    const bridge = fake.exposed.get('programmer') as { pathForFile(file: unknown): string | undefined };
+    expect(bridge.pathForFile({ path: '/home/me/blinky.hex' })).toBe('/home/me/blinky.hex');
+    expect(bridge.pathForFile({ path: '' })).toBeUndefined();
+    expect(bridge.pathForFile('not a file')).toBeUndefined();
+  });
+});
