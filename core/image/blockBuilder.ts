@@ -1,0 +1,103 @@
+// Collects the data records of a text image format (Intel HEX, S-record) into blocks without one
+// allocation per record: all bytes go into one buffer sized from the input, and a new run is
+// started only when a record does not continue the previous one.
+
+import type { Block } from './memoryImage.js';
+
+/** Where two records (or elements, segments) claim the same address. */
+export interface Overlap {
+  readonly address: number;
+}
+
+export class BlockBuilder {
+  /** Parsers decode record bytes straight into this buffer at the offset begin() returns. */
+  readonly buffer: Uint8Array;
+  /** In locate mode: the lines of every record covering `locateAddress`, in file order. */
+  readonly hits: number[] = [];
+
+  private length = 0;
+  private readonly runStarts: number[] = [];
+  private readonly runEnds: number[] = [];
+  private readonly runOffsets: number[] = [];
+  private currentStart = 0;
+  private currentEnd = -1;
+  private currentOffset = 0;
+  private isSorted = true;
+
+  /**
+   * `capacity` must bound the total data bytes; text formats use half the text length (two hex
+   * digits per byte), so allocation never exceeds the input's size. `locateAddress` (>= 0) turns
+   * on locate mode, used on the error path to name both records of an overlap.
+   */
+  constructor(
+    capacity: number,
+    private readonly locateAddress = -1,
+  ) {
+    this.buffer = new Uint8Array(capacity);
+  }
+
+  /** Registers `count` bytes at `address` and returns where to write them in `buffer`. */
+  begin(address: number, count: number, line: number): number {
+    const offset = this.length;
+    if (count === 0) return offset;
+    if (address !== this.currentEnd) {
+      this.closeRun();
+      if (this.runEnds.length > 0 && address < this.runEnds[this.runEnds.length - 1]!) this.isSorted = false;
+      this.currentStart = address;
+      this.currentOffset = offset;
+      this.currentEnd = address;
+    }
+    this.currentEnd += count;
+    this.length += count;
+    if (this.locateAddress >= address && this.locateAddress < address + count) this.hits.push(line);
+    return offset;
+  }
+
+  /**
+   * The collected blocks in address order (adjacent runs are left for MemoryImage to merge), or
+   * the first address claimed twice.
+   */
+  finish(): { blocks: Block[]; overlap?: Overlap } {
+    this.closeRun();
+    const count = this.runStarts.length;
+    const order = Array.from({ length: count }, (_, index) => index);
+    if (!this.isSorted) order.sort((a, b) => this.runStarts[a]! - this.runStarts[b]!);
+    let previousEnd = -1;
+    for (const index of order) {
+      if (this.runStarts[index]! < previousEnd) return { blocks: [], overlap: { address: this.runStarts[index]! } };
+      previousEnd = this.runEnds[index]!;
+    }
+    // One copy trims the buffer (sized for the worst case) to the bytes actually present.
+    const used = this.buffer.slice(0, this.length);
+    const blocks = order.map((index) => ({
+      start: this.runStarts[index]!,
+      data: used.subarray(this.runOffsets[index], this.runOffsets[index]! + this.runEnds[index]! - this.runStarts[index]!),
+    }));
+    return { blocks };
+  }
+
+  private closeRun(): void {
+    if (this.currentEnd <= this.currentStart) return;
+    this.runStarts.push(this.currentStart);
+    this.runEnds.push(this.currentEnd);
+    this.runOffsets.push(this.currentOffset);
+    this.currentStart = this.currentEnd;
+  }
+}
+
+export interface LabelledRange {
+  readonly start: number;
+  readonly end: number;
+  readonly label: string;
+}
+
+/** The first pair of ranges that overlap (by start address), for formats with few, named pieces. */
+export function findOverlap<T extends LabelledRange>(ranges: readonly T[]): { first: T; second: T } | undefined {
+  const sorted = ranges.filter((range) => range.end > range.start).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    const first = sorted[i - 1]!;
+    const second = sorted[i]!;
+    if (second.start < first.end) return { first, second };
+  }
+  return undefined;
+}
