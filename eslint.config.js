@@ -20,7 +20,8 @@ export default tseslint.config(
     files: ['core/**/*.ts'],
     ignores: ['core/**/*.test.ts', 'core/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../../electron/*', '../../renderer/*', 'node:*', 'electron', 'usb', 'react'] }],
+      // `paths` for package names: as a gitignore-style pattern, 'usb' would also match core's own ../usb/ folder.
+      'no-restricted-imports': ['error', { paths: ['electron', 'usb', 'react'], patterns: ['../../electron/*', '../../renderer/*', 'node:*'] }],
       'no-console': 'error',
     },
   },
