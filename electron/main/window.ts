@@ -60,6 +60,8 @@ export function buildWindowOptions(input: WindowOptionsInput): BrowserWindowCons
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
       webviewTag: false,
+      // Middle-click must not open links in new windows (electronegativity AUXCLICK_JS_CHECK).
+      disableBlinkFeatures: 'Auxclick',
       // Files are dropped on the window to open them; Chromium must not navigate to them instead.
       navigateOnDragDrop: false,
       safeDialogs: true,
