@@ -1,0 +1,232 @@
+// Motorola S-record ⇄ MemoryImage (the format as srec_cat's srec_motorola(5) man page describes it):
+// S0 header, S1/S2/S3 data with 16/24/32-bit addresses, S5/S6 record counts, S7/S8/S9 start
+// address and end of file. Same approach as intelHex.ts: char codes, one buffer, located errors.
+
+import { DfuError } from '../errors.js';
+import { formatAddress, formatHexByte } from '../bytes.js';
+import { BlockBuilder } from './blockBuilder.js';
+import { HEX_VALUE, describeChar } from './hexDigits.js';
+import { MemoryImage } from './memoryImage.js';
+
+export interface SrecParseResult {
+  readonly image: MemoryImage;
+  /** From the S7/S8/S9 termination record. */
+  readonly startAddress?: number;
+  /** The S0 record's data as text, trailing NULs removed. */
+  readonly header?: string;
+  readonly warnings: readonly string[];
+}
+
+export interface SrecWriteOptions {
+  readonly header?: string;
+  readonly startAddress?: number;
+  /** 2, 3 or 4 (S1/S2/S3); default: the smallest that holds every address. */
+  readonly addressBytes?: 2 | 3 | 4;
+  /** Default 32, as srec_cat writes. */
+  readonly bytesPerRecord?: number;
+  readonly lineEnding?: '\n' | '\r\n';
+}
+
+const FORMAT = 'srec';
+const ADDRESS_LIMIT = 0x1_0000_0000;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LETTER_S = 0x53;
+const LETTER_S_LOWER = 0x73;
+
+/** Address field size in bytes per record type S0..S9; 0 for the reserved S4. */
+const ADDRESS_BYTES = [2, 2, 3, 4, 0, 2, 3, 4, 3, 2];
+
+export function parseSrec(text: string, options: { file?: string } = {}): SrecParseResult {
+  const capacity = text.length >>> 1;
+  const builder = new BlockBuilder(capacity);
+  const scan = scanSrec(text, builder, options.file);
+  const { blocks, overlap } = builder.finish();
+  if (overlap) {
+    const locator = new BlockBuilder(capacity, overlap.address);
+    scanSrec(text, locator, options.file);
+    const [first, second] = locator.hits;
+    fail(options.file, second, `${formatAddress(overlap.address)} is defined twice: on line ${first} and on line ${second}`);
+  }
+  return { image: MemoryImage.fromBlocks(blocks), ...scan };
+}
+
+function scanSrec(text: string, builder: BlockBuilder, file: string | undefined): Omit<SrecParseResult, 'image'> {
+  const length = text.length;
+  const hex = HEX_VALUE;
+  const buffer = builder.buffer;
+  const scratch = new Uint8Array(255);
+  const warnings: string[] = [];
+  let pos = length > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  let lineStart = pos;
+  let lastRecordLine = 0;
+  let dataRecords = 0;
+  let endLine = 0;
+  let startAddress: number | undefined;
+  let header: string | undefined;
+
+  while (pos < length) {
+    const code = text.charCodeAt(pos);
+    if (code === LF || code === CR) {
+      pos += code === CR && pos + 1 < length && text.charCodeAt(pos + 1) === LF ? 2 : 1;
+      line++;
+      lineStart = pos;
+      continue;
+    }
+    if (code === SPACE || code === TAB) {
+      pos++;
+      continue;
+    }
+    if (endLine !== 0) fail(file, line, `data after the termination record on line ${endLine}`);
+    if (code !== LETTER_S && code !== LETTER_S_LOWER) {
+      fail(file, line, `expected 'S' at column ${pos - lineStart + 1} to start a record, found ${describeChar(code)}`);
+    }
+    lastRecordLine = line;
+    if (pos + 4 > length) recordError(text, pos, pos + 4, lineStart, line, file);
+    const type = text.charCodeAt(pos + 1) - 0x30;
+    if (type < 0 || type > 9) fail(file, line, `${describeChar(type + 0x30)} at column ${pos - lineStart + 2} is not a record type (0-9)`);
+    if (type === 4) fail(file, line, 'record type S4 is reserved');
+    const c0 = hex[text.charCodeAt(pos + 2)]!;
+    const c1 = hex[text.charCodeAt(pos + 3)]!;
+    if ((c0 | c1) > 15) recordError(text, pos, pos + 4, lineStart, line, file);
+    const count = (c0 << 4) | c1;
+    const addressBytes = ADDRESS_BYTES[type]!;
+    if (count < addressBytes + 1) fail(file, line, `byte count ${count} is too small for an S${type} record (at least ${addressBytes + 1})`);
+    const end = pos + 4 + 2 * count;
+    if (end > length) recordError(text, pos, end, lineStart, line, file);
+
+    let bad = 0;
+    let sum = count;
+    let address = 0;
+    let p = pos + 4;
+    for (let i = 0; i < addressBytes; i++, p += 2) {
+      const high = hex[text.charCodeAt(p)]!;
+      const low = hex[text.charCodeAt(p + 1)]!;
+      bad |= high | low;
+      const value = (high << 4) | low;
+      address = address * 256 + value;
+      sum += value;
+    }
+    const dataCount = count - addressBytes - 1;
+    let target: Uint8Array = scratch;
+    let targetOffset = 0;
+    if (type >= 1 && type <= 3) {
+      if (address + dataCount > ADDRESS_LIMIT) {
+        fail(file, line, `${dataCount} bytes at ${formatAddress(address)} run past the end of the 32-bit address space`);
+      }
+      target = buffer;
+      targetOffset = builder.begin(address, dataCount, line);
+      dataRecords++;
+    }
+    for (let i = 0; i < dataCount; i++, p += 2) {
+      const high = hex[text.charCodeAt(p)]!;
+      const low = hex[text.charCodeAt(p + 1)]!;
+      bad |= high | low;
+      const value = (high << 4) | low;
+      target[targetOffset + i] = value;
+      sum += value;
+    }
+    const k0 = hex[text.charCodeAt(p)]!;
+    const k1 = hex[text.charCodeAt(p + 1)]!;
+    if ((bad | k0 | k1) > 15) recordError(text, pos, end, lineStart, line, file);
+    const checksum = (k0 << 4) | k1;
+    // The checksum is the ones' complement of the sum of count, address and data bytes.
+    if (((sum + checksum) & 0xff) !== 0xff) fail(file, line, `checksum is 0x${formatHexByte(checksum)}, expected 0x${formatHexByte(~sum)}`);
+
+    if (type === 0) {
+      if (header === undefined) header = latin1(scratch.subarray(0, dataCount)).replace(/\0+$/, '');
+    } else if (type === 5 || type === 6) {
+      if (dataCount !== 0) fail(file, line, `S${type} record has ${dataCount} data bytes, expected none`);
+      const expected = dataRecords % (type === 5 ? 0x10000 : 0x1000000);
+      if (address !== expected) fail(file, line, `record count says ${address} data records, ${expected} came before it`);
+    } else if (type >= 7) {
+      if (dataCount !== 0) fail(file, line, `S${type} record has ${dataCount} data bytes, expected none`);
+      startAddress = address;
+      endLine = line;
+    }
+
+    pos = end;
+    while (pos < length && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
+    if (pos < length) {
+      const after = text.charCodeAt(pos);
+      if (after !== LF && after !== CR) {
+        const reason =
+          hex[after]! <= 15
+            ? `record is longer than its byte count (${count}) says`
+            : `unexpected ${describeChar(after)} at column ${pos - lineStart + 1} after the record`;
+        fail(file, line, reason);
+      }
+    }
+  }
+  if (lastRecordLine === 0) fail(file, 1, 'no S-records');
+  if (endLine === 0) warnings.push('no termination record (S7, S8 or S9): the file may be cut short');
+  return {
+    warnings,
+    ...(startAddress !== undefined && { startAddress }),
+    ...(header !== undefined && { header }),
+  };
+}
+
+function recordError(text: string, recordStart: number, end: number, lineStart: number, line: number, file: string | undefined): never {
+  for (let pos = recordStart + 2; pos < end; pos++) {
+    const code = pos < text.length ? text.charCodeAt(pos) : -1;
+    if (code >= 0 && HEX_VALUE[code]! <= 15) continue;
+    if (code < 0 || code === LF || code === CR || code === SPACE || code === TAB) {
+      fail(file, line, `record is cut short: ${pos - recordStart} characters, its byte count needs ${end - recordStart}`);
+    }
+    fail(file, line, `${describeChar(code)} at column ${pos - lineStart + 1} is not a hex digit`);
+  }
+  return fail(file, line, 'malformed record');
+}
+
+function fail(file: string | undefined, line: number | undefined, reason: string): never {
+  throw new DfuError({ kind: 'image-format', format: FORMAT, reason, ...(file !== undefined && { file }), ...(line !== undefined && { line }) });
+}
+
+function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (const value of bytes) out += String.fromCharCode(value);
+  return out;
+}
+
+/** S0 header, data records, an S5/S6 count when it fits, and the matching S7/S8/S9 terminator. */
+export function writeSrec(image: MemoryImage, options: SrecWriteOptions = {}): string {
+  const bytesPerRecord = options.bytesPerRecord ?? 32;
+  const addressBytes = options.addressBytes ?? (image.end > 0x1000000 ? 4 : image.end > 0x10000 ? 3 : 2);
+  const eol = options.lineEnding ?? '\n';
+  if (!Number.isInteger(bytesPerRecord) || bytesPerRecord < 1 || bytesPerRecord > 255 - addressBytes - 1) {
+    throw new DfuError({ kind: 'invalid-argument', argument: 'bytesPerRecord', reason: `${bytesPerRecord} is not in 1..${254 - addressBytes}` });
+  }
+  const limit = 2 ** (8 * addressBytes);
+  if (image.end > limit || (options.startAddress ?? 0) >= limit) {
+    throw new DfuError({ kind: 'invalid-argument', argument: 'addressBytes', reason: `${addressBytes}-byte addresses cannot reach ${formatAddress(Math.max(image.end - 1, options.startAddress ?? 0))}` });
+  }
+  const lines: string[] = [];
+  if (options.header !== undefined) {
+    lines.push(record(0, 2, 0, Array.from(options.header, (char) => char.charCodeAt(0) & 0xff)));
+  }
+  const dataType = addressBytes - 1;
+  let dataRecords = 0;
+  for (const block of image.blocks) {
+    for (let from = 0; from < block.data.length; from += bytesPerRecord) {
+      lines.push(record(dataType, addressBytes, block.start + from, block.data.subarray(from, from + bytesPerRecord)));
+      dataRecords++;
+    }
+  }
+  if (dataRecords <= 0xffff) lines.push(record(5, 2, dataRecords, []));
+  else if (dataRecords <= 0xffffff) lines.push(record(6, 3, dataRecords, []));
+  lines.push(record(11 - addressBytes, addressBytes, options.startAddress ?? 0, []));
+  return lines.map((l) => l + eol).join('');
+}
+
+function record(type: number, addressBytes: number, address: number, data: ArrayLike<number>): string {
+  const bytes: number[] = [addressBytes + data.length + 1];
+  for (let shift = (addressBytes - 1) * 8; shift >= 0; shift -= 8) bytes.push(Math.floor(address / 2 ** shift) & 0xff);
+  for (let i = 0; i < data.length; i++) bytes.push(data[i]!);
+  const sum = bytes.reduce((total, value) => total + value, 0);
+  bytes.push(~sum & 0xff);
+  return `S${type}${bytes.map(formatHexByte).join('')}`;
+}
