@@ -427,7 +427,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 class FrameReader {
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
 
   *push(chunk: Uint8Array): Generator<[number, Uint8Array]> {
     this.buffer = this.buffer.length ? concat(this.buffer, chunk) : new Uint8Array(chunk);

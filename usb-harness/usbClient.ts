@@ -1,0 +1,124 @@
+// A libusb client process for the virtual bus. The test process cannot load umockdev's preload
+// library after it has started, so everything that talks to the virtual devices through the real
+// `usb` package runs here, in a child started with VirtualUsbHost.clientEnv(), and is driven over
+// Node's IPC channel (see clientProcess.ts). Each operation is a thin call into the production
+// adapter (electron/main/nodeUsb.ts) and core; nothing here fakes USB.
+import { DfuError } from '../core/errors.js';
+import { describeDevice, type DeviceInfo } from '../core/usb/descriptors.js';
+import { TransferError, type BusEvent, type OpenedDevice, type UsbDeviceSummary } from '../core/usb/transport.js';
+import { NodeUsbBus } from '../electron/main/nodeUsb.js';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  info?: DfuError['info'];
+  failure?: TransferError['failure'];
+}
+
+export interface OpenedSummary {
+  handle: number;
+  summary: UsbDeviceSummary;
+  interfaceNumber: number;
+  device: Uint8Array;
+  configuration: Uint8Array;
+  strings: [number, string][];
+  functional?: Uint8Array;
+}
+
+const bus = new NodeUsbBus();
+const opened = new Map<number, OpenedDevice>();
+let nextHandle = 1;
+let unwatch: (() => void) | undefined;
+
+function handleOf(handle: number): OpenedDevice {
+  const device = opened.get(handle);
+  if (!device) throw new Error(`no opened device ${handle}`);
+  return device;
+}
+
+/** The operations a test can run in this process. Arguments and results cross IPC by structured clone. */
+export const operations = {
+  list: (): Promise<UsbDeviceSummary[]> => bus.list(),
+
+  async open(id: string): Promise<OpenedSummary> {
+    const device = await bus.open(id);
+    const handle = nextHandle++;
+    opened.set(handle, device);
+    const { descriptors } = device;
+    return {
+      handle,
+      summary: device.summary,
+      interfaceNumber: device.interfaceNumber,
+      device: descriptors.device,
+      configuration: descriptors.configuration,
+      strings: [...descriptors.strings],
+      ...(descriptors.functional ? { functional: descriptors.functional } : {}),
+    };
+  },
+
+  describe: (handle: number): DeviceInfo => describeDevice(handleOf(handle)),
+
+  controlIn: (handle: number, request: number, value: number, length: number): Promise<Uint8Array> =>
+    handleOf(handle).transport.controlIn(request, value, length),
+
+  controlOut: (handle: number, request: number, value: number, data?: Uint8Array): Promise<number> =>
+    handleOf(handle).transport.controlOut(request, value, data),
+
+  selectAlternate: (handle: number, alternate: number): Promise<void> => handleOf(handle).transport.selectAlternate(alternate),
+
+  /** Sends `count` GETSTATUS requests back to back; returns the elapsed milliseconds. */
+  async statusLoop(handle: number, count: number): Promise<number> {
+    const transport = handleOf(handle).transport;
+    const start = performance.now();
+    for (let i = 0; i < count; i++) await transport.controlIn(3, 0, 6);
+    return performance.now() - start;
+  },
+
+  async close(handle: number): Promise<void> {
+    const device = opened.get(handle);
+    opened.delete(handle);
+    await device?.transport.close();
+  },
+
+  watch(): void {
+    unwatch?.();
+    unwatch = bus.watch((event: BusEvent) => process.send?.({ type: 'bus-event', event }));
+  },
+
+  unwatch(): void {
+    unwatch?.();
+    unwatch = undefined;
+  },
+};
+
+export type Operations = typeof operations;
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof DfuError) return { name: error.name, message: error.message, info: error.info };
+  if (error instanceof TransferError) return { name: error.name, message: error.message, failure: error.failure };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+interface Request {
+  id: number;
+  operation: keyof Operations;
+  args: unknown[];
+}
+
+process.on('message', (message: Request) => {
+  const operation = operations[message.operation] as (...args: unknown[]) => unknown;
+  Promise.resolve()
+    .then(() => operation(...message.args))
+    .then(
+      (value) => process.send?.({ type: 'result', id: message.id, value }),
+      (error: unknown) => process.send?.({ type: 'result', id: message.id, error: serializeError(error) }),
+    );
+});
+process.on('disconnect', () => {
+  unwatch?.();
+  for (const device of opened.values()) void device.transport.close();
+  // The usb package keeps its event thread alive; the parent is gone, so leave.
+  setTimeout(() => process.exit(0), 50);
+});
+process.send?.({ type: 'ready' });
