@@ -1,0 +1,56 @@
+// What the programmer service needs from its surroundings, injected by the composition root
+// (electron/main/index.ts with Electron dialogs; the browser test host with its own). Keeping these
+// behind one interface is what lets the service run in plain vitest and in the test host unchanged.
+
+import type { TimerClock } from '../../core/simulator/clock.js';
+
+export interface FileFilter {
+  readonly name: string;
+  readonly extensions: readonly string[];
+}
+
+export interface Dialogs {
+  /** The firmware file the user picked, or undefined when cancelled. */
+  openFirmware(): Promise<string | undefined>;
+  /** Where to save, or undefined when cancelled. */
+  saveFile(options: { readonly title: string; readonly defaultName: string; readonly filters: readonly FileFilter[] }): Promise<string | undefined>;
+}
+
+export interface FileStat {
+  readonly sizeBytes: number;
+  readonly modifiedMs: number;
+}
+
+export interface HostFiles {
+  /** Rejects with the platform error (ENOENT...); the service turns it into a DfuError. */
+  readFile(path: string): Promise<Uint8Array>;
+  stat(path: string): Promise<FileStat>;
+  writeFile(path: string, data: Uint8Array | string): Promise<void>;
+  appendFile(path: string, text: string): Promise<void>;
+  /** Calls `onChange` (possibly several times) when the file changes on disk. Returns a stop function. */
+  watch(path: string, onChange: () => void): () => void;
+}
+
+export interface SettingsStore {
+  load(): Promise<unknown>;
+  save(settings: unknown): Promise<void>;
+}
+
+export interface Host {
+  /** Real time in the app, virtual time in tests. `now()` is epoch milliseconds in the app. */
+  readonly clock: TimerClock;
+  readonly dialogs: Dialogs;
+  readonly files: HostFiles;
+  readonly settings: SettingsStore;
+  /** Folder of the per-day log files; undefined keeps the log in memory only. */
+  readonly logDirectory?: string;
+  /** Lower-case hex SHA-256 (node:crypto in the app). */
+  sha256(bytes: Uint8Array): string;
+  readonly appVersion: string;
+  /** Joins a folder and a file name with the platform separator. */
+  joinPath(directory: string, name: string): string;
+  /** The file name part of a path. */
+  baseName(path: string): string;
+  /** Told about internal errors (bugs) with their stack, beyond the log. */
+  reportBug?(error: unknown): void;
+}

@@ -1,0 +1,72 @@
+// The Host over Node's fs and crypto, free of Electron: the app adds Electron dialogs to it, and the
+// browser test host can use it with its own dialogs.
+
+import { createHash } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TimerClock } from '../../core/simulator/clock.js';
+import type { Dialogs, Host } from './host.js';
+import { realClock } from './realClock.js';
+
+export interface NodeHostOptions {
+  /** Settings file and logs/ live here (Electron's app.getPath('userData') in the app). */
+  readonly userDataDirectory: string;
+  readonly dialogs: Dialogs;
+  readonly appVersion: string;
+  readonly clock?: TimerClock;
+  readonly reportBug?: (error: unknown) => void;
+}
+
+// Polling (stat every half second) rather than fs.watch: editors and build tools often replace the
+// file (write a temporary file, rename it over), which ends an inode-based watch on Linux and macOS.
+const WATCH_INTERVAL_MS = 500;
+
+export function createNodeHost(options: NodeHostOptions): Host {
+  const settingsPath = path.join(options.userDataDirectory, 'settings.json');
+  return {
+    clock: options.clock ?? realClock,
+    dialogs: options.dialogs,
+    files: {
+      readFile: async (file) => new Uint8Array(await readFile(file)),
+      stat: async (file) => {
+        const info = await stat(file);
+        return { sizeBytes: info.size, modifiedMs: info.mtimeMs };
+      },
+      writeFile: async (file, data) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, data);
+      },
+      appendFile: async (file, text) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await appendFile(file, text);
+      },
+      watch: (file, onChange) => {
+        const listener = (current: { mtimeMs: number; size: number }, previous: { mtimeMs: number; size: number }) => {
+          if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) onChange();
+        };
+        watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, listener);
+        return () => unwatchFile(file, listener);
+      },
+    },
+    settings: {
+      load: async () => {
+        try {
+          return JSON.parse(await readFile(settingsPath, 'utf8')) as unknown;
+        } catch {
+          return undefined;
+        }
+      },
+      save: async (settings) => {
+        await mkdir(options.userDataDirectory, { recursive: true });
+        await writeFile(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+      },
+    },
+    logDirectory: path.join(options.userDataDirectory, 'logs'),
+    sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+    appVersion: options.appVersion,
+    joinPath: (directory, name) => path.join(directory, name),
+    baseName: (file) => path.basename(file),
+    ...(options.reportBug ? { reportBug: options.reportBug } : {}),
+  };
+}
