@@ -15,7 +15,7 @@ export const defaultSettings: Settings = {
 export function parseStoredSettings(stored: unknown): Settings {
   if (typeof stored !== 'object' || stored === null) return defaultSettings;
   let settings = defaultSettings;
-  for (const [key, value] of Object.entries(stored)) {
+  for (const [key, value] of Object.entries(stored as Record<string, unknown>)) {
     try {
       const [patch] = validateArguments('updateSettings', [{ [key]: value }]);
       settings = { ...settings, ...patch };
