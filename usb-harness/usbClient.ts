@@ -40,7 +40,7 @@ function handleOf(handle: number): OpenedDevice {
 export const operations = {
   list: (): Promise<UsbDeviceSummary[]> => bus.list(),
 
-  async open(id: string): Promise<OpenedSummary> {
+  open: async (id: string): Promise<OpenedSummary> => {
     const device = await bus.open(id);
     const handle = nextHandle++;
     opened.set(handle, device);
@@ -67,25 +67,25 @@ export const operations = {
   selectAlternate: (handle: number, alternate: number): Promise<void> => handleOf(handle).transport.selectAlternate(alternate),
 
   /** Sends `count` GETSTATUS requests back to back; returns the elapsed milliseconds. */
-  async statusLoop(handle: number, count: number): Promise<number> {
+  statusLoop: async (handle: number, count: number): Promise<number> => {
     const transport = handleOf(handle).transport;
     const start = performance.now();
     for (let i = 0; i < count; i++) await transport.controlIn(3, 0, 6);
     return performance.now() - start;
   },
 
-  async close(handle: number): Promise<void> {
+  close: async (handle: number): Promise<void> => {
     const device = opened.get(handle);
     opened.delete(handle);
     await device?.transport.close();
   },
 
-  watch(): void {
+  watch: (): void => {
     unwatch?.();
     unwatch = bus.watch((event: BusEvent) => process.send?.({ type: 'bus-event', event }));
   },
 
-  unwatch(): void {
+  unwatch: (): void => {
     unwatch?.();
     unwatch = undefined;
   },

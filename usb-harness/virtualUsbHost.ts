@@ -128,23 +128,23 @@ export class VirtualUsbHost {
       env: { ...process.env, LD_PRELOAD: [preloadLibrary, process.env.LD_PRELOAD].filter(Boolean).join(':') },
     });
     const reader = new FrameReader();
-    let host: VirtualUsbHost | undefined;
+    const started: { host?: VirtualUsbHost } = {};
     const ready = new Promise<string>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`virtual USB host exited early (code ${code})`)));
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         for (const [type, payload] of reader.push(chunk)) {
-          if (!host) {
+          if (!started.host) {
             if (type === OUT_READY) resolve(new TextDecoder().decode(payload));
             continue;
           }
-          host.onFrame(type, payload);
+          started.host.onFrame(type, payload);
         }
       });
     });
     const rootDir = await ready;
-    host = new VirtualUsbHost(child, rootDir);
-    return host;
+    started.host = new VirtualUsbHost(child, rootDir);
+    return started.host;
   }
 
   /** Environment for a client process: umockdev's preload plus this testbed. */

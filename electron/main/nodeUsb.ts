@@ -163,7 +163,7 @@ function call<T>(start: (done: (error: LibUSBException | undefined, value?: T) =
     try {
       start((error, value) => (error ? reject(error) : resolve(value as T)));
     } catch (error) {
-      reject(error);
+      reject(error instanceof Error ? error : new Error(String(error)));
     }
   });
 }
@@ -390,7 +390,7 @@ export class NodeUsbBus implements UsbBus {
   private readonly openIds = new Set<string>();
 
   constructor(options: NodeUsbBusOptions = {}) {
-    this.usb = options.usb ?? (libusb as unknown as UsbLibrary);
+    this.usb = options.usb ?? libusb;
     this.options = { timeoutMs: options.timeoutMs ?? 5000, statusTimeoutMs: options.statusTimeoutMs ?? 45_000 };
     this.platform = options.platform ?? process.platform;
   }
