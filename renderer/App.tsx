@@ -1,0 +1,119 @@
+import { useEffect } from 'react';
+import { useApp } from './storeContext.js';
+import { Tabs, type TabItem } from './ui/Tabs.js';
+import { ErrorBox } from './ui/ErrorBox.js';
+import { DevicePicker } from './features/device/DevicePicker.js';
+import { DeviceHeader } from './features/device/DeviceHeader.js';
+import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
+import { FlashTab } from './features/program/FlashTab.js';
+import { useWindowDrop } from './features/program/useWindowDrop.js';
+import { MemoryTab } from './features/memoryMap/MemoryTab.js';
+import { OptionBytesTab } from './features/optionBytes/OptionBytesTab.js';
+import { ReadBackTab } from './features/readBack/ReadBackTab.js';
+import { DiffViewer } from './features/verify/DiffViewer.js';
+import { LogPanel } from './features/log/LogPanel.js';
+import { Confirmations } from './Confirmations.js';
+import type { Tab } from './store.js';
+
+const tabs: readonly TabItem<Tab>[] = [
+  { id: 'flash', label: 'Flash' },
+  { id: 'memory', label: 'Memory' },
+  { id: 'option-bytes', label: 'Option bytes' },
+  { id: 'device', label: 'Device' },
+  { id: 'read-back', label: 'Read back' },
+];
+
+export function App() {
+  useWindowDrop();
+  useOpenShortcut();
+  const isDragging = useApp((state) => state.isDragging);
+  return (
+    <div className="app">
+      <DevicePicker />
+      <main className="main">
+        <DeviceHeader />
+        <MainArea />
+      </main>
+      <LogPanel />
+      <Confirmations />
+      {isDragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          <p>Drop the firmware file to load it</p>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function MainArea() {
+  const hasDevice = useApp((state) => state.session?.device !== undefined);
+  const tab = useApp((state) => (state.session?.device ? state.tab : 'flash'));
+  const setTab = useApp((state) => state.setTab);
+  const isDiffOpen = useApp((state) => state.isDiffOpen && state.session?.lastResult?.verify !== undefined);
+  const items = tabs.map((item) => ({ ...item, isDisabled: !hasDevice && item.id !== 'flash' }));
+  return (
+    <>
+      <Tabs items={items} selected={tab} onSelect={setTab} label="Device views" />
+      <Messages />
+      <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {isDiffOpen ? (
+          <DiffViewer />
+        ) : tab === 'flash' ? (
+          <FlashTab />
+        ) : tab === 'memory' ? (
+          <MemoryTab />
+        ) : tab === 'option-bytes' ? (
+          <OptionBytesTab />
+        ) : tab === 'device' ? (
+          <DeviceInfoPanel />
+        ) : (
+          <ReadBackTab />
+        )}
+      </div>
+    </>
+  );
+}
+
+/** Failures of calls that are not jobs (open, connect, save) and short notices. */
+function Messages() {
+  const failure = useApp((state) => state.failure);
+  const notice = useApp((state) => state.notice);
+  const dismissFailure = useApp((state) => state.dismissFailure);
+  const dismissNotice = useApp((state) => state.dismissNotice);
+  return (
+    <>
+      {failure && (
+        <div className="message">
+          <ErrorBox error={failure.error} action={failure.action}>
+            <button className="button subtle" onClick={dismissFailure}>
+              Dismiss
+            </button>
+          </ErrorBox>
+        </div>
+      )}
+      {notice && (
+        <div className="banner ok message" role="status">
+          <span>{notice}</span>
+          <button className="button subtle" onClick={dismissNotice}>
+            Dismiss
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Ctrl/Cmd+O opens a file, as File > Open would. */
+function useOpenShortcut() {
+  const openDialog = useApp((state) => state.openDialog);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'o') {
+        event.preventDefault();
+        void openDialog();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [openDialog]);
+}

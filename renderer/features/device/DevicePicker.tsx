@@ -1,0 +1,57 @@
+import { useApp } from '../../storeContext.js';
+import { formatBcd, formatUsbId } from '../../text.js';
+import { EmptyDevices } from './EmptyDevices.js';
+import type { DeviceSummary } from '../../../core/api.js';
+
+/** The left column: every attached DFU device, live; click (or Enter) connects. */
+export function DevicePicker() {
+  const devices = useApp((state) => state.session?.devices ?? []);
+  const selectedId = useApp((state) => state.session?.device?.id ?? state.session?.selectedDeviceId);
+  const showSimulated = useApp((state) => state.session?.settings.showSimulatedDevices ?? false);
+  const updateSettings = useApp((state) => state.updateSettings);
+  const isBusy = useApp((state) => state.session?.job !== undefined);
+  return (
+    <nav className="device-picker" aria-label="Devices">
+      <h2 className="sidebar-title">Devices</h2>
+      {devices.length === 0 ? (
+        <EmptyDevices />
+      ) : (
+        <ul className="device-list">
+          {devices.map((device) => (
+            <DeviceRow key={device.id} device={device} isSelected={device.id === selectedId} isDisabled={isBusy && device.id !== selectedId} />
+          ))}
+        </ul>
+      )}
+      <label className="toggle sidebar-footer">
+        <input type="checkbox" checked={showSimulated} onChange={(event) => void updateSettings({ showSimulatedDevices: event.target.checked })} />
+        Show simulated devices
+      </label>
+    </nav>
+  );
+}
+
+function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; isSelected: boolean; isDisabled: boolean }) {
+  const selectDevice = useApp((state) => state.selectDevice);
+  return (
+    <li>
+      <button
+        className={`device-row${isSelected ? ' selected' : ''}`}
+        aria-current={isSelected ? 'true' : undefined}
+        disabled={isDisabled}
+        onClick={() => void selectDevice(device.id)}
+        data-device-id={device.id}
+      >
+        <span className="device-name">
+          {device.product ?? 'DFU device'}
+          {device.isSimulated && <span className="tag tag-simulated">simulated</span>}
+        </span>
+        <span className="device-meta">
+          {formatUsbId(device.vendorId, device.productId)} · BL {formatBcd(device.bcdDevice)}
+        </span>
+        <span className="device-meta">
+          {device.serialNumber ? `serial ${device.serialNumber}` : 'no serial'} · {device.path}
+        </span>
+      </button>
+    </li>
+  );
+}

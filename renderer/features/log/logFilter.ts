@@ -1,0 +1,18 @@
+import { formatTime } from '../../text.js';
+import type { LogEntry, LogLevel } from '../../../core/api.js';
+
+const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Entries at or above `minLevel` whose topic or message contains `search` (case-insensitive). */
+export function filterLog(entries: readonly LogEntry[], minLevel: LogLevel, search: string): LogEntry[] {
+  const needle = search.trim().toLowerCase();
+  const floor = rank[minLevel];
+  return entries.filter(
+    (entry) => rank[entry.level] >= floor && (needle === '' || entry.message.toLowerCase().includes(needle) || entry.topic.toLowerCase().includes(needle)),
+  );
+}
+
+/** One line per entry, the format Copy puts on the clipboard. */
+export function formatLogLine(entry: LogEntry): string {
+  return `${formatTime(entry.time)}  ${entry.level.toUpperCase().padEnd(5)}  ${entry.topic.padEnd(8)}  ${entry.message}`;
+}

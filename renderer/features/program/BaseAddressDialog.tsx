@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import { formatAddress, parseAddress } from '../../../core/bytes.js';
+import { useApp } from '../../storeContext.js';
+import { Dialog } from '../../ui/Dialog.js';
+
+/** Raw binaries carry no address: ask where they go, defaulting to the start of flash. */
+export function BaseAddressDialog() {
+  const pending = useApp((state) => state.pendingBinary);
+  const flashStart = useApp((state) => state.session?.device?.alternates[0]?.layout?.region.segments[0]?.start);
+  const confirm = useApp((state) => state.confirmBaseAddress);
+  const cancel = useApp((state) => state.cancelBaseAddress);
+  if (!pending) return null;
+  return <BaseAddressForm fileName={pending.fileName} initial={flashStart ?? 0x08000000} onConfirm={(address) => void confirm(address)} onCancel={cancel} />;
+}
+
+export function BaseAddressForm({ fileName, initial, onConfirm, onCancel }: { fileName: string; initial: number; onConfirm: (address: number) => void; onCancel: () => void }) {
+  const [text, setText] = useState(formatAddress(initial));
+  const address = parseAddress(text);
+  return (
+    <Dialog title="Where does this binary go?" onClose={onCancel}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (address !== undefined) onConfirm(address);
+        }}
+      >
+        <p>
+          <strong>{fileName}</strong> is a raw binary: it has no addresses of its own. Enter the address of its first byte, usually the start of flash.
+        </p>
+        <label className="field-label">
+          Base address
+          <input
+            className="input mono"
+            value={text}
+            autoFocus
+            spellCheck={false}
+            aria-invalid={address === undefined}
+            aria-describedby="base-address-help"
+            onChange={(event) => setText(event.target.value)}
+          />
+        </label>
+        <p id="base-address-help" className={address === undefined ? 'error-text' : 'muted'}>
+          {address === undefined ? 'Enter a 0x-prefixed hex address such as 0x08000000.' : `The image will start at ${formatAddress(address)}.`}
+        </p>
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={address === undefined}>
+            Load at this address
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,50 @@
+import { useApp } from '../../storeContext.js';
+
+export const FIRMWARE_EXTENSIONS = '.hex,.ihex,.bin,.dfu,.srec,.s19,.s28,.s37,.mot,.elf,.axf';
+
+/** The empty Flash tab: drop or open a file, or pick a recent one. */
+export function DropTarget() {
+  const openDialog = useApp((state) => state.openDialog);
+  const openFile = useApp((state) => state.openFile);
+  const openRecent = useApp((state) => state.openRecent);
+  const recent = useApp((state) => state.session?.settings.recentFiles ?? []);
+  return (
+    <section className="drop-target" aria-label="Firmware file">
+      <p className="drop-title">Drop a .hex .bin .dfu .srec .elf file anywhere in this window</p>
+      <div className="drop-actions">
+        <button className="button primary" onClick={() => void openDialog()}>
+          Open file…
+        </button>
+        <label className="button">
+          Choose from disk
+          <input
+            className="sr-only"
+            type="file"
+            accept={FIRMWARE_EXTENSIONS}
+            data-testid="file-input"
+            onChange={(event) => {
+              const file = event.target.files?.[0];
+              if (file) void openFile(file);
+              event.target.value = '';
+            }}
+          />
+        </label>
+      </div>
+      {recent.length > 0 && (
+        <div className="recent">
+          <h3>Recent files</h3>
+          <ul>
+            {recent.slice(0, 6).map((path) => (
+              <li key={path}>
+                <button className="link" onClick={() => void openRecent(path)} title={path}>
+                  {path.split(/[\\/]/).pop()}
+                </button>
+                <span className="muted"> {path}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}

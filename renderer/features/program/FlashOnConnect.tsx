@@ -1,0 +1,22 @@
+import { useApp } from '../../storeContext.js';
+
+/** Production mode: each device that appears gets the loaded image; the tally counts boards. */
+export function FlashOnConnect() {
+  const isOn = useApp((state) => state.session?.settings.flashOnConnect ?? false);
+  const tally = useApp((state) => state.session?.tally ?? { passed: 0, failed: 0 });
+  const hasImage = useApp((state) => state.session?.image !== undefined);
+  const updateSettings = useApp((state) => state.updateSettings);
+  return (
+    <section className="flash-on-connect" aria-label="Flash on connect">
+      <label className="toggle">
+        <input type="checkbox" checked={isOn} disabled={!hasImage && !isOn} onChange={(event) => void updateSettings({ flashOnConnect: event.target.checked })} />
+        Flash every board that connects
+      </label>
+      {(isOn || tally.passed + tally.failed > 0) && (
+        <span className="tally" aria-label="Tally">
+          <span className="tally-ok">✓ {tally.passed} passed</span> <span className="tally-bad">✕ {tally.failed} failed</span>
+        </span>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,104 @@
+import { useMemo } from 'react';
+import { useApp } from '../../storeContext.js';
+import { MemoryMap } from '../memoryMap/MemoryMap.js';
+import { MapLegend } from '../memoryMap/MapLegend.js';
+import { DropTarget } from './DropTarget.js';
+import { ImageCard } from './ImageCard.js';
+import { PlanPreview } from './PlanPreview.js';
+import { ProgramOptionsForm } from './ProgramOptionsForm.js';
+import { ProgressStepper } from './ProgressStepper.js';
+import { ResultPanel } from './ResultPanel.js';
+import { FlashOnConnect } from './FlashOnConnect.js';
+import { pluralise } from '../../text.js';
+
+/** Etcher's rhythm: image, plan, one button, progress, result. */
+export function FlashTab() {
+  const image = useApp((state) => state.session?.image);
+  const device = useApp((state) => state.session?.device);
+  const isRunning = useApp((state) => state.session?.job !== undefined);
+  return (
+    <div className="panel-stack">
+      {image ? <ImageCard image={image} /> : <DropTarget />}
+      {device && image && <PlanMap />}
+      {device && image && (
+        <section className="card" aria-label="Flash">
+          <ProgramOptionsForm isDisabled={isRunning} />
+          <PlanPreview />
+          <FlashButton />
+          <ProgressStepper />
+          <ResultPanel kinds={['program', 'verify', 'erase', 'leave', 'read-unprotect']} />
+        </section>
+      )}
+      {!device && image && <p className="muted card">Connect a device (left) to see what flashing this image will do.</p>}
+      {device && !image && (
+        <section className="card">
+          <ProgressStepper />
+          <ResultPanel kinds={['program', 'verify', 'erase', 'leave', 'read-unprotect']} />
+        </section>
+      )}
+      <FlashOnConnect />
+      {device && <SecondaryActions />}
+    </div>
+  );
+}
+
+function PlanMap() {
+  const device = useApp((state) => state.session?.device);
+  const image = useApp((state) => state.session?.image);
+  const plans = useApp((state) => state.plan?.plans);
+  const verify = useApp((state) => state.session?.lastResult?.verify);
+  const plan = plans?.[0];
+  const alternate = device?.alternates.find((candidate) => candidate.alternate === (plan?.alternate ?? 0)) ?? device?.alternates[0];
+  const imageRanges = useMemo(() => image?.blocks.map((block) => ({ start: block.start, end: block.end })), [image]);
+  const region = alternate?.layout?.region;
+  if (!region) return null;
+  return (
+    <section className="card" aria-label="Memory map">
+      <MemoryMap
+        region={region}
+        imageRanges={imageRanges}
+        eraseRanges={plan?.sectors}
+        preserveRanges={plan?.preserveRanges}
+        mismatchRanges={verify && !verify.isMatch ? verify.mismatchRanges : undefined}
+      />
+      <MapLegend showMismatch={verify !== undefined && !verify.isMatch} />
+    </section>
+  );
+}
+
+function FlashButton() {
+  const plan = useApp((state) => state.plan);
+  const isRunning = useApp((state) => state.session?.job !== undefined);
+  const requestProgram = useApp((state) => state.requestProgram);
+  const sectors = plan?.plans?.reduce((sum, item) => sum + item.sectors.length, 0) ?? 0;
+  const isReady = plan?.plans !== undefined && !isRunning;
+  return (
+    <div className="primary-row">
+      <button className="button primary big" disabled={!isReady} onClick={() => void requestProgram()} data-testid="flash-button">
+        Flash
+      </button>
+      {isReady && <span className="muted">{sectors > 0 ? `${pluralise(sectors, 'sector')} will be erased first.` : 'Nothing will be erased.'}</span>}
+    </div>
+  );
+}
+
+function SecondaryActions() {
+  const isRunning = useApp((state) => state.session?.job !== undefined);
+  const hasImage = useApp((state) => state.session?.image !== undefined);
+  const verify = useApp((state) => state.verify);
+  const requestMassErase = useApp((state) => state.requestMassErase);
+  const leave = useApp((state) => state.leave);
+  return (
+    <section className="secondary-actions" aria-label="Other actions">
+      <button className="button" disabled={isRunning || !hasImage} onClick={() => void verify()}>
+        Verify only
+      </button>
+      <button className="button" disabled={isRunning} onClick={requestMassErase}>
+        Mass erase…
+      </button>
+      <button className="button" disabled={isRunning} onClick={() => void leave()}>
+        Start application
+      </button>
+    </section>
+  );
+}

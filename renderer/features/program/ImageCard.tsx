@@ -1,0 +1,130 @@
+import { useState } from 'react';
+import { formatAddress, formatSize } from '../../../core/bytes.js';
+import { useApp } from '../../storeContext.js';
+import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
+import { BaseAddressForm } from './BaseAddressDialog.js';
+import { dfuMismatch } from './dfuMatch.js';
+import type { ImageSummary } from '../../../core/api.js';
+
+/** What was loaded: blocks, sizes, CRC-32, entry, vector-table sanity, file/device match. */
+export function ImageCard({ image }: { image: ImageSummary }) {
+  const device = useApp((state) => state.session?.device);
+  const isStale = useApp((state) => state.session?.isImageStale ?? false);
+  const reloadImage = useApp((state) => state.reloadImage);
+  const rebaseImage = useApp((state) => state.rebaseImage);
+  const openDialog = useApp((state) => state.openDialog);
+  const [isRebasing, setRebasing] = useState(false);
+  const mismatch = device ? dfuMismatch(image, device) : [];
+  const isBinary = image.format === 'binary' || image.format === 'binary-dfu-suffix';
+  const vector = image.vectorTable;
+  return (
+    <section className="card image-card" aria-label="Loaded image">
+      {isStale && (
+        <div className="banner warning" role="status">
+          <span>
+            <span aria-hidden="true">⟳ </span>
+            {image.fileName} changed on disk since it was loaded.
+          </span>
+          <button className="button" onClick={() => void reloadImage()}>
+            Reload
+          </button>
+        </div>
+      )}
+      <div className="image-head">
+        <h2 className="image-name" title={image.path}>
+          {image.fileName}
+        </h2>
+        <span className="muted">{formatImageFormat(image.format)}</span>
+        <button className="button subtle" onClick={() => void openDialog()}>
+          Open another…
+        </button>
+      </div>
+      <dl className="summary-line">
+        <div>
+          <dt>Size</dt>
+          <dd data-testid="image-size">{formatBytes(image.sizeBytes)}</dd>
+        </div>
+        <div>
+          <dt>Blocks</dt>
+          <dd>{pluralise(image.blocks.length, 'block')}</dd>
+        </div>
+        <div>
+          <dt>CRC-32</dt>
+          <dd className="mono" data-testid="image-crc">
+            {formatCrc(image.crc32)}
+          </dd>
+        </div>
+        {image.entryAddress !== undefined && (
+          <div>
+            <dt>Entry</dt>
+            <dd className="mono">{formatAddress(image.entryAddress)}</dd>
+          </div>
+        )}
+      </dl>
+      <ul className="block-list">
+        {image.blocks.map((block) => (
+          <li key={block.start} className="mono">
+            {formatAddress(block.start)}–{formatAddress(block.end)} · {formatSize(block.end - block.start)} · CRC {formatCrc(block.crc32)}
+          </li>
+        ))}
+      </ul>
+      {isBinary && (
+        <p>
+          Raw binary loaded at <span className="mono">{formatAddress(image.blocks[0]?.start ?? 0)}</span>.{' '}
+          {image.path && (
+            <button className="link" onClick={() => setRebasing(true)}>
+              Change base address
+            </button>
+          )}
+        </p>
+      )}
+      {isRebasing && (
+        <BaseAddressForm
+          fileName={image.fileName}
+          initial={image.blocks[0]?.start ?? 0x08000000}
+          onCancel={() => setRebasing(false)}
+          onConfirm={(address) => {
+            setRebasing(false);
+            void rebaseImage(address);
+          }}
+        />
+      )}
+      {vector && (
+        <ul className="checks" aria-label="Vector table">
+          <li className={vector.isStackInRam ? 'ok' : 'bad'}>
+            <span aria-hidden="true">{vector.isStackInRam ? '✓' : '⚠'} </span>
+            Initial stack pointer <span className="mono">{formatAddress(vector.initialStackPointer)}</span> {vector.isStackInRam ? 'is in RAM' : 'is not in RAM'}
+          </li>
+          <li className={vector.isResetInImage && vector.hasThumbBit ? 'ok' : 'bad'}>
+            <span aria-hidden="true">{vector.isResetInImage && vector.hasThumbBit ? '✓' : '⚠'} </span>
+            Reset vector <span className="mono">{formatAddress(vector.resetVector)}</span> {vector.isResetInImage ? 'is inside the image' : 'points outside the image'}
+            {vector.hasThumbBit ? ' (Thumb)' : ', without the Thumb bit: the core would fault'}
+          </li>
+        </ul>
+      )}
+      {image.dfu && (
+        <p className="muted">
+          .dfu file for {formatUsbId(image.dfu.vendorId, image.dfu.productId)}, alternate settings {image.dfu.alternates.join(', ')}
+        </p>
+      )}
+      {mismatch.length > 0 && (
+        <div className="banner warning" role="alert">
+          <div>
+            <strong>This .dfu file may not be for this device.</strong>
+            <ul>
+              {mismatch.map((reason) => (
+                <li key={reason}>{reason}</li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      )}
+      {image.warnings.map((warning) => (
+        <p key={warning} className="warning-text">
+          <span aria-hidden="true">⚠ </span>
+          {warning}
+        </p>
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,54 @@
+import { formatAddress } from '../../../core/bytes.js';
+import { useApp } from '../../storeContext.js';
+import { errorText, formatBytes, formatDuration, pluralise } from '../../text.js';
+import { warningMessage } from '../../store.js';
+import type { PlanSummary } from '../../../core/api.js';
+
+const modeNames: Record<PlanSummary['eraseMode'], string> = { touched: 'touched sectors', mass: 'mass erase', none: 'no erase' };
+
+/** What the button will do, before anything is written. */
+export function PlanPreview() {
+  const plan = useApp((state) => state.plan);
+  const options = useApp((state) => state.session?.settings.programOptions);
+  if (!plan) return null;
+  if (plan.error) {
+    const text = errorText(plan.error);
+    return (
+      <section className="plan plan-error" role="alert" aria-label="Plan">
+        <strong>Cannot flash this image: {text.title}</strong>
+        <p>{text.hint}</p>
+      </section>
+    );
+  }
+  if (!plan.plans) return <section className="plan muted" aria-label="Plan">Planning…</section>;
+  const totalMs = plan.plans.reduce((sum, item) => sum + item.estimatedMs, 0);
+  return (
+    <section className="plan" aria-label="Plan" data-testid="plan">
+      {plan.plans.map((item) => (
+        <div key={item.alternate} className="plan-item">
+          <p className="plan-line">
+            <strong>{item.region}</strong>: {eraseText(item)}, write <strong>{formatBytes(item.bytesToWrite)}</strong>
+            {item.verifyRanges.length > 0 ? ', then verify' : ''}. <span className="muted">Mode: {modeNames[item.eraseMode]}
+            {item.isDifferential ? ', differential' : ''}
+            {options?.preserve ? ', preserving data outside the image' : ''}.</span>
+          </p>
+          {item.warnings.map((warning, index) => (
+            <p key={index} className="warning-text">
+              <span aria-hidden="true">⚠ </span>
+              {warningMessage(warning)}
+            </p>
+          ))}
+        </div>
+      ))}
+      <p className="muted">Estimated {formatDuration(totalMs)}</p>
+    </section>
+  );
+}
+
+function eraseText(plan: PlanSummary): string {
+  if (plan.eraseMode === 'mass') return 'mass erase the whole flash';
+  if (plan.sectors.length === 0) return 'erase nothing';
+  const first = plan.sectors[0]!;
+  const last = plan.sectors[plan.sectors.length - 1]!;
+  return `erase ${pluralise(plan.sectors.length, 'sector')} (${first.index}–${last.index}, ${formatAddress(first.start)}–${formatAddress(last.end)})`;
+}

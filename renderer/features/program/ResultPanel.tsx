@@ -1,0 +1,94 @@
+import { formatSize } from '../../../core/bytes.js';
+import { useApp } from '../../storeContext.js';
+import { ErrorBox } from '../../ui/ErrorBox.js';
+import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
+import type { JobKind, JobResult } from '../../../core/api.js';
+
+/** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
+export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {
+  const result = useApp((state) => state.session?.lastResult);
+  const deviceId = useApp((state) => state.session?.device?.id);
+  const isRunning = useApp((state) => state.session?.job !== undefined);
+  const setDiffOpen = useApp((state) => state.setDiffOpen);
+  const requestReadUnprotect = useApp((state) => state.requestReadUnprotect);
+  const saveReport = useApp((state) => state.saveReport);
+  if (!result || isRunning || !kinds.includes(result.kind) || (deviceId !== undefined && result.deviceId !== deviceId)) return null;
+  const total = result.timings.reduce((sum, timing) => sum + timing.elapsedMs, 0);
+  const hasMismatch = result.verify !== undefined && !result.verify.isMatch;
+  if (result.ok && !hasMismatch) {
+    return (
+      <section className="result result-ok" role="status" aria-label="Result">
+        <div className="result-title">
+          <span className="status-icon" aria-hidden="true">
+            ✓
+          </span>
+          {successTitle(result)} in {formatDuration(total)}
+        </div>
+        <Timings result={result} />
+        {result.kind === 'program' && (
+          <button className="button" onClick={() => void saveReport()}>
+            Save report…
+          </button>
+        )}
+      </section>
+    );
+  }
+  const error = result.ok
+    ? { kind: 'verify-mismatch' as const, firstAddress: result.verify?.firstMismatch ?? 0, count: result.verify?.mismatchCount ?? 0, ranges: result.verify?.mismatchRanges.length ?? 0 }
+    : result.error;
+  return (
+    <section className="result result-failed" aria-label="Result">
+      <ErrorBox error={error} action={jobLabels[result.kind].running}>
+        <div className="result-actions">
+          {hasMismatch && (
+            <button className="button primary" onClick={() => setDiffOpen(true)}>
+              Show differences
+            </button>
+          )}
+          {error.kind === 'read-protected' && (
+            <button className="button" onClick={requestReadUnprotect}>
+              Remove read protection…
+            </button>
+          )}
+          {result.kind === 'program' && (
+            <button className="button" onClick={() => void saveReport()}>
+              Save report…
+            </button>
+          )}
+        </div>
+      </ErrorBox>
+      <Timings result={result} />
+    </section>
+  );
+}
+
+function successTitle(result: JobResult): string {
+  if (result.kind === 'program') return result.verify?.isMatch ? 'Flashed and verified' : 'Flashed';
+  return jobLabels[result.kind].done;
+}
+
+function Timings({ result }: { result: JobResult }) {
+  if (result.timings.length === 0) return null;
+  return (
+    <table className="timings">
+      <thead>
+        <tr>
+          <th scope="col">Phase</th>
+          <th scope="col">Bytes</th>
+          <th scope="col">Time</th>
+          <th scope="col">Rate</th>
+        </tr>
+      </thead>
+      <tbody>
+        {result.timings.map((timing) => (
+          <tr key={timing.phase}>
+            <td>{phaseLabels[timing.phase]}</td>
+            <td>{timing.bytes > 0 ? formatSize(timing.bytes) : '—'}</td>
+            <td>{formatDuration(timing.elapsedMs)}</td>
+            <td>{timing.bytes > 0 && timing.elapsedMs > 0 ? formatRate((timing.bytes * 1000) / timing.elapsedMs) : '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

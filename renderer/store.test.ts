@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { createAppStore, destructiveReasons, expectedPhases, isPermanentLock, optionChanges } from './store.js';
+import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
+import type { DecodedOptionBytes, JobResult, PlanSummary, Result } from '../core/api.js';
+
+const plan: PlanSummary = {
+  alternate: 0,
+  region: 'Internal Flash',
+  eraseMode: 'touched',
+  isDifferential: false,
+  sectors: [{ index: 0, start: 0x08000000, end: 0x08000080 }],
+  writeRanges: [{ start: 0x08000000, end: 0x08000040 }],
+  bytesToWrite: 64,
+  verifyRanges: [{ start: 0x08000000, end: 0x08000040 }],
+  preserveRanges: [],
+  warnings: [],
+  estimatedMs: 20,
+  text: '',
+};
+
+const flushed = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function fileNamed(name: string, bytes = new Uint8Array([1, 2, 3])): File {
+  return new File([bytes], name);
+}
+
+describe('store: mirroring main', () => {
+  it('loads the snapshot and the log on start and follows session events afterwards', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info] }));
+    bridge.answer('getLog', () => Promise.resolve({ ok: true, value: [{ time: 1, level: 'info', topic: 'app', message: 'started' }] }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    expect(store.getState().session?.devices).toHaveLength(1);
+    expect(store.getState().log.map((entry) => entry.message)).toEqual(['started']);
+    bridge.emit({ type: 'session', session: baseSnapshot({ devices: [] }) });
+    expect(store.getState().session?.devices).toHaveLength(0);
+    bridge.emit({ type: 'log', entry: { time: 2, level: 'warn', topic: 'usb', message: 'detached' } });
+    expect(store.getState().log).toHaveLength(2);
+  });
+
+  it('plans as soon as a device and an image are both there, and again when the options change', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    expect(store.getState().plan?.plans).toEqual([plan]);
+    await store.getState().setProgramOptions({ erase: 'mass' });
+    await flushed();
+    const planCalls = bridge.calls.filter((call) => call.method === 'planProgram');
+    expect(planCalls.map((call) => call.args[0])).toEqual([
+      { erase: 'touched', verify: true },
+      { erase: 'mass', verify: true },
+    ]);
+  });
+
+  it('keeps a refused plan as the plan error instead of a generic failure', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () =>
+      Promise.resolve({ ok: false, error: { kind: 'image-too-large', imageEnd: 0x08040000, regionEnd: 0x08030000, region: 'Internal Flash' } }),
+    );
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    expect(store.getState().plan?.error?.kind).toBe('image-too-large');
+    expect(store.getState().failure).toBeUndefined();
+  });
+});
+
+describe('store: opening files', () => {
+  it('opens a dropped file by its path when the bridge knows it', async () => {
+    const bridge = createFakeBridge();
+    const file = fileNamed('firmware.hex');
+    bridge.paths.set(file, '/home/me/firmware.hex');
+    const store = createAppStore(bridge);
+    await store.getState().openFile(file);
+    expect(bridge.calls.find((call) => call.method === 'openImage')?.args[0]).toEqual({ kind: 'path', path: '/home/me/firmware.hex' });
+  });
+
+  it('sends the bytes when there is no path (plain browser)', async () => {
+    const bridge = createFakeBridge();
+    const store = createAppStore(bridge);
+    await store.getState().openFile(fileNamed('app.dfu', new Uint8Array([9, 8, 7])));
+    const source = bridge.calls.find((call) => call.method === 'openImage')?.args[0] as { kind: string; fileName: string; bytes: Uint8Array };
+    expect(source.kind).toBe('bytes');
+    expect(source.fileName).toBe('app.dfu');
+    expect(Array.from(source.bytes)).toEqual([9, 8, 7]);
+  });
+
+  it('asks for the base address of a raw binary before opening it', async () => {
+    const bridge = createFakeBridge();
+    const store = createAppStore(bridge);
+    await store.getState().openFile(fileNamed('app.bin'));
+    expect(store.getState().pendingBinary?.fileName).toBe('app.bin');
+    expect(bridge.calls.some((call) => call.method === 'openImage')).toBe(false);
+    await store.getState().confirmBaseAddress(0x08004000);
+    const source = bridge.calls.find((call) => call.method === 'openImage')?.args[0] as { baseAddress: number };
+    expect(source.baseAddress).toBe(0x08004000);
+    expect(store.getState().pendingBinary).toBeUndefined();
+  });
+
+  it('shows a failed open as a failure with the action', async () => {
+    const bridge = createFakeBridge();
+    bridge.answer('openImage', () => Promise.resolve({ ok: false, error: { kind: 'image-format', format: 'intel-hex', reason: 'bad checksum', line: 12 } }));
+    const store = createAppStore(bridge);
+    await store.getState().openFile(fileNamed('broken.hex'));
+    expect(store.getState().failure).toEqual({ action: 'Open file', error: expect.objectContaining({ kind: 'image-format', line: 12 }) });
+  });
+});
+
+describe('store: a flash job', () => {
+  it('builds the stepper from phase and progress events and finishes it with the result', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    let finish: (result: Result<JobResult>) => void = () => undefined;
+    bridge.answer('program', () => new Promise<Result<JobResult>>((resolve) => (finish = resolve)));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    const running = store.getState().program();
+    expect(store.getState().job?.order).toEqual(['erase', 'write', 'verify']);
+    bridge.emit({ type: 'phase', phase: 'erase', status: 'start', deviceId: 'sim:1' });
+    bridge.emit({ type: 'progress', phase: 'erase', deviceId: 'sim:1', done: 64, total: 128, bytesPerSecond: 1000, etaMs: 64 });
+    expect(store.getState().job?.phases.erase).toMatchObject({ status: 'active', done: 64, total: 128, etaMs: 64 });
+    bridge.emit({ type: 'phase', phase: 'erase', status: 'finish', deviceId: 'sim:1' });
+    bridge.emit({ type: 'phase', phase: 'write', status: 'start', deviceId: 'sim:1' });
+    expect(store.getState().job?.phases.erase?.status).toBe('done');
+    expect(store.getState().job?.phases.verify?.status).toBe('pending');
+    finish({ ok: true, value: { ...okResult(), ok: false, error: { kind: 'device-gone', during: 'write' } } as JobResult });
+    await running;
+    expect(store.getState().job?.isFinished).toBe(true);
+    expect(store.getState().job?.phases.write?.status).toBe('failed');
+  });
+
+  it('opens the diff viewer when a result with a verification mismatch arrives', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    const verify = {
+      isMatch: false,
+      bytesCompared: 64,
+      mismatchCount: 4,
+      mismatchRanges: [{ start: 0x08000004, end: 0x08000008 }],
+      firstMismatch: 0x08000004,
+      sectorsWithMismatch: [0],
+      missingBytes: 0,
+      samples: [],
+      diagnosis: { kind: 'not-erased' as const, message: 'not erased', evidence: 'old-kept' as const },
+    };
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info, lastResult: okResult('program', { verify, finishedAt: 9000 }) }) });
+    expect(store.getState().isDiffOpen).toBe(true);
+  });
+
+  it('asks for confirmation before a mass erase flash and before a flash that destroys data', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () =>
+      Promise.resolve({ ok: true, value: [{ ...plan, warnings: [{ kind: 'destroys-data', message: 'sector 521 holds data outside the image' }] }] }),
+    );
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    await store.getState().requestProgram();
+    expect(store.getState().confirmation).toEqual({ kind: 'program', reasons: ['sector 521 holds data outside the image'] });
+    expect(bridge.calls.some((call) => call.method === 'program')).toBe(false);
+    await store.getState().program();
+    expect(store.getState().confirmation).toBeUndefined();
+    expect(bridge.calls.some((call) => call.method === 'program')).toBe(true);
+  });
+
+  it('flashes straight away when nothing beyond the image is lost', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    await store.getState().requestProgram();
+    expect(store.getState().confirmation).toBeUndefined();
+    expect(bridge.calls.filter((call) => call.method === 'program')).toHaveLength(1);
+  });
+});
+
+describe('destructiveReasons and expectedPhases', () => {
+  it('names mass erase, and ignores data loss the user chose to preserve', () => {
+    const lossy = [{ ...plan, warnings: [{ kind: 'destroys-data' as const, message: 'loses data' }] }];
+    expect(destructiveReasons({ erase: 'mass', verify: true }, [])).toHaveLength(1);
+    expect(destructiveReasons({ erase: 'touched', verify: true }, lossy)).toEqual(['loses data']);
+    expect(destructiveReasons({ erase: 'touched', verify: true, preserve: true }, lossy)).toEqual([]);
+  });
+
+  it('expects a read phase for differential flashing and no erase phase without erase', () => {
+    expect(expectedPhases('program', { erase: 'touched', differential: true, verify: true, leave: true })).toEqual(['read', 'erase', 'write', 'verify', 'leave']);
+    expect(expectedPhases('program', { erase: 'none', verify: false })).toEqual(['write']);
+  });
+});
+
+describe('option bytes', () => {
+  const decoded = {
+    family: 'L0',
+    address: 0x1ff80000,
+    raw: new Uint8Array(0),
+    rdpLevel: 0,
+    warnings: [],
+    fields: [
+      { id: 'rdp', label: 'Read protection', description: '', group: 'read-protection', value: 0xaa, kind: 'enum', choices: [], editable: true },
+      { id: 'bor', label: 'BOR level', description: '', group: 'user', value: 8, kind: 'number', editable: true },
+    ],
+  } as unknown as DecodedOptionBytes;
+
+  it('tracks changed fields, drops edits back to the current value, and spots RDP level 2', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes: decoded }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    store.getState().setOptionDraft('bor', 9);
+    expect(optionChanges(store.getState())).toEqual([{ id: 'bor', label: 'BOR level', from: 8, to: 9 }]);
+    store.getState().setOptionDraft('bor', 8);
+    expect(optionChanges(store.getState())).toEqual([]);
+    store.getState().setOptionDraft('rdp', 0xcc);
+    expect(isPermanentLock(store.getState())).toBe(true);
+    store.getState().requestOptionBytesWrite();
+    expect(store.getState().confirmation).toMatchObject({ kind: 'option-bytes', isPermanentLock: true });
+  });
+
+  it('passes the permanent-lock confirmation only when asked, then re-reads', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes: decoded }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    store.getState().setOptionDraft('bor', 9);
+    bridge.answer('writeOptionBytes', () => {
+      bridge.snapshot = { ...bridge.snapshot, lastResult: okResult('option-bytes-write', { finishedAt: 7000 }) };
+      return Promise.resolve({ ok: true, value: bridge.snapshot.lastResult! });
+    });
+    await store.getState().writeOptionBytes({ permanentlyLockChip: false });
+    expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { bor: 9 } });
+    expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(true);
+  });
+});

@@ -1,0 +1,554 @@
+// One zustand store. `session` mirrors main's last SessionSnapshot (main owns the truth); everything
+// else is UI state: the selected tab, dialogs, drafts, the log buffer, and the progress of the
+// running job assembled from 'phase'/'progress' events. Actions call the bridge and turn a failed
+// Result into `failure`, shown where the user acted.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  DfuErrorInfo,
+  ImageSource,
+  JobResult,
+  JobKind,
+  LogEntry,
+  LogLevel,
+  Phase,
+  PlanSummary,
+  ProgramOptions,
+  ProgrammerBridge,
+  ProgrammerEvent,
+  ReadRequest,
+  Result,
+  SaveFormat,
+  SessionSnapshot,
+  Settings,
+} from '../core/api.js';
+import type { PlanWarning } from '../core/dfuse/plan.js';
+
+export type Tab = 'flash' | 'memory' | 'option-bytes' | 'device' | 'read-back';
+
+export type PhaseStatus = 'pending' | 'active' | 'done' | 'failed';
+
+export interface PhaseProgress {
+  readonly status: PhaseStatus;
+  readonly done: number;
+  readonly total: number;
+  readonly bytesPerSecond: number;
+  readonly etaMs?: number;
+}
+
+/** The running (or last finished) job as the stepper shows it. */
+export interface JobProgress {
+  readonly kind: JobKind;
+  readonly deviceId: string;
+  readonly startedAt: number;
+  readonly isFinished: boolean;
+  /** Phases in display order: the expected ones first, then any others the job reported. */
+  readonly order: readonly Phase[];
+  readonly phases: Readonly<Partial<Record<Phase, PhaseProgress>>>;
+}
+
+export interface OptionChange {
+  readonly id: string;
+  readonly label: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+export type Confirmation =
+  | { readonly kind: 'program'; readonly reasons: readonly string[] }
+  | { readonly kind: 'mass-erase' }
+  | { readonly kind: 'read-unprotect' }
+  | { readonly kind: 'option-bytes'; readonly changes: readonly OptionChange[]; readonly isPermanentLock: boolean };
+
+/** A raw binary waiting for its base address before it is opened. */
+export interface PendingBinary {
+  readonly fileName: string;
+  readonly source: { readonly kind: 'path'; readonly path: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
+}
+
+export interface Failure {
+  readonly action: string;
+  readonly error: DfuErrorInfo;
+}
+
+export interface PlanState {
+  /** Identity of the inputs the plan was made for (device, image, options). */
+  readonly key: string;
+  readonly plans?: readonly PlanSummary[];
+  readonly error?: DfuErrorInfo;
+  readonly isLoading: boolean;
+}
+
+export interface LogFilter {
+  readonly minLevel: LogLevel;
+  readonly search: string;
+}
+
+export interface AppState {
+  readonly session?: SessionSnapshot;
+  readonly job?: JobProgress;
+  readonly plan?: PlanState;
+  readonly log: readonly LogEntry[];
+  readonly tab: Tab;
+  readonly isLogOpen: boolean;
+  readonly logFilter: LogFilter;
+  readonly pendingBinary?: PendingBinary;
+  readonly confirmation?: Confirmation;
+  readonly failure?: Failure;
+  readonly notice?: string;
+  readonly optionDraft: Readonly<Record<string, number>>;
+  readonly isDiffOpen: boolean;
+  readonly isDragging: boolean;
+}
+
+export interface AppActions {
+  /** Subscribes to main's events and loads the first snapshot and the log. Returns the unsubscribe. */
+  start: () => Promise<() => void>;
+  refresh: () => Promise<void>;
+  setTab: (tab: Tab) => void;
+  setLogOpen: (isOpen: boolean) => void;
+  setLogFilter: (patch: Partial<LogFilter>) => void;
+  setDragging: (isDragging: boolean) => void;
+  dismissFailure: () => void;
+  dismissNotice: () => void;
+  selectDevice: (deviceId: string) => Promise<void>;
+  disconnect: () => Promise<void>;
+  /** A file dropped on the window: by path when the bridge knows it, else by its bytes. */
+  openFile: (file: File) => Promise<void>;
+  openDialog: () => Promise<void>;
+  openRecent: (path: string) => Promise<void>;
+  reloadImage: () => Promise<void>;
+  /** Re-open the loaded raw binary at another base address. */
+  rebaseImage: (baseAddress: number) => Promise<void>;
+  confirmBaseAddress: (baseAddress: number) => Promise<void>;
+  cancelBaseAddress: () => void;
+  setProgramOptions: (patch: Partial<ProgramOptions>) => Promise<void>;
+  updateSettings: (patch: Partial<Settings>) => Promise<void>;
+  /** The primary button: asks for confirmation first when the plan destroys more than the image. */
+  requestProgram: () => Promise<void>;
+  program: () => Promise<void>;
+  verify: () => Promise<void>;
+  cancel: () => Promise<void>;
+  requestMassErase: () => void;
+  massErase: () => Promise<void>;
+  readMemory: (request: ReadRequest) => Promise<void>;
+  saveReadBack: (format: SaveFormat) => Promise<void>;
+  readOptionBytes: () => Promise<void>;
+  setOptionDraft: (id: string, value: number | undefined) => void;
+  requestOptionBytesWrite: () => void;
+  writeOptionBytes: (confirmation: { permanentlyLockChip: boolean }) => Promise<void>;
+  requestReadUnprotect: () => void;
+  readUnprotect: () => Promise<void>;
+  leave: () => Promise<void>;
+  closeConfirmation: () => void;
+  setDiffOpen: (isOpen: boolean) => void;
+  exportLog: () => Promise<void>;
+  saveReport: () => Promise<void>;
+}
+
+export type AppStore = StoreApi<AppState & AppActions>;
+
+export const LOG_LIMIT = 20_000;
+export const RDP_LEVEL_2 = 0xcc;
+
+const defaultOptions: ProgramOptions = { erase: 'touched', verify: true };
+
+export function createAppStore(bridge: ProgrammerBridge): AppStore {
+  return createStore<AppState & AppActions>()((set, get) => {
+    /** Runs a bridge call; a failed Result becomes `failure`. Returns the value or undefined. */
+    async function call<T>(action: string, run: () => Promise<Result<T>>): Promise<T | undefined> {
+      const result = await run();
+      if (!result.ok) {
+        set({ failure: { action, error: result.error } });
+        return undefined;
+      }
+      return result.value;
+    }
+
+    function applySnapshot(session: SessionSnapshot): void {
+      const previous = get().session;
+      const patch: { -readonly [K in keyof AppState]?: AppState[K] } = { session };
+      if (session.optionBytes !== previous?.optionBytes) patch.optionDraft = {};
+      const result = session.lastResult;
+      if (result && result !== previous?.lastResult && result.finishedAt !== previous?.lastResult?.finishedAt) {
+        if (result.verify && !result.verify.isMatch) patch.isDiffOpen = true;
+        const job = get().job;
+        if (job && !job.isFinished && job.deviceId === result.deviceId) patch.job = finishJob(job, result.ok);
+      }
+      if (session.job) {
+        const job = patch.job ?? get().job;
+        if (!job || (job.isFinished && job.startedAt !== session.job.startedAt)) {
+          patch.job = newJob(session.job.kind, session.job.deviceId, session.job.startedAt, session.settings.programOptions);
+        } else if (!job.isFinished && job.startedAt !== session.job.startedAt) {
+          // The job the renderer started (or saw events for) now has main's start time.
+          patch.job = { ...job, startedAt: session.job.startedAt };
+        }
+      }
+      set(patch);
+      void replanIfNeeded();
+    }
+
+    function planKey(session: SessionSnapshot | undefined): string | undefined {
+      if (!session?.device || !session.image) return undefined;
+      return JSON.stringify([session.device.id, session.image.path ?? session.image.fileName, session.image.loadedAt, session.settings.programOptions]);
+    }
+
+    async function replanIfNeeded(): Promise<void> {
+      const session = get().session;
+      const key = planKey(session);
+      if (key === undefined) {
+        if (get().plan) set({ plan: undefined });
+        return;
+      }
+      if (get().plan?.key === key || !session) return;
+      set({ plan: { key, isLoading: true } });
+      const result = await bridge.planProgram(session.settings.programOptions);
+      if (get().plan?.key !== key) return;
+      set({ plan: result.ok ? { key, plans: result.value, isLoading: false } : { key, error: result.error, isLoading: false } });
+    }
+
+    function onEvent(event: ProgrammerEvent): void {
+      switch (event.type) {
+        case 'session':
+          applySnapshot(event.session);
+          return;
+        case 'log':
+          set({ log: appendLog(get().log, [event.entry]) });
+          return;
+        case 'phase': {
+          const job = ensureJob(event.deviceId);
+          const current = job.phases[event.phase];
+          const status: PhaseStatus = event.status === 'start' ? 'active' : 'done';
+          set({
+            job: {
+              ...job,
+              order: job.order.includes(event.phase) ? job.order : [...job.order, event.phase],
+              phases: { ...job.phases, [event.phase]: { done: 0, total: 0, bytesPerSecond: 0, ...current, status } },
+            },
+          });
+          return;
+        }
+        case 'progress': {
+          const job = ensureJob(event.deviceId);
+          set({
+            job: {
+              ...job,
+              order: job.order.includes(event.phase) ? job.order : [...job.order, event.phase],
+              phases: {
+                ...job.phases,
+                [event.phase]: {
+                  status: job.phases[event.phase]?.status === 'done' ? 'done' : 'active',
+                  done: event.done,
+                  total: event.total,
+                  bytesPerSecond: event.bytesPerSecond,
+                  etaMs: event.etaMs,
+                },
+              },
+            },
+          });
+          return;
+        }
+      }
+    }
+
+    /** A phase event for a job the store has not seen start (events can precede the snapshot). */
+    function ensureJob(deviceId: string): JobProgress {
+      const job = get().job;
+      if (job && !job.isFinished && job.deviceId === deviceId) return job;
+      const session = get().session;
+      const kind = session?.job?.kind ?? 'program';
+      return newJob(kind, deviceId, session?.job?.startedAt ?? Date.now(), session?.settings.programOptions ?? defaultOptions);
+    }
+
+    async function open(source: ImageSource): Promise<void> {
+      const summary = await call('Open file', () => bridge.openImage(source));
+      if (summary) set({ tab: 'flash', failure: undefined });
+      await get().refresh();
+    }
+
+    async function runJob(action: string, run: () => Promise<Result<JobResult>>): Promise<void> {
+      set({ failure: undefined, confirmation: undefined });
+      const result = await call(action, run);
+      const job = get().job;
+      if (job && !job.isFinished) set({ job: finishJob(job, result?.ok ?? false) });
+      await get().refresh();
+    }
+
+    return {
+      log: [],
+      tab: 'flash',
+      isLogOpen: true,
+      logFilter: { minLevel: 'info', search: '' },
+      optionDraft: {},
+      isDiffOpen: false,
+      isDragging: false,
+
+      async start() {
+        const unsubscribe = bridge.onEvent(onEvent);
+        const [snapshot, log] = await Promise.all([bridge.getSnapshot(), bridge.getLog()]);
+        if (log.ok) set({ log: appendLog([], log.value).concat(get().log).slice(-LOG_LIMIT) });
+        if (snapshot.ok) applySnapshot(snapshot.value);
+        else set({ failure: { action: 'Start', error: snapshot.error } });
+        return unsubscribe;
+      },
+
+      async refresh() {
+        const snapshot = await bridge.getSnapshot();
+        if (snapshot.ok) applySnapshot(snapshot.value);
+      },
+
+      setTab: (tab) => set({ tab }),
+      setLogOpen: (isLogOpen) => set({ isLogOpen }),
+      setLogFilter: (patch) => set({ logFilter: { ...get().logFilter, ...patch } }),
+      setDragging: (isDragging) => set({ isDragging }),
+      dismissFailure: () => set({ failure: undefined }),
+      dismissNotice: () => set({ notice: undefined }),
+      closeConfirmation: () => set({ confirmation: undefined }),
+      setDiffOpen: (isDiffOpen) => set({ isDiffOpen }),
+
+      async selectDevice(deviceId) {
+        set({ failure: undefined });
+        await call('Connect', () => bridge.connect(deviceId));
+        await get().refresh();
+      },
+
+      async disconnect() {
+        await call('Disconnect', () => bridge.disconnect());
+        await get().refresh();
+      },
+
+      async openFile(file) {
+        set({ isDragging: false });
+        const path = bridge.pathForFile(file);
+        const source: PendingBinary['source'] = path ? { kind: 'path', path } : { kind: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()) };
+        if (isRawBinaryName(file.name)) {
+          set({ pendingBinary: { fileName: file.name, source } });
+          return;
+        }
+        await open(source.kind === 'path' ? source : { kind: 'bytes', fileName: file.name, bytes: source.bytes });
+      },
+
+      openDialog: () => open({ kind: 'dialog' }),
+      openRecent: (path) => (isRawBinaryName(path) ? Promise.resolve(set({ pendingBinary: { fileName: baseName(path), source: { kind: 'path', path } } })) : open({ kind: 'path', path })),
+
+      async reloadImage() {
+        await call('Reload', () => bridge.reloadImage());
+        await get().refresh();
+      },
+
+      async rebaseImage(baseAddress) {
+        const path = get().session?.image?.path;
+        if (path) await open({ kind: 'path', path, baseAddress });
+      },
+
+      async confirmBaseAddress(baseAddress) {
+        const pending = get().pendingBinary;
+        if (!pending) return;
+        set({ pendingBinary: undefined });
+        await open(
+          pending.source.kind === 'path'
+            ? { kind: 'path', path: pending.source.path, baseAddress }
+            : { kind: 'bytes', fileName: pending.fileName, bytes: pending.source.bytes, baseAddress },
+        );
+      },
+
+      cancelBaseAddress: () => set({ pendingBinary: undefined }),
+
+      async setProgramOptions(patch) {
+        const current = get().session?.settings.programOptions ?? defaultOptions;
+        await get().updateSettings({ programOptions: { ...current, ...patch } });
+      },
+
+      async updateSettings(patch) {
+        await call('Settings', () => bridge.updateSettings(patch));
+        await get().refresh();
+      },
+
+      async requestProgram() {
+        const reasons = destructiveReasons(get().session?.settings.programOptions ?? defaultOptions, get().plan?.plans ?? []);
+        if (reasons.length > 0) set({ confirmation: { kind: 'program', reasons } });
+        else await get().program();
+      },
+
+      async program() {
+        const options = get().session?.settings.programOptions ?? defaultOptions;
+        const deviceId = get().session?.device?.id ?? '';
+        set({ job: newJob('program', deviceId, Date.now(), options), isDiffOpen: false });
+        await runJob('Flash', () => bridge.program(options));
+      },
+
+      async verify() {
+        set({ job: newJob('verify', get().session?.device?.id ?? '', Date.now(), defaultOptions), isDiffOpen: false });
+        await runJob('Verify', () => bridge.verify());
+      },
+
+      async cancel() {
+        await call('Cancel', () => bridge.cancel());
+      },
+
+      requestMassErase: () => set({ confirmation: { kind: 'mass-erase' } }),
+
+      async massErase() {
+        await runJob('Mass erase', () => bridge.erase({ kind: 'mass' }));
+      },
+
+      async readMemory(request) {
+        set({ failure: undefined, job: newJob('read', get().session?.device?.id ?? '', Date.now(), defaultOptions) });
+        const summary = await call('Read back', () => bridge.readMemory(request));
+        const job = get().job;
+        if (job && !job.isFinished) set({ job: finishJob(job, summary !== undefined) });
+        await get().refresh();
+      },
+
+      async saveReadBack(format) {
+        const path = await call('Save', () => bridge.saveReadBack(format));
+        if (path) set({ notice: `Saved to ${path}` });
+      },
+
+      async readOptionBytes() {
+        set({ failure: undefined });
+        await call('Read option bytes', () => bridge.readOptionBytes());
+        await get().refresh();
+      },
+
+      setOptionDraft(id, value) {
+        const draft = { ...get().optionDraft };
+        const field = get().session?.optionBytes?.fields.find((candidate) => candidate.id === id);
+        if (value === undefined || value === field?.value) delete draft[id];
+        else draft[id] = value;
+        set({ optionDraft: draft });
+      },
+
+      requestOptionBytesWrite() {
+        const changes = optionChanges(get());
+        if (changes.length === 0) return;
+        set({ confirmation: { kind: 'option-bytes', changes, isPermanentLock: isPermanentLock(get()) } });
+      },
+
+      async writeOptionBytes({ permanentlyLockChip }) {
+        const changes = { ...get().optionDraft };
+        await runJob('Write option bytes', () =>
+          bridge.writeOptionBytes(permanentlyLockChip ? { changes, permanentlyLockChip: true } : { changes }),
+        );
+        const result = get().session?.lastResult;
+        if (result?.kind === 'option-bytes-write' && result.ok) {
+          set({ optionDraft: {} });
+          await get().readOptionBytes();
+        }
+      },
+
+      requestReadUnprotect: () => set({ confirmation: { kind: 'read-unprotect' } }),
+
+      async readUnprotect() {
+        await runJob('Remove read protection', () => bridge.readUnprotect({ eraseAllFlash: true }));
+      },
+
+      async leave() {
+        await runJob('Start application', () => bridge.leave());
+      },
+
+      async exportLog() {
+        const path = await call('Export log', () => bridge.exportLog());
+        if (path) set({ notice: `Log saved to ${path}` });
+      },
+
+      async saveReport() {
+        const path = await call('Save report', () => bridge.saveReport());
+        if (path) set({ notice: `Report saved to ${path}` });
+      },
+    };
+  });
+}
+
+function appendLog(log: readonly LogEntry[], entries: readonly LogEntry[]): LogEntry[] {
+  const next = log.concat(entries);
+  return next.length > LOG_LIMIT ? next.slice(next.length - LOG_LIMIT) : next;
+}
+
+/** The phases a job is expected to go through, so the stepper shows what is still to come. */
+export function expectedPhases(kind: JobKind, options: ProgramOptions): Phase[] {
+  switch (kind) {
+    case 'program': {
+      const phases: Phase[] = [];
+      if (options.differential || options.preserve) phases.push('read');
+      if (options.erase !== 'none') phases.push('erase');
+      phases.push('write');
+      if (options.verify) phases.push('verify');
+      if (options.leave) phases.push('leave');
+      return phases;
+    }
+    case 'verify':
+      return ['verify'];
+    case 'read':
+      return ['read'];
+    case 'erase':
+    case 'read-unprotect':
+      return ['erase'];
+    case 'option-bytes-read':
+    case 'option-bytes-write':
+      return ['option-bytes'];
+    case 'leave':
+      return ['leave'];
+  }
+}
+
+function newJob(kind: JobKind, deviceId: string, startedAt: number, options: ProgramOptions): JobProgress {
+  const order = expectedPhases(kind, options);
+  const phases: Partial<Record<Phase, PhaseProgress>> = {};
+  for (const phase of order) phases[phase] = { status: 'pending', done: 0, total: 0, bytesPerSecond: 0 };
+  return { kind, deviceId, startedAt, isFinished: false, order, phases };
+}
+
+function finishJob(job: JobProgress, isOk: boolean): JobProgress {
+  const phases: Partial<Record<Phase, PhaseProgress>> = {};
+  for (const phase of job.order) {
+    const progress = job.phases[phase] ?? { status: 'pending', done: 0, total: 0, bytesPerSecond: 0 };
+    phases[phase] = progress.status === 'active' ? { ...progress, status: isOk ? 'done' : 'failed' } : progress;
+  }
+  return { ...job, isFinished: true, phases };
+}
+
+/** Why flashing with these options destroys more than the image covers (empty: no confirm). */
+export function destructiveReasons(options: ProgramOptions, plans: readonly PlanSummary[]): string[] {
+  const reasons: string[] = [];
+  if (options.erase === 'mass') reasons.push('Mass erase wipes the whole flash, including data the image does not cover.');
+  if (!options.preserve) {
+    for (const plan of plans) {
+      for (const warning of plan.warnings) {
+        if (isDataLossWarning(warning)) reasons.push(warningMessage(warning));
+      }
+    }
+  }
+  return reasons;
+}
+
+/** Plan warnings are data: 'destroys-data' (a partly covered sector loses bytes outside the image) needs a confirm. */
+export function warningMessage(warning: PlanWarning | string): string {
+  return typeof warning === 'string' ? warning : warning.message;
+}
+
+function isDataLossWarning(warning: PlanWarning): boolean {
+  return warning.kind === 'destroys-data';
+}
+
+export function optionChanges(state: Pick<AppState, 'session' | 'optionDraft'>): OptionChange[] {
+  const fields = state.session?.optionBytes?.fields ?? [];
+  return fields
+    .filter((field) => state.optionDraft[field.id] !== undefined && state.optionDraft[field.id] !== field.value)
+    .map((field) => ({ id: field.id, label: field.label, from: field.value, to: state.optionDraft[field.id]! }));
+}
+
+/** True when the draft sets read protection to level 2 (0xCC), which can never be undone. */
+export function isPermanentLock(state: Pick<AppState, 'session' | 'optionDraft'>): boolean {
+  return optionChanges(state).some((change) => {
+    const field = state.session?.optionBytes?.fields.find((candidate) => candidate.id === change.id);
+    return field?.group === 'read-protection' && change.to === RDP_LEVEL_2;
+  });
+}
+
+export function isRawBinaryName(name: string): boolean {
+  return /\.bin$/i.test(name);
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}

@@ -1,0 +1,244 @@
+// All user-facing copy. Errors arrive as plain DfuErrorInfo data; this file turns them into a
+// title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
+// `isUserActionable: false` means a bug or an unexplained device failure, "please report".
+import { formatAddress, formatSize } from '../core/bytes.js';
+import type { DfuErrorInfo, JobKind, Phase } from '../core/api.js';
+
+export interface ErrorText {
+  readonly title: string;
+  readonly hint: string;
+  readonly isUserActionable: boolean;
+}
+
+const REPORT_HINT = 'This looks like a bug in DFU Desk. Please save the log and report it.';
+
+export function errorText(info: DfuErrorInfo): ErrorText {
+  switch (info.kind) {
+    case 'transport':
+      return {
+        title: 'USB communication failed',
+        hint: `The transfer failed while ${info.operation}. Check the cable and the USB port, then reconnect the board in DFU mode.`,
+        isUserActionable: true,
+      };
+    case 'device-status':
+      return {
+        title: 'The bootloader reported an error',
+        hint: `The device refused the request during ${info.during}. Reset the board into DFU mode and try again; if it keeps happening, save the log and report it.`,
+        isUserActionable: true,
+      };
+    case 'unexpected-state':
+      return {
+        title: 'The device is in an unexpected state',
+        hint: `During ${info.during} the bootloader was not where it should be. Reset the board into DFU mode and try again.`,
+        isUserActionable: true,
+      };
+    case 'timeout':
+      return {
+        title: 'The device stopped answering',
+        hint: `It was still busy after ${formatDuration(info.waitedMs)} during ${info.during}. Reset the board into DFU mode and try again.`,
+        isUserActionable: true,
+      };
+    case 'not-writable':
+      return {
+        title: 'The image covers memory that cannot be written',
+        hint: `${formatAddress(info.address)}${info.region ? ` in ${info.region}` : ''} is read-only. Check the file's start address or the linker script.`,
+        isUserActionable: true,
+      };
+    case 'not-erasable':
+      return {
+        title: 'That memory cannot be erased',
+        hint: `${formatAddress(info.address)}${info.region ? ` in ${info.region}` : ''} is not erasable. Choose another range or erase mode.`,
+        isUserActionable: true,
+      };
+    case 'image-too-large':
+      return {
+        title: 'The image does not fit',
+        hint: `It ends at ${formatAddress(info.imageEnd)} but ${info.region} ends at ${formatAddress(info.regionEnd)}. Is this the firmware for this chip?`,
+        isUserActionable: true,
+      };
+    case 'read-protected':
+      return {
+        title: 'The chip is read-protected',
+        hint: 'Read protection (RDP level 1) blocks reading and writing flash. Removing it erases the whole flash; use Option bytes > Remove read protection.',
+        isUserActionable: true,
+      };
+    case 'image-format': {
+      const where = [info.file, info.line !== undefined ? `line ${info.line}` : undefined, info.offset !== undefined ? `offset ${info.offset}` : undefined]
+        .filter((part) => part !== undefined)
+        .join(', ');
+      return {
+        title: `This ${formatName(info.format)} file cannot be read`,
+        hint: `${where ? `${where}: ` : ''}${info.reason}.`,
+        isUserActionable: true,
+      };
+    }
+    case 'layout-format':
+      return {
+        title: "The bootloader's memory description is unreadable",
+        hint: `Position ${info.position}: ${info.reason}. Save the log and report it with the device name.`,
+        isUserActionable: false,
+      };
+    case 'option-bytes':
+      return {
+        title: 'Those option bytes are not valid',
+        hint: `${info.field ? `${info.field}: ` : ''}${info.reason}.`,
+        isUserActionable: true,
+      };
+    case 'confirmation-required':
+      return { title: 'This needs your confirmation', hint: info.reason, isUserActionable: true };
+    case 'verify-mismatch':
+      return {
+        title: 'Verification failed',
+        hint: `${info.count.toLocaleString('en-US')} bytes differ in ${info.ranges} ranges, first at ${formatAddress(info.firstAddress)}. Open the diff below for the diagnosis.`,
+        isUserActionable: true,
+      };
+    case 'invalid-argument':
+      return { title: `Invalid ${info.argument}`, hint: info.reason, isUserActionable: true };
+    case 'no-device':
+      return {
+        title: 'No DFU device found',
+        hint: 'Connect the board with BOOT0 held high and reset it so it starts in its USB bootloader.',
+        isUserActionable: true,
+      };
+    case 'ambiguous-device':
+      return { title: 'Several devices match', hint: `Choose one: ${info.candidates.join(', ')}.`, isUserActionable: true };
+    case 'access-denied':
+      return { title: 'No permission to open the USB device', hint: accessDeniedHint(info.platform), isUserActionable: true };
+    case 'busy':
+      return { title: 'The device is busy', hint: `${capitalise(info.reason)}. Wait for it to finish or cancel it.`, isUserActionable: true };
+    case 'cancelled':
+      return {
+        title: 'Cancelled',
+        hint: `Stopped during ${info.during}. The flash may be partly written; flash again before using the board.`,
+        isUserActionable: true,
+      };
+    case 'device-gone':
+      return {
+        title: 'The device was disconnected',
+        hint: `It went away during ${info.during}. Reconnect it in DFU mode and flash again; a partly written chip is safe to re-flash.`,
+        isUserActionable: true,
+      };
+    case 'internal':
+      return { title: 'Something went wrong inside DFU Desk', hint: REPORT_HINT, isUserActionable: false };
+  }
+}
+
+/** The fix for 'access-denied', per operating system (Node's process.platform names). */
+export function accessDeniedHint(platform: string): string {
+  if (platform === 'linux') {
+    return 'Linux needs a udev rule for the DFU bootloader. Install the one shipped with DFU Desk (or add SUBSYSTEM=="usb", ATTRS{idVendor}=="0483", ATTRS{idProduct}=="df11", TAG+="uaccess" to /etc/udev/rules.d/50-dfu-desk.rules), run "sudo udevadm control --reload", then unplug and replug the board.';
+  }
+  if (platform === 'win32') {
+    return 'Windows needs the WinUSB driver for "STM32 BOOTLOADER". Install it with Zadig (choose the device, select WinUSB, Replace Driver), then unplug and replug the board.';
+  }
+  if (platform === 'darwin') {
+    return 'macOS needs no driver. Another program (STM32CubeProgrammer, dfu-util) may hold the device: close it and replug the board.';
+  }
+  return 'Your user may not have access to USB devices. Check the system permissions, then replug the board.';
+}
+
+export const dfuModeSteps: readonly string[] = [
+  'Hold BOOT0 high (jumper or button) while the board resets or powers up.',
+  'Connect USB: the chip starts its built-in bootloader and appears here as "STM32 BOOTLOADER" (0483:DF11).',
+  'Release BOOT0 after flashing and reset to run your firmware.',
+];
+
+export const phaseLabels: Record<Phase, string> = {
+  connect: 'Connect',
+  read: 'Read',
+  erase: 'Erase',
+  write: 'Write',
+  verify: 'Verify',
+  leave: 'Start app',
+  'option-bytes': 'Option bytes',
+};
+
+export const jobLabels: Record<JobKind, { running: string; done: string }> = {
+  program: { running: 'Flashing', done: 'Flashed' },
+  verify: { running: 'Verifying', done: 'Verified' },
+  read: { running: 'Reading', done: 'Read back' },
+  erase: { running: 'Erasing', done: 'Erased' },
+  'option-bytes-read': { running: 'Reading option bytes', done: 'Option bytes read' },
+  'option-bytes-write': { running: 'Writing option bytes', done: 'Option bytes written' },
+  'read-unprotect': { running: 'Removing read protection', done: 'Read protection removed' },
+  leave: { running: 'Starting the application', done: 'Application started' },
+};
+
+export const RDP2_PHRASE = 'lock this chip forever';
+
+export const texts = {
+  rdp2Explanation:
+    'RDP level 2 disables the debug port and the USB bootloader for good. The chip can never be read, erased or re-flashed again, by anyone. It cannot be undone.',
+  readUnprotectExplanation:
+    'Removing read protection (RDP level 1 to 0) makes the chip erase its entire flash, then reset. Your firmware and any data on the chip are lost.',
+  massEraseExplanation: 'Mass erase wipes the whole flash, including anything the image does not cover.',
+  noEraseExplanation:
+    'Without erasing, flash that already holds data is not rewritten correctly (STM32L0/L1 silently keep the old data). Use only on a blank chip.',
+};
+
+function formatName(format: string): string {
+  const names: Record<string, string> = {
+    'intel-hex': 'Intel HEX',
+    srec: 'S-record',
+    elf: 'ELF',
+    dfuse: '.dfu',
+    binary: 'binary',
+    'binary-dfu-suffix': 'binary',
+  };
+  return names[format] ?? format;
+}
+
+export function formatImageFormat(format: string): string {
+  return formatName(format);
+}
+
+function capitalise(text: string): string {
+  return text.length > 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
+}
+
+/** "850 ms", "7.2 s", "1 min 04 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
+}
+
+/** "27.4 KiB/s" */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatSize(Math.round(bytesPerSecond))}/s`;
+}
+
+/** "66,748 B" — exact sizes for image summaries, where rounding would hide a difference. */
+export function formatBytes(count: number): string {
+  return `${count.toLocaleString('en-US')} B`;
+}
+
+export function formatCrc(crc: number): string {
+  return (crc >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** USB ids as "0483:DF11". */
+export function formatUsbId(vendorId: number, productId: number): string {
+  return `${hex4(vendorId)}:${hex4(productId)}`;
+}
+
+/** bcdDevice, the bootloader version on ST parts: 0x2200. */
+export function formatBcd(bcd: number): string {
+  return `0x${hex4(bcd)}`;
+}
+
+function hex4(value: number): string {
+  return value.toString(16).toUpperCase().padStart(4, '0');
+}
+
+export function formatTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+export function pluralise(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
+}
