@@ -25,7 +25,7 @@ export interface OpenedSummary {
   functional?: Uint8Array;
 }
 
-const bus = new NodeUsbBus();
+let bus = new NodeUsbBus();
 const opened = new Map<number, OpenedDevice>();
 let nextHandle = 1;
 let unwatch: (() => void) | undefined;
@@ -38,6 +38,13 @@ function handleOf(handle: number): OpenedDevice {
 
 /** The operations a test can run in this process. Arguments and results cross IPC by structured clone. */
 export const operations = {
+  /** Replaces the bus, e.g. with short timeouts for a test that lets transfers time out. */
+  configure: (options: { timeoutMs?: number; statusTimeoutMs?: number }): void => {
+    unwatch?.();
+    unwatch = undefined;
+    bus = new NodeUsbBus(options);
+  },
+
   list: (): Promise<UsbDeviceSummary[]> => bus.list(),
 
   open: async (id: string): Promise<OpenedSummary> => {

@@ -59,6 +59,7 @@ const IN_QUIT = 4;
 // Linux errno values the C host hands to the client as URB status or ioctl error.
 const EPIPE = 32; // STALL (usbfs: -EPIPE)
 const EPROTO = 71;
+const EINVAL = 22;
 
 const eventKinds: Record<number, HostEvent['kind']> = { 1: 'open', 2: 'close', 3: 'claim', 4: 'release', 5: 'reset', 6: 'discard' };
 
@@ -72,6 +73,7 @@ const SET_INTERFACE = 11;
 const DESCRIPTOR_DEVICE = 1;
 const DESCRIPTOR_CONFIGURATION = 2;
 const DESCRIPTOR_STRING = 3;
+const DESCRIPTOR_INTERFACE = 4;
 const DESCRIPTOR_DFU_FUNCTIONAL = 0x21;
 /** US English: the only language ST bootloaders report. */
 const LANGID_EN_US = 0x0409;
@@ -350,7 +352,9 @@ export class VirtualUsbHost {
       case GET_CONFIGURATION:
         return { status: 0, data: Uint8Array.of(device.descriptors.configuration[5] ?? 1) };
       case SET_INTERFACE:
-        if (r.index !== 0) return { status: -EPIPE };
+        // Linux checks the alternate against the configuration before asking the device
+        // (usb_set_interface), so an unknown one fails with EINVAL and never reaches it.
+        if (!hasAlternate(device.descriptors.configuration, r.index, r.value)) return { status: -EINVAL };
         await device.selectAlternate(r.value);
         entry.alternate = r.value;
         return { status: 0 };
@@ -404,6 +408,16 @@ export function encodeStringDescriptor(text: string): Uint8Array {
     out[3 + i * 2] = code >> 8;
   }
   return out;
+}
+
+function hasAlternate(configuration: Uint8Array, interfaceNumber: number, alternate: number): boolean {
+  for (let offset = 0; offset + 4 <= configuration.length; ) {
+    const length = configuration[offset]!;
+    if (length < 2) return false;
+    if (configuration[offset + 1] === DESCRIPTOR_INTERFACE && configuration[offset + 2] === interfaceNumber && configuration[offset + 3] === alternate) return true;
+    offset += length;
+  }
+  return false;
 }
 
 function findFunctional(configuration: Uint8Array): Uint8Array | undefined {
