@@ -1,0 +1,596 @@
+// Simulated ST ROM bootloaders, one profile per chip, built from descriptor strings that real
+// bootloaders report (reference §4; the captures are also in core/testing/fixtures/descriptors.ts,
+// and profiles.test.ts checks the two agree). Memory sizes, erased values and program units follow
+// the reference manuals (reference §5); durations are datasheet-order figures, marked
+// [unverified] in the reference, and the poll timeouts the device *reports* are deliberately
+// not the real durations where real bootloaders are known to lie (F405 mass erase, L4 page erase).
+import type { MemorySpec, SegmentSpec } from './memory.js';
+import type { OptionBytesLayout } from './optionBytesModel.js';
+import {
+  f0FactoryOptionBytes,
+  f4FactoryOptionBytes,
+  h7FactoryOptionBytes,
+  l0FactoryOptionBytes,
+  l4FactoryOptionBytes,
+} from './optionBytesModel.js';
+
+/** The families the simulator models (a subset of core/devices/stm32.ts Stm32Family). */
+export type SimulatedFamily = 'F0' | 'F4' | 'L0' | 'L1' | 'L4' | 'G4' | 'H7';
+
+/** Poll timeouts (bwPollTimeout) the bootloader reports in its DNBUSY answer, per operation. */
+export interface ReportedPollTimeouts {
+  readonly setAddress: number;
+  readonly erase: number;
+  readonly massErase: number;
+  readonly write: number;
+  readonly optionBytes: number;
+  readonly readUnprotect: number;
+  readonly leave: number;
+}
+
+export interface SimulatorTimings {
+  /** Fixed cost of one control transfer (setup, status stage, frame scheduling). */
+  readonly usbOverheadMs: number;
+  /** Data-stage throughput of full-speed control transfers. */
+  readonly usbBytesPerMs: number;
+  readonly setAddressMs: number;
+  readonly massEraseMs: number;
+  /** Programming the option bytes before the device resets. */
+  readonly optionBytesMs: number;
+  /** From a reset (option bytes, read unprotect, detach) until the device is back on the bus. */
+  readonly reenumerateMs: number;
+  /** From the dfuMANIFEST answer until the bootloader lets go of USB and jumps. */
+  readonly leaveMs: number;
+  readonly reported: ReportedPollTimeouts;
+}
+
+export interface SimulatorQuirks {
+  /** Starts in dfuERROR/errFIRMWARE (reference §2.8 item 1: F4 Discovery, L0, L1 logs). */
+  readonly errorAtConnect: boolean;
+  /** STALLs a GETSTATUS sent while an operation still runs (reference §1.3: some L4 BLs). */
+  readonly stallWhenPolledEarly: boolean;
+  /** Never answers the GETSTATUS after the leave request (reference §2.6: H7 logs). */
+  readonly noStatusAfterLeave: boolean;
+  /** STALLs CLRSTATUS outside dfuERROR like the STM32C5 ROM (reference §1.3); records more misuse. */
+  readonly strict: boolean;
+}
+
+export interface SimulatorAlternate {
+  /** The alt-setting string exactly as the bootloader reports it (spaces significant). */
+  readonly descriptor: string;
+  /** What the chip really has behind it. */
+  readonly memory: MemorySpec;
+}
+
+export interface SimulatorProfile {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly vendorId: number;
+  readonly productId: number;
+  readonly bcdDevice: number;
+  readonly manufacturer: string;
+  readonly product: string;
+  readonly serial: string;
+  /** wTransferSize of the DFU functional descriptor. */
+  readonly transferSize: number;
+  /** bmAttributes of the DFU functional descriptor (ST: 0x0B, can download/upload, will detach). */
+  readonly attributes: number;
+  readonly detachTimeoutMs: number;
+  readonly family: SimulatedFamily;
+  readonly alternates: readonly SimulatorAlternate[];
+  readonly optionBytes: { readonly alternate: number; readonly layout: OptionBytesLayout };
+  readonly timings: SimulatorTimings;
+  readonly quirks: SimulatorQuirks;
+}
+
+const ST_VENDOR_ID = 0x0483;
+const DFU_PRODUCT_ID = 0xdf11;
+const ST_ATTRIBUTES = 0x0b;
+const ST_DETACH_TIMEOUT_MS = 255;
+const OLD_PRODUCT = 'STM32  BOOTLOADER'; // two spaces: F4/F7/L4 captures (reference §1.4)
+const NEW_PRODUCT = 'DFU in FS Mode'; // H7/U5/G0/WB captures
+const MANUFACTURER = 'STMicroelectronics';
+
+const NO_QUIRKS: SimulatorQuirks = { errorAtConnect: false, stallWhenPolledEarly: false, noStatusAfterLeave: false, strict: false };
+
+// Full-speed control transfers: ~1 ms per request and ~1 KB/ms of data stage (reference §1.4 and
+// the dfu-util upload rates of ST BLs).
+const USB = { usbOverheadMs: 1, usbBytesPerMs: 1024 } as const;
+
+function kib(n: number): number {
+  return n * 1024;
+}
+
+function segment(start: number, sectorCount: number, sectorSize: number, eraseMs?: number, initial?: Uint8Array): SegmentSpec {
+  return { start, sectorCount, sectorSize, ...(eraseMs !== undefined ? { eraseMs } : {}), ...(initial ? { initial } : {}) };
+}
+
+/** Consecutive segments, each starting where the previous one ends. */
+function runs(start: number, groups: readonly [count: number, size: number, eraseMs: number][]): SegmentSpec[] {
+  const out: SegmentSpec[] = [];
+  let address = start;
+  for (const [count, size, eraseMs] of groups) {
+    out.push(segment(address, count, size, eraseMs));
+    address += count * size;
+  }
+  return out;
+}
+
+function optionBytesMemory(blocks: readonly [start: number, initial: Uint8Array][]): MemorySpec {
+  return {
+    kind: 'option-bytes',
+    segments: blocks.map(([start, initial]) => segment(start, 1, initial.length, undefined, initial)),
+    isReadable: true,
+    isErasable: false,
+    isWritable: true,
+    erasedValue: 0xff,
+    programUnit: 1,
+    rewrite: 'overwrite',
+    programMsPerKiB: 0,
+  };
+}
+
+// --- STM32L0 Cat 5 (L072/L073/L082/L083): reference §7.1 ------------------------------------
+
+const L0_FLASH: Omit<MemorySpec, 'segments'> = {
+  kind: 'flash',
+  isReadable: true,
+  isErasable: true,
+  isWritable: true,
+  erasedValue: 0x00, // EEPROM-style NVM (reference §5.1)
+  programUnit: 4, // word; NOTZEROERR is checked per word (RM0377)
+  rewrite: 'keep-old',
+  programMsPerKiB: 51.2, // half-page (64 B) in ~3.2 ms
+};
+
+function l0Profile(options: { id: string; label: string; description: string; serial: string; realFlashBytes: number }): SimulatorProfile {
+  return {
+    id: options.id,
+    label: options.label,
+    description: options.description,
+    vendorId: ST_VENDOR_ID,
+    productId: DFU_PRODUCT_ID,
+    bcdDevice: 0x2200,
+    manufacturer: MANUFACTURER,
+    product: OLD_PRODUCT,
+    serial: options.serial,
+    transferSize: 2048,
+    attributes: ST_ATTRIBUTES,
+    detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+    family: 'L0',
+    alternates: [
+      {
+        descriptor: '@Internal Flash  /0x08000000/1536*128g',
+        memory: {
+          ...L0_FLASH,
+          segments: [segment(0x08000000, 1536, 128, 3.2)],
+          ...(options.realFlashBytes < 1536 * 128 ? { realEnd: 0x08000000 + options.realFlashBytes } : {}),
+        },
+      },
+      { descriptor: '@Option Bytes  /0x1FF80000/01*032 e', memory: optionBytesMemory([[0x1ff80000, l0FactoryOptionBytes('L0')]]) },
+      {
+        descriptor: '@DATA Memory /0x08080000/2*3Ke',
+        memory: {
+          kind: 'eeprom',
+          segments: [segment(0x08080000, 2, kib(3))],
+          isReadable: true,
+          isErasable: false,
+          isWritable: true,
+          erasedValue: 0x00,
+          programUnit: 1, // byte-writable, erased automatically (RM0377)
+          rewrite: 'overwrite',
+          programMsPerKiB: 819, // one word per ~3.2 ms
+        },
+      },
+    ],
+    optionBytes: { alternate: 1, layout: 'l0' },
+    timings: {
+      ...USB,
+      setAddressMs: 0.1,
+      massEraseMs: 1536 * 3.2, // the BL erases page by page
+      optionBytesMs: 30,
+      reenumerateMs: 800,
+      leaveMs: 5,
+      reported: { setAddress: 5, erase: 5, massErase: 5000, write: 110, optionBytes: 50, readUnprotect: 5000, leave: 5 },
+    },
+    quirks: { ...NO_QUIRKS, errorAtConnect: true },
+  };
+}
+
+// --- STM32F4 (RM0090): 16/64/128 KB sectors ------------------------------------------------------
+
+const F4_FLASH: Omit<MemorySpec, 'segments'> = {
+  kind: 'flash',
+  isReadable: true,
+  isErasable: true,
+  isWritable: true,
+  erasedValue: 0xff,
+  programUnit: 4, // x32 parallelism at 2.7-3.6 V
+  rewrite: 'and',
+  programMsPerKiB: 4, // ~16 us per word
+};
+
+// Typical sector erase at x32: 16 KB ~0.4 s, 64 KB ~0.8 s, 128 KB ~1.4 s (reference §5, [unverified]).
+const F4_BANK: readonly [number, number, number][] = [
+  [4, kib(16), 400],
+  [1, kib(64), 800],
+  [7, kib(128), 1400],
+];
+
+const F4_OTP: MemorySpec = {
+  kind: 'otp',
+  segments: [segment(0x1fff7800, 1, 512), segment(0x1fff7a00, 1, 16)],
+  isReadable: true,
+  isErasable: false,
+  isWritable: true,
+  erasedValue: 0xff,
+  programUnit: 1,
+  rewrite: 'and', // one-time programmable: bits only ever go 1 -> 0
+  programMsPerKiB: 4,
+};
+
+const DEVICE_FEATURE: MemorySpec = {
+  kind: 'feature',
+  segments: [segment(0xffff0000, 1, 4)],
+  isReadable: true,
+  isErasable: false,
+  isWritable: true,
+  erasedValue: 0xff,
+  programUnit: 1,
+  rewrite: 'overwrite',
+  programMsPerKiB: 0,
+};
+
+const F4_TIMINGS: SimulatorTimings = {
+  ...USB,
+  setAddressMs: 0.1,
+  massEraseMs: 16_000, // 1 MB at x32; dfu-util: "up to 32 seconds"
+  optionBytesMs: 50,
+  reenumerateMs: 800,
+  leaveMs: 5,
+  // dfu-util dfuse.c: the F405 reports 100 ms for a mass erase that takes seconds.
+  reported: { setAddress: 1, erase: 100, massErase: 100, write: 20, optionBytes: 100, readUnprotect: 100, leave: 5 },
+};
+
+function f4Profile(options: {
+  id: string;
+  label: string;
+  description: string;
+  serial: string;
+  bcdDevice: number;
+  typeLetter: 'e' | 'g';
+  errorAtConnect: boolean;
+}): SimulatorProfile {
+  const t = options.typeLetter;
+  return {
+    id: options.id,
+    label: options.label,
+    description: options.description,
+    vendorId: ST_VENDOR_ID,
+    productId: DFU_PRODUCT_ID,
+    bcdDevice: options.bcdDevice,
+    manufacturer: MANUFACTURER,
+    product: OLD_PRODUCT,
+    serial: options.serial,
+    transferSize: 2048,
+    attributes: ST_ATTRIBUTES,
+    detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+    family: 'F4',
+    alternates: [
+      { descriptor: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg', memory: { ...F4_FLASH, segments: runs(0x08000000, F4_BANK) } },
+      { descriptor: `@Option Bytes  /0x1FFFC000/01*016 ${t}`, memory: optionBytesMemory([[0x1fffc000, f4FactoryOptionBytes()]]) },
+      { descriptor: `@OTP Memory /0x1FFF7800/01*512 ${t},01*016 ${t}`, memory: F4_OTP },
+      { descriptor: `@Device Feature/0xFFFF0000/01*004 ${t}`, memory: DEVICE_FEATURE },
+    ],
+    optionBytes: { alternate: 1, layout: 'f4' },
+    timings: F4_TIMINGS,
+    quirks: { ...NO_QUIRKS, errorAtConnect: options.errorAtConnect },
+  };
+}
+
+const stm32l073 = l0Profile({
+  id: 'stm32l073',
+  label: 'STM32L073 (192 KB, ROM DFU)',
+  description: 'The founding case: 1536 x 128-byte pages erased to 0x00, writes over unerased words silently keep the old data; starts in dfuERROR',
+  serial: '7FB4A4356231',
+  realFlashBytes: 1536 * 128,
+});
+
+const stm32l072xb = l0Profile({
+  id: 'stm32l072xb',
+  label: 'STM32L072xB (128 KB; descriptor says 192 KB)',
+  description: 'Same bootloader as the L073 but only 128 KB of flash: erase, write or read at or above 0x08020000 hangs it',
+  serial: '3266378A3439',
+  realFlashBytes: 128 * 1024,
+});
+
+const stm32f405 = f4Profile({
+  id: 'stm32f405',
+  label: 'STM32F405 (1 MB, newer BL 0x2200)',
+  description: '16/64/128 KB sectors, writes AND into unerased flash, mass erase reports 100 ms but takes ~16 s',
+  serial: '346A386B3437',
+  bcdDevice: 0x2200,
+  typeLetter: 'e',
+  errorAtConnect: false,
+});
+
+const stm32f407 = f4Profile({
+  id: 'stm32f407',
+  label: 'STM32F407 (F4-Discovery, old BL 0x2100)',
+  description: 'Old bootloader: option bytes, OTP and device feature typed "g"; starts in dfuERROR like the F4 Discovery log',
+  serial: '336D38763135',
+  bcdDevice: 0x2100,
+  typeLetter: 'g',
+  errorAtConnect: true,
+});
+
+const stm32f429: SimulatorProfile = {
+  ...f4Profile({
+    id: 'stm32f429',
+    label: 'STM32F429 (2 MB dual bank)',
+    description: 'Two banks of 16/64/128 KB sectors and two option-byte blocks (0x1FFFC000, 0x1FFEC000)',
+    serial: '326433593336',
+    bcdDevice: 0x2200,
+    typeLetter: 'e',
+    errorAtConnect: false,
+  }),
+  alternates: [
+    {
+      descriptor: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg,04*016Kg,01*064Kg,07*128Kg',
+      memory: { ...F4_FLASH, segments: runs(0x08000000, [...F4_BANK, ...F4_BANK]) },
+    },
+    {
+      descriptor: '@Option Bytes  /0x1FFFC000/01*016 e/0x1FFEC000/01*016 e',
+      memory: optionBytesMemory([
+        [0x1fffc000, f4FactoryOptionBytes()],
+        [0x1ffec000, f4FactoryOptionBytes(true)],
+      ]),
+    },
+    { descriptor: '@OTP Memory /0x1FFF7800/01*512 e,01*016 e', memory: F4_OTP },
+    { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
+  ],
+  timings: { ...F4_TIMINGS, massEraseMs: 24_000 },
+};
+
+const stm32f072: SimulatorProfile = {
+  id: 'stm32f072',
+  label: 'STM32F072 (128 KB)',
+  description: '64 x 2 KB pages, half-word programming; a half-word that is not 0xFFFF refuses a write (PGERR)',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: 'FFFFFFFEFFFF', // F0 BLs all report this serial (reference §1.4)
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'F0',
+  alternates: [
+    {
+      descriptor: '@Internal Flash  /0x08000000/064*0002Kg',
+      memory: {
+        kind: 'flash',
+        segments: [segment(0x08000000, 64, kib(2), 30)],
+        isReadable: true,
+        isErasable: true,
+        isWritable: true,
+        erasedValue: 0xff,
+        programUnit: 2,
+        rewrite: 'error', // RM0091: PGERR, the half-word is not written
+        programMsPerKiB: 27, // ~53 us per half-word
+      },
+    },
+    { descriptor: '@Option Bytes  /0x1FFFF800/01*016 e', memory: optionBytesMemory([[0x1ffff800, f0FactoryOptionBytes()]]) },
+  ],
+  optionBytes: { alternate: 1, layout: 'f0' },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 40,
+    optionBytesMs: 40,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 50, massErase: 50, write: 60, optionBytes: 50, readUnprotect: 50, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+};
+
+const ECC_FLASH: Omit<MemorySpec, 'segments'> = {
+  kind: 'flash',
+  isReadable: true,
+  isErasable: true,
+  isWritable: true,
+  erasedValue: 0xff,
+  programUnit: 8, // 64-bit double-word + ECC, written once between erases
+  rewrite: 'error',
+  programMsPerKiB: 11, // ~85 us per double-word
+};
+
+const stm32g474: SimulatorProfile = {
+  id: 'stm32g474',
+  label: 'STM32G474 (512 KB dual bank)',
+  description: '2 KB pages with ECC (a double-word is written once), two option-byte blocks, newer BL 0x0200',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x0200,
+  manufacturer: MANUFACTURER,
+  product: NEW_PRODUCT,
+  serial: '205939885533',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'G4',
+  alternates: [
+    { descriptor: '@Internal Flash   /0x08000000/256*02Kg', memory: { ...ECC_FLASH, segments: [segment(0x08000000, 256, kib(2), 22)] } },
+    {
+      descriptor: '@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e',
+      memory: optionBytesMemory([
+        [0x1fff7800, l4FactoryOptionBytes({ sizeBytes: 48 })],
+        [0x1ffff800, l4FactoryOptionBytes({ sizeBytes: 48, bank2: true })],
+      ]),
+    },
+    {
+      descriptor: '@OTP Memory   /0x1FFF7000/01*1024 e',
+      memory: { ...ECC_FLASH, kind: 'otp', segments: [segment(0x1fff7000, 1, 1024)], isErasable: false },
+    },
+  ],
+  optionBytes: { alternate: 1, layout: 'l4' },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 50, // both banks, ~25 ms each
+    optionBytesMs: 30,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 25, massErase: 60, write: 25, optionBytes: 50, readUnprotect: 60, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+};
+
+const stm32l476: SimulatorProfile = {
+  id: 'stm32l476',
+  label: 'STM32L476 (1 MB dual bank, stalls when polled early)',
+  description: '2 KB ECC pages; reports a too-short poll timeout for erases and STALLs a GETSTATUS sent while the erase still runs',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: '2056316B5652',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'L4',
+  alternates: [
+    // L4 BLs zero-pad to 4 digits (captured `0256*0002Kg` on an L45x; the L476 has 512 pages).
+    { descriptor: '@Internal Flash  /0x08000000/0512*0002Kg', memory: { ...ECC_FLASH, segments: [segment(0x08000000, 512, kib(2), 24)] } },
+    {
+      descriptor: '@Option Bytes  /0x1FFF7800/01*040 e/0x1FFFF800/01*040 e',
+      memory: optionBytesMemory([
+        [0x1fff7800, l4FactoryOptionBytes({ sizeBytes: 40 })],
+        [0x1ffff800, l4FactoryOptionBytes({ sizeBytes: 40, bank2: true })],
+      ]),
+    },
+    {
+      descriptor: '@OTP Memory /0x1FFF7000/01*0001Ke',
+      memory: { ...ECC_FLASH, kind: 'otp', segments: [segment(0x1fff7000, 1, 1024)], isErasable: false },
+    },
+    { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
+  ],
+  optionBytes: { alternate: 1, layout: 'l4' },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 50,
+    optionBytesMs: 30,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    // Reference §1.3: the reported erase poll timeout is too short for the real page erase.
+    reported: { setAddress: 1, erase: 10, massErase: 10, write: 25, optionBytes: 50, readUnprotect: 60, leave: 5 },
+  },
+  quirks: { ...NO_QUIRKS, stallWhenPolledEarly: true },
+};
+
+const stm32h743: SimulatorProfile = {
+  id: 'stm32h743',
+  label: 'STM32H743 (2 MB, 1024-byte transfers)',
+  description: '16 x 128 KB sectors, 32-byte flash words with ECC, wTransferSize 1024, option bytes are registers, no GETSTATUS answer after leave',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x0200,
+  manufacturer: MANUFACTURER,
+  product: NEW_PRODUCT,
+  serial: '200364500000',
+  transferSize: 1024,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'H7',
+  alternates: [
+    {
+      descriptor: '@Internal Flash   /0x08000000/16*128Kg',
+      memory: { ...ECC_FLASH, programUnit: 32, programMsPerKiB: 2, segments: [segment(0x08000000, 16, kib(128), 1500)] },
+    },
+    { descriptor: '@Option Bytes   /0x5200201C/01*128 e', memory: optionBytesMemory([[0x5200201c, h7FactoryOptionBytes()]]) },
+  ],
+  optionBytes: { alternate: 1, layout: 'h7' },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 6_000,
+    optionBytesMs: 200,
+    reenumerateMs: 800,
+    leaveMs: 1,
+    reported: { setAddress: 1, erase: 1000, massErase: 1000, write: 5, optionBytes: 500, readUnprotect: 1000, leave: 1 },
+  },
+  quirks: { ...NO_QUIRKS, noStatusAfterLeave: true },
+};
+
+const stm32l152: SimulatorProfile = {
+  id: 'stm32l152',
+  label: 'STM32L152 (256 KB)',
+  description: '1024 x 256-byte pages erased to 0x00 (writes over unerased words keep the old data), 8 KB data EEPROM; starts in dfuERROR',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: '76B0A1336969',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'L1',
+  alternates: [
+    {
+      descriptor: '@Internal Flash  /0x08000000/1024*256 g',
+      memory: { ...L0_FLASH, programMsPerKiB: 25.6, segments: [segment(0x08000000, 1024, 256, 3.2)] },
+    },
+    { descriptor: '@Option Bytes  /0x1FF80000/01*032 e', memory: optionBytesMemory([[0x1ff80000, l0FactoryOptionBytes('L1')]]) },
+    {
+      descriptor: '@DATA Memory /0x08080000/02*004Ke',
+      memory: {
+        kind: 'eeprom',
+        segments: [segment(0x08080000, 2, kib(4))],
+        isReadable: true,
+        isErasable: false,
+        isWritable: true,
+        erasedValue: 0x00,
+        programUnit: 1,
+        rewrite: 'overwrite',
+        programMsPerKiB: 819,
+      },
+    },
+  ],
+  optionBytes: { alternate: 1, layout: 'l0' },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 1024 * 3.2,
+    optionBytesMs: 30,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 5, erase: 5, massErase: 4000, write: 60, optionBytes: 50, readUnprotect: 4000, leave: 5 },
+  },
+  quirks: { ...NO_QUIRKS, errorAtConnect: true },
+};
+
+export const profiles: Readonly<Record<string, SimulatorProfile>> = {
+  stm32l073,
+  stm32l072xb,
+  stm32f405,
+  stm32f407,
+  stm32f429,
+  stm32f072,
+  stm32g474,
+  stm32h743,
+  stm32l476,
+  stm32l152,
+};
+
+export function profileIds(): string[] {
+  return Object.keys(profiles);
+}
+
+/** The alt setting holding the main flash (alt 0 on every ST bootloader). */
+export const FLASH_ALTERNATE = 0;
