@@ -1,0 +1,113 @@
+// @vitest-environment happy-dom
+// A few behavioural component tests: what the user sees and can do, through the real store.
+import { describe, expect, it } from 'vitest';
+import { act } from 'react';
+import { createAppStore } from './store.js';
+import { baseSnapshot, createFakeBridge, hexImage, l073Info } from './testing/fakeBridge.js';
+import { button, click, render, type } from './testing/render.js';
+import { VirtualList } from './ui/VirtualList.js';
+import { ErrorBox } from './ui/ErrorBox.js';
+import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
+import { FlashTab } from './features/program/FlashTab.js';
+import { RDP2_PHRASE } from './text.js';
+import type { DecodedOptionBytes, PlanSummary } from '../core/api.js';
+
+describe('VirtualList', () => {
+  it('puts only the visible rows of 131,072 in the DOM', async () => {
+    const store = createAppStore(createFakeBridge());
+    const view = await render(<VirtualList count={131_072} rowHeight={22} label="rows" renderRow={(index) => <span className="cell">{index}</span>} />, store);
+    const rows = view.container.querySelectorAll('.cell');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(60);
+    expect((view.container.querySelector('.virtual-spacer') as HTMLElement).style.height).toBe(`${131_072 * 22}px`);
+    view.unmount();
+  });
+});
+
+describe('ErrorBox', () => {
+  it('asks for a report only for internal errors', async () => {
+    const store = createAppStore(createFakeBridge());
+    const internal = await render(<ErrorBox error={{ kind: 'internal', message: 'boom' }} />, store);
+    expect(internal.container.textContent).toContain('Please report');
+    internal.unmount();
+    const user = await render(<ErrorBox error={{ kind: 'read-protected', during: 'upload' }} />, store);
+    expect(user.container.textContent).toContain('The chip is read-protected');
+    expect(user.container.textContent).not.toContain('Please report');
+    user.unmount();
+  });
+});
+
+describe('OptionBytesConfirm', () => {
+  const optionBytes = {
+    family: 'L0',
+    address: 0x1ff80000,
+    raw: new Uint8Array(0),
+    rdpLevel: 0,
+    warnings: [],
+    fields: [
+      {
+        id: 'rdp',
+        label: 'Read protection',
+        description: '',
+        group: 'read-protection',
+        value: 0xaa,
+        kind: 'enum',
+        editable: true,
+        choices: [
+          { value: 0xaa, label: 'Level 0' },
+          { value: 0xcc, label: 'Level 2' },
+        ],
+      },
+    ],
+  } as unknown as DecodedOptionBytes;
+
+  it('keeps the lock button disabled until the phrase is typed, then sends the confirmation', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    act(() => store.getState().setOptionDraft('rdp', 0xcc));
+    const view = await render(<OptionBytesConfirm changes={[{ id: 'rdp', label: 'Read protection', from: 0xaa, to: 0xcc }]} isPermanentLock />, store);
+    const lock = button(view.container, 'Lock the chip forever')!;
+    expect(view.container.textContent).toContain('Level 0');
+    expect(view.container.textContent).toContain('Level 2');
+    expect(lock.disabled).toBe(true);
+    await type(view.container.querySelector('.banner input'), 'lock it');
+    expect(lock.disabled).toBe(true);
+    await type(view.container.querySelector('.banner input'), RDP2_PHRASE);
+    expect(lock.disabled).toBe(false);
+    await click(lock);
+    expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { rdp: 0xcc }, permanentlyLockChip: true });
+    view.unmount();
+  });
+});
+
+describe('FlashTab', () => {
+  it('shows the plan and flashes with one click', async () => {
+    const plan: PlanSummary = {
+      alternate: 0,
+      region: 'Internal Flash',
+      eraseMode: 'touched',
+      isDifferential: false,
+      sectors: Array.from({ length: 522 }, (_, index) => ({ index, start: 0x08000000 + index * 128, end: 0x08000080 + index * 128 })),
+      writeRanges: [{ start: 0x08000000, end: 0x08000000 + 66_748 }],
+      bytesToWrite: 66_748,
+      verifyRanges: [{ start: 0x08000000, end: 0x08000000 + 66_748 }],
+      preserveRanges: [],
+      warnings: [],
+      estimatedMs: 7200,
+      text: '',
+    };
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<FlashTab />, store);
+    const text = view.container.textContent ?? '';
+    expect(text).toContain('erase 522 sectors (0–521, 0x08000000–0x08010500)');
+    expect(text).toContain('write 66,748 B');
+    expect(text).toContain('Estimated 7.2 s');
+    await click(button(view.container, 'Flash'));
+    expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ erase: 'touched', verify: true }]);
+    view.unmount();
+  });
+});
