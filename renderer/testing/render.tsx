@@ -34,9 +34,10 @@ export async function click(element: Element | null | undefined): Promise<void> 
 export async function type(input: Element | null | undefined, text: string): Promise<void> {
   if (!(input instanceof HTMLInputElement)) throw new Error('not an input');
   // React tracks the value through the prototype's setter; assigning input.value would be ignored.
-  const descriptor = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!;
+  const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.bind(input);
+  if (!setValue) throw new Error('no value setter');
   await act(() => {
-    Reflect.apply(descriptor.set!, input, [text]);
+    setValue(text);
     input.dispatchEvent(new Event('input', { bubbles: true }));
     return Promise.resolve();
   });
