@@ -16,6 +16,13 @@ export interface VirtualDevice {
   reset?: DfuTransport['reset'];
   /** Called when the harness unplugs the device, so its own state agrees. */
   unplug?(): void;
+  readonly isConnected?: boolean;
+  /**
+   * The device leaving or rejoining the bus on its own (leave, reset after option bytes, a
+   * scenario's unplug and replug). The harness follows: "remove" on false, a fresh enumeration
+   * with a new address on true, as the Linux USB core does.
+   */
+  onConnectionChange?(listener: (isConnected: boolean) => void): () => void;
 }
 
 export interface PluggedDevice {
@@ -78,8 +85,16 @@ const DESCRIPTOR_DFU_FUNCTIONAL = 0x21;
 /** US English: the only language ST bootloaders report. */
 const LANGID_EN_US = 0x0409;
 
+interface Attachment {
+  current?: PluggedDevice;
+  speedMbps: number;
+  unsubscribe?: () => void;
+  waiters: ((plugged: PluggedDevice) => void)[];
+}
+
 interface Entry {
   plugged: PluggedDevice;
+  removal?: Promise<void>;
   stats: DeviceStats;
   alternate: number;
   /** The default control pipe handles one request at a time, like a real device. */
@@ -104,6 +119,7 @@ export class VirtualUsbHost {
   readonly logs: string[] = [];
   private readonly child: ChildProcess;
   private readonly devices = new Map<number, Entry>();
+  private readonly attachments = new Map<VirtualDevice, Attachment>();
   private readonly cancelled = new Set<number>();
   private readonly waiters = new Map<string, (payload: Uint8Array) => void>();
   private nextId = 1;
@@ -158,8 +174,52 @@ export class VirtualUsbHost {
     };
   }
 
-  /** Attaches a device to bus 1 with the next free address, like plugging it in. */
+  /**
+   * Attaches a device to bus 1 with the next free address, like plugging it in. From then on the
+   * harness follows the device's own connection changes (see VirtualDevice.onConnectionChange).
+   */
   async plug(device: VirtualDevice, options: { speedMbps?: number } = {}): Promise<PluggedDevice> {
+    let attachment = this.attachments.get(device);
+    if (!attachment) {
+      const created: Attachment = { speedMbps: options.speedMbps ?? 12, waiters: [] };
+      attachment = created;
+      this.attachments.set(device, created);
+      created.unsubscribe = device.onConnectionChange?.((isConnected) => void this.follow(device, created, isConnected));
+    }
+    if (attachment.current && !this.devices.get(attachment.current.id)?.gone) return attachment.current;
+    return this.attach(device, attachment);
+  }
+
+  /** Where the device is on the bus now (its address changes when it re-enumerates). */
+  current(device: VirtualDevice): PluggedDevice | undefined {
+    const current = this.attachments.get(device)?.current;
+    return current && !this.devices.get(current.id)?.gone ? current : undefined;
+  }
+
+  /** Resolves when the device next (re)appears on the bus. */
+  nextAttach(device: VirtualDevice, timeoutMs = 10_000): Promise<PluggedDevice> {
+    const attachment = this.attachments.get(device);
+    if (!attachment) return Promise.reject(new Error('device was never plugged'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('device did not re-enumerate')), timeoutMs);
+      attachment.waiters.push((plugged) => {
+        clearTimeout(timer);
+        resolve(plugged);
+      });
+    });
+  }
+
+  private async follow(device: VirtualDevice, attachment: Attachment, isConnected: boolean): Promise<void> {
+    if (this.exited) return;
+    const current = attachment.current;
+    if (!isConnected) {
+      if (current) await this.detach(current.id);
+    } else if (!current || this.devices.get(current.id)?.gone) {
+      await this.attach(device, attachment);
+    }
+  }
+
+  private async attach(device: VirtualDevice, attachment: Attachment): Promise<PluggedDevice> {
     const id = this.nextId++;
     const busNumber = 1;
     const deviceAddress = id + 1; // address 1 is the root hub on a real bus
@@ -179,7 +239,7 @@ export class VirtualUsbHost {
     view.setUint32(0, id, true);
     header[4] = busNumber;
     header[5] = deviceAddress;
-    view.setUint32(6, options.speedMbps ?? 12, true);
+    view.setUint32(6, attachment.speedMbps, true);
     view.setUint32(10, descriptorFile.length, true);
     const text = new TextEncoder().encode(attributes.map((a) => `${a}\0`).join(''));
     const added = this.waitFor(`added:${id}`);
@@ -188,20 +248,33 @@ export class VirtualUsbHost {
     const [syspath, devnode] = new TextDecoder().decode(payload.subarray(4)).split('\0') as [string, string];
     const plugged: PluggedDevice = { id, busNumber, deviceAddress, devnode, syspath, device };
     this.devices.set(id, { plugged, stats: { controlTransfers: 0, classRequests: 0, cancelled: 0 }, alternate: 0, queue: Promise.resolve(), gone: false });
+    attachment.current = plugged;
+    for (const waiter of attachment.waiters.splice(0)) waiter(plugged);
     return plugged;
   }
 
-  /** Detaches a device: pending transfers fail, clients get a "remove" uevent. */
+  /** Pulls the device out: pending transfers fail, clients get a "remove" uevent. */
   async unplug(id: number): Promise<void> {
     const entry = this.devices.get(id);
-    if (!entry || entry.gone) return;
-    entry.gone = true;
+    if (!entry) return;
+    const removal = this.detach(id);
     entry.plugged.device.unplug?.();
-    const removed = this.waitFor(`removed:${id}`);
-    const message = new Uint8Array(4);
-    new DataView(message.buffer).setUint32(0, id, true);
-    this.send(IN_REMOVE, message);
-    await removed;
+    await removal;
+  }
+
+  /** Takes the device off the bus (the device itself is not told). Idempotent. */
+  private detach(id: number): Promise<void> {
+    const entry = this.devices.get(id);
+    if (!entry) return Promise.resolve();
+    if (!entry.removal) {
+      entry.gone = true;
+      const removed = this.waitFor(`removed:${id}`);
+      const message = new Uint8Array(4);
+      new DataView(message.buffer).setUint32(0, id, true);
+      this.send(IN_REMOVE, message);
+      entry.removal = removed.then(() => undefined);
+    }
+    return entry.removal;
   }
 
   stats(id: number): DeviceStats {
@@ -211,6 +284,8 @@ export class VirtualUsbHost {
   }
 
   async stop(): Promise<void> {
+    for (const attachment of this.attachments.values()) attachment.unsubscribe?.();
+    this.attachments.clear();
     if (!this.exited) {
       this.send(IN_QUIT, new Uint8Array(0));
       this.child.stdin!.end();
@@ -318,7 +393,7 @@ export class VirtualUsbHost {
         case 'disconnected':
           // The device dropped off the bus mid-request: the C host fails the pending URB with
           // -ESHUTDOWN and sends the "remove" uevent, as Linux does on a real unplug.
-          void this.unplug(entry.plugged.id);
+          void this.detach(entry.plugged.id);
           return 'no-answer';
         case 'io':
           return { status: -EPROTO };
