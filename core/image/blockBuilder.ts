@@ -53,10 +53,7 @@ export class BlockBuilder {
     return offset;
   }
 
-  /**
-   * The collected blocks in address order (adjacent runs are left for MemoryImage to merge), or
-   * the first address claimed twice.
-   */
+  /** The collected blocks in address order, adjacent runs merged, or the first address claimed twice. */
   finish(): { blocks: Block[]; overlap?: Overlap } {
     this.closeRun();
     const count = this.runStarts.length;
@@ -67,12 +64,27 @@ export class BlockBuilder {
       if (this.runStarts[index]! < previousEnd) return { blocks: [], overlap: { address: this.runStarts[index]! } };
       previousEnd = this.runEnds[index]!;
     }
-    // One copy trims the buffer (sized for the worst case) to the bytes actually present.
-    const used = this.buffer.slice(0, this.length);
-    const blocks = order.map((index) => ({
-      start: this.runStarts[index]!,
-      data: used.subarray(this.runOffsets[index], this.runOffsets[index]! + this.runEnds[index]! - this.runStarts[index]!),
-    }));
+    // One copy, in address order, trims the buffer (sized for the worst case) to the bytes present
+    // and puts adjacent runs next to each other, so each block is a view and nothing is copied again.
+    const used = new Uint8Array(this.length);
+    const blocks: Block[] = [];
+    let written = 0;
+    let blockStart = -1;
+    let blockOffset = 0;
+    let blockEnd = -1;
+    for (const index of order) {
+      const start = this.runStarts[index]!;
+      const size = this.runEnds[index]! - start;
+      if (start !== blockEnd) {
+        if (blockStart >= 0) blocks.push({ start: blockStart, data: used.subarray(blockOffset, written) });
+        blockStart = start;
+        blockOffset = written;
+      }
+      used.set(this.buffer.subarray(this.runOffsets[index], this.runOffsets[index]! + size), written);
+      written += size;
+      blockEnd = start + size;
+    }
+    if (blockStart >= 0) blocks.push({ start: blockStart, data: used.subarray(blockOffset, written) });
     return { blocks };
   }
 
