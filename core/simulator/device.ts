@@ -209,8 +209,7 @@ export class SimulatedDevice implements DfuTransport {
       flash.load(flash.start, previousFirmware(this.profile.id, length));
     }
     if (this.scenario.readProtected) {
-      const ob = this.optionBytesMemory();
-      ob.load(ob.start, withRdp(this.profile.optionBytes.layout, this.rawOptionBytes(), 0xbb));
+      this.optionBytesMemory().load(this.profile.optionBytes.address, withRdp(this.profile.optionBytes.layout, this.rawOptionBytes(), 0xbb));
     }
     this.deviceTime = this.clock.now();
     this.powerOn();
@@ -730,8 +729,8 @@ export class SimulatedDevice implements DfuTransport {
           complete: () => {
             // Level 1 → 0 mass-erases flash and data EEPROM (RM0090, RM0377), then the chip resets.
             for (const memory of this.memories) if (memory.spec.kind === 'flash' || memory.spec.kind === 'eeprom') memory.eraseAll();
-            const ob = this.optionBytesMemory();
-            ob.load(ob.start, withRdp(this.profile.optionBytes.layout, this.rawOptionBytes(), RDP_LEVEL_0));
+            const { address, layout } = this.profile.optionBytes;
+            this.optionBytesMemory().load(address, withRdp(layout, this.rawOptionBytes(), RDP_LEVEL_0));
             this.resetDevice();
           },
         };
@@ -967,9 +966,11 @@ export class SimulatedDevice implements DfuTransport {
     return memory;
   }
 
+  /** The option-bytes block holding RDP, as the chip loads it at reset. */
   private rawOptionBytes(): Uint8Array {
+    const { address } = this.profile.optionBytes;
     const memory = this.optionBytesMemory();
-    return memory.read(memory.start, memory.view()?.length ?? 0);
+    return memory.read(address, memory.view(address)?.length ?? 0);
   }
 
   private record(rule: ViolationRule, message: string): void {

@@ -79,7 +79,8 @@ export interface SimulatorProfile {
   readonly detachTimeoutMs: number;
   readonly family: SimulatedFamily;
   readonly alternates: readonly SimulatorAlternate[];
-  readonly optionBytes: { readonly alternate: number; readonly layout: OptionBytesLayout };
+  /** Where the option bytes are; `address` is the block holding RDP (the first one in the string). */
+  readonly optionBytes: { readonly alternate: number; readonly address: number; readonly layout: OptionBytesLayout };
   readonly timings: SimulatorTimings;
   readonly quirks: SimulatorQuirks;
 }
@@ -184,7 +185,7 @@ function l0Profile(options: { id: string; label: string; description: string; se
         },
       },
     ],
-    optionBytes: { alternate: 1, layout: 'l0' },
+    optionBytes: { alternate: 1, address: 0x1ff80000, layout: 'l0' },
     timings: {
       ...USB,
       setAddressMs: 0.1,
@@ -283,7 +284,7 @@ function f4Profile(options: {
       { descriptor: `@OTP Memory /0x1FFF7800/01*512 ${t},01*016 ${t}`, memory: F4_OTP },
       { descriptor: `@Device Feature/0xFFFF0000/01*004 ${t}`, memory: DEVICE_FEATURE },
     ],
-    optionBytes: { alternate: 1, layout: 'f4' },
+    optionBytes: { alternate: 1, address: 0x1fffc000, layout: 'f4' },
     timings: F4_TIMINGS,
     quirks: { ...NO_QUIRKS, errorAtConnect: options.errorAtConnect },
   };
@@ -384,7 +385,7 @@ const stm32f072: SimulatorProfile = {
     },
     { descriptor: '@Option Bytes  /0x1FFFF800/01*016 e', memory: optionBytesMemory([[0x1ffff800, f0FactoryOptionBytes()]]) },
   ],
-  optionBytes: { alternate: 1, layout: 'f0' },
+  optionBytes: { alternate: 1, address: 0x1ffff800, layout: 'f0' },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -436,7 +437,7 @@ const stm32g474: SimulatorProfile = {
       memory: { ...ECC_FLASH, kind: 'otp', segments: [segment(0x1fff7000, 1, 1024)], isErasable: false },
     },
   ],
-  optionBytes: { alternate: 1, layout: 'l4' },
+  optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -479,7 +480,7 @@ const stm32l476: SimulatorProfile = {
     },
     { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
   ],
-  optionBytes: { alternate: 1, layout: 'l4' },
+  optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -514,7 +515,7 @@ const stm32h743: SimulatorProfile = {
     },
     { descriptor: '@Option Bytes   /0x5200201C/01*128 e', memory: optionBytesMemory([[0x5200201c, h7FactoryOptionBytes()]]) },
   ],
-  optionBytes: { alternate: 1, layout: 'h7' },
+  optionBytes: { alternate: 1, address: 0x5200201c, layout: 'h7' },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -562,7 +563,7 @@ const stm32l152: SimulatorProfile = {
       },
     },
   ],
-  optionBytes: { alternate: 1, layout: 'l0' },
+  optionBytes: { alternate: 1, address: 0x1ff80000, layout: 'l0' },
   timings: {
     ...USB,
     setAddressMs: 0.1,

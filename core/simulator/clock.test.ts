@@ -1,0 +1,57 @@
+import { scheduleOn, VirtualClock } from './clock.js';
+import type { Clock } from '../usb/transport.js';
+
+describe('VirtualClock', () => {
+  it('sleep advances virtual time at once and resolves without real waiting', async () => {
+    const clock = new VirtualClock(1000);
+    const realStart = Date.now();
+    await clock.sleep(60_000);
+    expect(clock.now()).toBe(61_000);
+    expect(Date.now() - realStart).toBeLessThan(1000);
+  });
+
+  it('fires timers in deadline order while time passes, with now() at each deadline', () => {
+    const clock = new VirtualClock();
+    const fired: [string, number][] = [];
+    clock.setTimer(30, () => fired.push(['b', clock.now()]));
+    clock.setTimer(10, () => fired.push(['a', clock.now()]));
+    const cancel = clock.setTimer(20, () => fired.push(['cancelled', clock.now()]));
+    cancel();
+    clock.advance(25);
+    expect(fired).toEqual([['a', 10]]);
+    clock.advance(10);
+    expect(fired).toEqual([
+      ['a', 10],
+      ['b', 30],
+    ]);
+    expect(clock.now()).toBe(35);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects a sleep whose signal is already aborted, with the reason', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(clock.sleep(10, controller.signal)).rejects.toThrow('stop');
+    expect(clock.now()).toBe(0);
+  });
+
+  it('scheduleOn uses setTimer when the clock has it and a detached sleep otherwise', async () => {
+    const virtual = new VirtualClock();
+    let count = 0;
+    scheduleOn(virtual, 5, () => count++);
+    expect(count).toBe(0);
+    virtual.advance(5);
+    expect(count).toBe(1);
+
+    let slept = 0;
+    const plain: Clock = { now: () => slept, sleep: (ms) => ((slept += ms), Promise.resolve()) };
+    scheduleOn(plain, 7, () => count++);
+    const cancel = scheduleOn(plain, 7, () => count++);
+    cancel();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(count).toBe(2);
+    expect(slept).toBe(14);
+  });
+});

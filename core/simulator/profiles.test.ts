@@ -1,0 +1,62 @@
+import { parseMemoryLayout } from '../dfuse/memoryLayout.js';
+import { capturedDescriptors } from '../testing/fixtures/descriptors.js';
+import { SimulatedMemory } from './memory.js';
+import { readRdpLevel } from './optionBytesModel.js';
+import { profiles } from './profiles.js';
+
+describe('profiles', () => {
+  it('use the captured descriptor strings byte for byte', () => {
+    const captured = new Set<string>(Object.values(capturedDescriptors).map((c) => c.descriptor));
+    const expectedCaptures: Record<string, number[]> = {
+      stm32l073: [0, 1, 2],
+      stm32l072xb: [0, 1, 2],
+      stm32f405: [0, 1, 2, 3],
+      stm32f407: [0, 1, 2, 3],
+      stm32f429: [1],
+      stm32g474: [0, 1, 2],
+      stm32h743: [0, 1],
+      stm32l152: [0, 1, 2],
+    };
+    for (const [id, alternates] of Object.entries(expectedCaptures)) {
+      for (const alternate of alternates) expect(captured.has(profiles[id]!.alternates[alternate]!.descriptor)).toBe(true);
+    }
+  });
+
+  for (const profile of Object.values(profiles)) {
+    it(`${profile.id}: every alt string parses to the memory the simulator models`, () => {
+      profile.alternates.forEach(({ descriptor, memory }) => {
+        const { region } = parseMemoryLayout(descriptor);
+        const modelled = new SimulatedMemory(memory).sectors();
+        const parsed = region.segments.flatMap((segment) =>
+          Array.from({ length: segment.sectorCount }, (_, i) => ({ start: segment.start + i * segment.sectorSize, end: segment.start + (i + 1) * segment.sectorSize })),
+        );
+        expect(parsed).toEqual(modelled.map(({ start, end }) => ({ start, end })));
+        for (const segment of region.segments) {
+          // Old F4 BLs claim "g" for option bytes/OTP; the simulator follows the silicon there.
+          if (profile.bcdDevice !== 0x2100 || memory.kind === 'flash') expect(segment.erasable).toBe(memory.isErasable);
+          expect(segment.writable).toBe(memory.isWritable);
+          expect(segment.readable).toBe(memory.isReadable);
+        }
+      });
+      expect(profile.alternates[0]!.descriptor).toMatch(/^@Internal Flash/);
+      expect(profile.alternates[profile.optionBytes.alternate]!.descriptor).toMatch(/^@Option Bytes/);
+    });
+  }
+
+  it('factory option bytes decode as RDP level 0 on every profile', () => {
+    for (const profile of Object.values(profiles)) {
+      const memory = new SimulatedMemory(profile.alternates[profile.optionBytes.alternate]!.memory);
+      expect(readRdpLevel(profile.optionBytes.layout, memory.read(profile.optionBytes.address, 128))).toBe(0);
+    }
+  });
+
+  it('model the known quirks where the reference saw them', () => {
+    expect(profiles.stm32l073!.quirks.errorAtConnect).toBe(true);
+    expect(profiles.stm32l476!.quirks.stallWhenPolledEarly).toBe(true);
+    expect(profiles.stm32h743!.quirks.noStatusAfterLeave).toBe(true);
+    expect(profiles.stm32h743!.transferSize).toBe(1024);
+    expect(profiles.stm32f405!.timings.reported.massErase).toBe(100);
+    expect(profiles.stm32f405!.timings.massEraseMs).toBeGreaterThan(10_000);
+    expect(profiles.stm32l072xb!.alternates[0]!.memory.realEnd).toBe(0x08020000);
+  });
+});
