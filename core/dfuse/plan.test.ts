@@ -183,19 +183,31 @@ describe('planProgram', () => {
     expect(planProgram({ image: below, info: l073, alternate: 0, options: touched }).warnings.map((w) => w.kind)).not.toContain('flash-overstated');
   });
 
-  it('mass erase: no sectors, a warning about what it clears, differential and preserve ignored', () => {
+  it('mass erase: every sector listed, a warning about what it clears, differential and preserve ignored', () => {
     const image = MemoryImage.fromBytes(0x08000000, firmware(1000));
     const plan = planProgram({ image, info: f405, alternate: 0, options: { erase: 'mass', verify: true, differential: true, preserve: true } });
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "plan Internal Flash (alt 0): erase mass; transfer 2048 B, erased 0xFF
-      erase: mass erase
+      erase: mass erase (12 sectors, 1 MiB)
       write 1000 B in 1 chunks: [0x08000000, 0x080003E8)
       verify 1000 B: [0x08000000, 0x080003E8)
       ! option-ignored: differential mode ignored: a mass erase clears every sector anyway
       ! option-ignored: preserve ignored: a mass erase clears the whole region
       ! mass-erase: mass erase clears all 1 MiB of Internal Flash, not only the 1000 B of the image
-      estimated 16.0 s"
+      estimated 16.4 s"
     `);
+  });
+
+  it('uses one mass erase when the image touches every sector and the family erases faster that way (L0), not on the F405', () => {
+    const l0 = planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(192 * 1024)), info: l073, alternate: 0, options: touched });
+    expect(l0.eraseMode).toBe('mass');
+    expect(l0.sectors).toHaveLength(1536);
+    expect(l0.warnings.find((w) => w.kind === 'mass-erase')?.message).toBe(
+      'the image touches all 1536 sectors: one mass erase (about 4.9 s) instead of 1536 sector erases (about 9.5 s)',
+    );
+    expect(planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(192 * 1024)), info: l073, alternate: 0, options: { ...touched, massEraseWhenFaster: false } }).eraseMode).toBe('touched');
+    const f4 = planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(1024 * 1024)), info: f405, alternate: 0, options: touched });
+    expect([f4.eraseMode, f4.sectors.length]).toEqual(['touched', 12]);
   });
 
   it('differential: without device content it asks for a read; with it, only the changed sector is erased, written and verified', () => {

@@ -7,7 +7,7 @@ import { DfuError } from '../errors.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
 import { regionRange, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
-import { typicalEraseMs, typicalProgramMs, typicalTransferMs, familyTiming } from './timing.js';
+import { typicalEraseMs, typicalMassEraseMs, typicalProgramMs, typicalTransferMs } from './timing.js';
 
 export type EraseMode = 'touched' | 'mass' | 'none';
 
@@ -23,6 +23,11 @@ export interface ProgramOptions {
   readonly skipErasedChunks?: boolean;
   /** Leave DFU mode and start the application afterwards. */
   readonly leave?: boolean;
+  /**
+   * With erase 'touched', use one mass erase when the image touches every erasable sector and the
+   * family's mass erase is faster (L0: 1 command instead of 1536). Default true.
+   */
+  readonly massEraseWhenFaster?: boolean;
 }
 
 export type PlanWarningKind =
@@ -52,7 +57,7 @@ export interface ProgramPlan {
   readonly region: string;
   readonly eraseMode: EraseMode;
   readonly isDifferential: boolean;
-  /** Sectors to erase, ascending (empty for 'mass' and 'none'). */
+  /** Sectors the plan erases, ascending: for 'mass' every erasable sector of the region; empty for 'none'. */
   readonly sectors: readonly Sector[];
   /** In address order; a chunk never crosses a multiple of `transferSize`. */
   readonly chunks: readonly PlanChunk[];
@@ -149,14 +154,29 @@ export function planProgram(input: PlanInput): ProgramPlan {
     }
   }
   const toWrite = touched.filter((s) => !unchanged.has(s.index));
-  const eraseSectors = eraseMode === 'touched' ? toWrite.filter((s) => s.segment.erasable) : [];
+  const touchedErasable = eraseMode === 'touched' ? toWrite.filter((s) => s.segment.erasable) : [];
+  const erasableBytes = region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
+  const erasableCount = region.segments.filter((s) => s.erasable).reduce((n, s) => n + s.sectorCount, 0);
+  if (eraseMode === 'touched' && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount) {
+    const sectorsMs = touchedErasable.reduce((ms, s) => ms + ERASE_COMMAND_MS + typicalEraseMs(info.family, s.end - s.start), 0);
+    const massMs = ERASE_COMMAND_MS + typicalMassEraseMs(info.family, erasableBytes);
+    if (massMs < sectorsMs) {
+      eraseMode = 'mass';
+      warnings.push({
+        kind: 'mass-erase',
+        message: `the image touches all ${erasableCount} sectors: one mass erase (about ${formatDuration(massMs)}) instead of ${erasableCount} sector erases (about ${formatDuration(sectorsMs)})`,
+      });
+    }
+  }
+  const eraseSectors =
+    eraseMode === 'touched' ? touchedErasable : eraseMode === 'mass' ? region.segments.filter((s) => s.erasable).flatMap((s) => sectorsIn(region, s)) : [];
   const erased = new Set(eraseSectors.map((s) => s.index));
-  const isErased = (sector: Sector): boolean => (eraseMode === 'mass' ? sector.segment.erasable : erased.has(sector.index));
+  const isErased = (sector: Sector): boolean => erased.has(sector.index);
 
   // Data outside the image in a sector we erase is lost unless preserved (reference §7.3: never
   // destroy silently).
   const preserveRanges: AddressRange[] = [];
-  for (const sector of eraseSectors) {
+  for (const sector of eraseMode === 'touched' ? eraseSectors : []) {
     const outside = complementIn(sector, image);
     if (outside.length === 0) continue;
     if (preserve) {
@@ -184,9 +204,8 @@ export function planProgram(input: PlanInput): ProgramPlan {
     warnings.push({ kind: 'preserving', message: `preserving ${formatSize(bytes)} outside the image in partly covered sectors (read first, written back)` });
     for (const range of preserveRanges) if (!deviceContent?.covers(range)) readRanges.push(range);
   }
-  if (eraseMode === 'mass') {
-    const size = region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
-    warnings.push({ kind: 'mass-erase', message: `mass erase clears all ${formatSize(size)} of ${region.name}, not only the ${formatSize(image.size)} of the image` });
+  if (options.erase === 'mass') {
+    warnings.push({ kind: 'mass-erase', message: `mass erase clears all ${formatSize(erasableBytes)} of ${region.name}, not only the ${formatSize(image.size)} of the image` });
   }
   const unerasedTouched = eraseMode === 'none' ? touched.filter((s) => s.segment.erasable) : [];
   if (unerasedTouched.length > 0) {
@@ -310,7 +329,7 @@ export function formatPlan(plan: ProgramPlan): string {
   if (plan.preserveRanges.length) modes.push('preserve');
   lines.push(`plan ${plan.region} (alt ${plan.alternate}): ${modes.join(', ')}; transfer ${plan.transferSize} B, erased 0x${plan.erasedValue.toString(16).toUpperCase().padStart(2, '0')}`);
   if (plan.readRanges.length) lines.push(`read first ${formatSize(totalLength(plan.readRanges))}: ${formatRanges(plan.readRanges)}`);
-  if (plan.eraseMode === 'mass') lines.push('erase: mass erase');
+  if (plan.eraseMode === 'mass') lines.push(`erase: mass erase (${plan.sectors.length} sectors, ${formatSize(totalLength(plan.sectors))})`);
   else if (plan.sectors.length) {
     lines.push(`erase ${plan.sectors.length} sectors (${formatSize(totalLength(plan.sectors))}): ${formatSectorRuns(plan.sectors)}`);
   } else lines.push('erase: none');
@@ -342,6 +361,9 @@ function layoutOf(info: DeviceInfo, alternate: number): AlternateInfo & { layout
   }
   return alt as AlternateInfo & { layout: NonNullable<AlternateInfo['layout']> };
 }
+
+/** One DfuSe command: DNLOAD plus two GETSTATUS, about 1 ms each at full speed. */
+const ERASE_COMMAND_MS = 3 * typicalTransferMs(5);
 
 /** Each chunk must hold whole program units (ECC families cannot program a unit twice). */
 function chunkSizeFor(transferSize: number, unit: number): number {
@@ -480,14 +502,18 @@ function estimate(input: {
   transferSize: number;
 }): number {
   const { info, transferSize } = input;
-  const commandMs = 3 * typicalTransferMs(5);
+  const commandMs = ERASE_COMMAND_MS;
   const readMs = (ranges: readonly AddressRange[]): number => {
     const bytes = totalLength(ranges);
     return Math.ceil(bytes / transferSize) * typicalTransferMs(transferSize) + ranges.length * commandMs;
   };
   let ms = readMs(input.readRanges);
-  if (input.eraseMode === 'mass') ms += familyTiming(info.family).massEraseMs;
-  for (const sector of input.eraseSectors) ms += commandMs + typicalEraseMs(info.family, sector.end - sector.start);
+  if (input.eraseMode === 'mass') {
+    const erasable = input.region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
+    ms += commandMs + typicalMassEraseMs(info.family, erasable);
+  } else {
+    for (const sector of input.eraseSectors) ms += commandMs + typicalEraseMs(info.family, sector.end - sector.start);
+  }
   let previousEnd = -1;
   for (const chunk of input.chunks) {
     if (chunk.address !== previousEnd) ms += commandMs;

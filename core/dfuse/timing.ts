@@ -10,30 +10,33 @@ export interface FamilyTiming {
   readonly eraseMsPerKiB: number;
   /** Programming time per KiB written. */
   readonly programMsPerKiB: number;
-  /** Whole-flash erase. F405: "up to 32 seconds" (dfu-util dfuse.c). */
-  readonly massEraseMs: number;
+  /** Whole-flash erase: fixed part plus a part per KiB of flash. F405: "up to 32 seconds" (dfu-util dfuse.c). */
+  readonly massEraseBaseMs: number;
+  readonly massEraseMsPerKiB: number;
 }
 
-// L0/L1: ~3.2 ms per page erase and per half-page (64/128 B) write (RM0377/RM0038 figures).
-// F0/F1/F3: 20-40 ms per page, ~50 us per half-word. F2/F4/F7: 16 KB ~0.4 s .. 128 KB ~1.5 s, ~16 us
-// per word. G0/G4/L4/WB/L5/U5: ~22 ms per page, ~85 us per double-word. H7: ~1.5 s per 128 KB sector.
+// L0/L1: ~3.2 ms per page erase and per half-page (64/128 B) write (RM0377/RM0038 figures); the BL
+// mass-erases page by page. F0/F1/F3: 20-40 ms per page or for the whole flash, ~50 us per
+// half-word. F2/F4/F7: 16 KB ~0.4 s .. 128 KB ~1.5 s, mass erase ~16 s per MB, ~16 us per word.
+// G0/G4/L4/WB/L5/U5: ~22 ms per page or bank, ~85 us per double-word. H7: ~1.5 s per 128 KB
+// sector, bank erase ~3 s per MB.
 const timings: Record<Stm32Family, FamilyTiming> = {
-  L0: { eraseBaseMs: 3.2, eraseMsPerKiB: 0, programMsPerKiB: 51, massEraseMs: 10_000 },
-  L1: { eraseBaseMs: 3.2, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseMs: 10_000 },
-  F0: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseMs: 2_000 },
-  F1: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 30, massEraseMs: 2_000 },
-  F3: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseMs: 2_000 },
-  F2: { eraseBaseMs: 150, eraseMsPerKiB: 10, programMsPerKiB: 4, massEraseMs: 16_000 },
-  F4: { eraseBaseMs: 150, eraseMsPerKiB: 10, programMsPerKiB: 4, massEraseMs: 16_000 },
-  F7: { eraseBaseMs: 150, eraseMsPerKiB: 8, programMsPerKiB: 4, massEraseMs: 16_000 },
-  G0: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseMs: 1_000 },
-  G4: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseMs: 1_000 },
-  L4: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseMs: 1_000 },
-  WB: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseMs: 1_000 },
-  L5: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseMs: 1_000 },
-  U5: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 8, massEraseMs: 1_000 },
-  H7: { eraseBaseMs: 200, eraseMsPerKiB: 10, programMsPerKiB: 2, massEraseMs: 30_000 },
-  unknown: { eraseBaseMs: 30, eraseMsPerKiB: 10, programMsPerKiB: 30, massEraseMs: 30_000 },
+  L0: { eraseBaseMs: 3.2, eraseMsPerKiB: 0, programMsPerKiB: 51, massEraseBaseMs: 0, massEraseMsPerKiB: 25.6 },
+  L1: { eraseBaseMs: 3.2, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseBaseMs: 0, massEraseMsPerKiB: 12.8 },
+  F0: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseBaseMs: 40, massEraseMsPerKiB: 0 },
+  F1: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 30, massEraseBaseMs: 40, massEraseMsPerKiB: 0 },
+  F3: { eraseBaseMs: 30, eraseMsPerKiB: 0, programMsPerKiB: 26, massEraseBaseMs: 40, massEraseMsPerKiB: 0 },
+  F2: { eraseBaseMs: 150, eraseMsPerKiB: 10, programMsPerKiB: 4, massEraseBaseMs: 0, massEraseMsPerKiB: 16 },
+  F4: { eraseBaseMs: 150, eraseMsPerKiB: 10, programMsPerKiB: 4, massEraseBaseMs: 0, massEraseMsPerKiB: 16 },
+  F7: { eraseBaseMs: 150, eraseMsPerKiB: 8, programMsPerKiB: 4, massEraseBaseMs: 0, massEraseMsPerKiB: 16 },
+  G0: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  G4: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  L4: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  WB: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  L5: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 11, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  U5: { eraseBaseMs: 22, eraseMsPerKiB: 0, programMsPerKiB: 8, massEraseBaseMs: 50, massEraseMsPerKiB: 0 },
+  H7: { eraseBaseMs: 200, eraseMsPerKiB: 10, programMsPerKiB: 2, massEraseBaseMs: 0, massEraseMsPerKiB: 3 },
+  unknown: { eraseBaseMs: 30, eraseMsPerKiB: 10, programMsPerKiB: 30, massEraseBaseMs: 0, massEraseMsPerKiB: 30 },
 };
 
 export function familyTiming(family: Stm32Family): FamilyTiming {
@@ -43,6 +46,11 @@ export function familyTiming(family: Stm32Family): FamilyTiming {
 export function typicalEraseMs(family: Stm32Family, sectorBytes: number): number {
   const t = familyTiming(family);
   return t.eraseBaseMs + (t.eraseMsPerKiB * sectorBytes) / 1024;
+}
+
+export function typicalMassEraseMs(family: Stm32Family, flashBytes: number): number {
+  const t = familyTiming(family);
+  return t.massEraseBaseMs + (t.massEraseMsPerKiB * flashBytes) / 1024;
 }
 
 export function typicalProgramMs(family: Stm32Family, bytes: number): number {

@@ -1,0 +1,330 @@
+// Waiting for the device after a DNLOAD: the adaptive polling strategy.
+//
+// bwPollTimeout is wrong both ways (reference §1.3): the F405 reports 100 ms for a mass erase that
+// takes up to 32 s, some L4 BLs report too little and STALL a GETSTATUS sent while a page erase
+// runs, and most ST BLs report far more than the operation needs. Sleeping the full reported
+// timeout after every GETSTATUS (dfu-util 0.11) is therefore both slow and, on the F405, wrong.
+//
+// The adaptive strategy:
+// 1. The GETSTATUS right after the DNLOAD starts the operation (AN3156: commands run on the
+//    GETSTATUS that follows) and normally answers dfuDNBUSY at once.
+// 2. ST BLs hold the next GETSTATUS until the flash operation is over (reference §1.3, pydfu
+//    relies on it). So by default we poll again immediately: on such a device the reply arrives
+//    the moment the work is done and no time is lost to sleeping. ("hold" mode.)
+// 3. If a poll is STALLed (L4 quirk) or answered dfuDNBUSY early, the device does not hold: the
+//    session switches to "sleep" mode for the rest of its life and from then on waits the time
+//    the operation is expected to take (learned from earlier operations of the same kind, else
+//    the family table in timing.ts, never less than the reported timeout) before polling, then
+//    backs off. A STALL counts as "still busy" (dfu-util counts up to 3).
+// 4. A learned duration model per operation kind, fed with the measured durations, makes the
+//    first wait of later operations close to the real duration.
+// 5. Every operation has an overall budget (mass erase: at least the quirk's 35 s, 60 s default;
+//    fwupd gives up after 120 s). A device still in dfuDNBUSY past it gets the H7 treatment
+//    (two CLRSTATUS, Betaflight), early if the stuck-busy quirk applies to it.
+import { clearStatus, getStatus, transferFailureOf } from '../dfu/requests.js';
+import { DfuState, DfuStatus, type DfuStatusReply } from '../dfu/spec.js';
+import { DfuError, stateName, statusName } from '../errors.js';
+import type { Quirk, Stm32Family } from '../devices/stm32.js';
+import type { Clock, DfuTransport } from '../usb/transport.js';
+import { typicalEraseMs, typicalMassEraseMs, typicalProgramMs } from './timing.js';
+
+export type OperationKind = 'set-address' | 'erase' | 'mass-erase' | 'write' | 'read-unprotect' | 'option-bytes' | 'leave';
+
+/** 'adaptive' is ours; 'reported' sleeps every reported bwPollTimeout, as dfu-util 0.11 does (benchmark baseline). */
+export type PollingStrategy = 'adaptive' | 'reported';
+
+export interface Operation {
+  readonly kind: OperationKind;
+  /** Bytes the operation covers (sector size for an erase, chunk length for a write). */
+  readonly bytes?: number;
+  /** What the user would call it: "erase of sector 3 at 0x0800C000". */
+  readonly during: string;
+}
+
+export interface WaitOutcome {
+  readonly reply: DfuStatusReply;
+  /** bwPollTimeout of the first GETSTATUS. */
+  readonly reportedPollMs: number;
+  /** Time from the first GETSTATUS reply to the final one. */
+  readonly busyMs: number;
+  /** Time spent sleeping (as opposed to waiting inside a held GETSTATUS). */
+  readonly sleptMs: number;
+  readonly polls: number;
+  readonly stalls: number;
+  /** Set when the device was stuck in dfuDNBUSY and got out with two CLRSTATUS (now dfuIDLE). */
+  readonly recoveredFromStuckBusy: boolean;
+}
+
+export type PollLog = (level: 'debug' | 'info' | 'warn', message: string, data?: Record<string, unknown>) => void;
+
+const DEFAULT_STALLS_AS_BUSY = 3;
+/** While probing a device that does not hold GETSTATUS we allow more stalls, but never unbounded. */
+const ADAPTIVE_STALLS_AS_BUSY = 8;
+const MAX_BACKOFF_MS = 1_000;
+
+/** Learned ms-per-byte (or per operation) for each operation kind. */
+class DurationModel {
+  private readonly rates = new Map<OperationKind, number>();
+
+  constructor(private readonly family: Stm32Family) {}
+
+  hasLearned(kind: OperationKind): boolean {
+    return this.rates.has(kind);
+  }
+
+  expectedMs(operation: Operation): number {
+    const units = this.unitsOf(operation);
+    const rate = this.rates.get(operation.kind);
+    if (rate !== undefined) return rate * units;
+    switch (operation.kind) {
+      case 'erase':
+        return typicalEraseMs(this.family, operation.bytes ?? 0);
+      case 'write':
+        return typicalProgramMs(this.family, operation.bytes ?? 0);
+      case 'mass-erase':
+        return typicalMassEraseMs(this.family, operation.bytes ?? 0);
+      default:
+        return 1;
+    }
+  }
+
+  /**
+   * `exact`: measured inside a held GETSTATUS, the true duration. `first-try`: the first timed poll
+   * found the device done, so the operation took at most that long; probe 10% lower next time.
+   * `retried`: it took at most the measured time (overshoot bounded by the last back-off step).
+   */
+  observe(operation: Operation, busyMs: number, quality: 'exact' | 'first-try' | 'retried'): void {
+    const measured = busyMs / this.unitsOf(operation);
+    const previous = this.rates.get(operation.kind) ?? measured;
+    this.rates.set(operation.kind, quality === 'first-try' ? 0.9 * Math.min(previous, measured) : measured);
+  }
+
+  private unitsOf(operation: Operation): number {
+    return operation.kind === 'erase' || operation.kind === 'write' || operation.kind === 'mass-erase' ? Math.max(1, operation.bytes ?? 1) : 1;
+  }
+}
+
+export interface PollerOptions {
+  readonly transport: DfuTransport;
+  readonly clock: Clock;
+  readonly family: Stm32Family;
+  readonly quirks: readonly Quirk[];
+  readonly strategy: PollingStrategy;
+  readonly log: PollLog;
+}
+
+export class BusyPoller {
+  private readonly model: DurationModel;
+  /** Whether this device holds a GETSTATUS until the operation is done (ST BLs do). */
+  private holdsStatus: boolean;
+  private readonly stuckQuirk: Quirk | undefined;
+  private readonly massEraseQuirk: Quirk | undefined;
+  private readonly stallQuirk: Quirk | undefined;
+
+  constructor(private readonly options: PollerOptions) {
+    this.model = new DurationModel(options.family);
+    this.stuckQuirk = options.quirks.find((q) => q.id === 'stuck-busy-after-erase');
+    this.massEraseQuirk = options.quirks.find((q) => q.id === 'mass-erase-timeout');
+    this.stallQuirk = options.quirks.find((q) => q.id === 'stall-when-polled-early');
+    // A device known to STALL early polls starts in sleep mode: no first STALL needed to learn it.
+    this.holdsStatus = this.stallQuirk === undefined;
+  }
+
+  get mode(): 'hold' | 'sleep' {
+    return this.holdsStatus ? 'hold' : 'sleep';
+  }
+
+  /**
+   * Runs the GETSTATUS sequence after a DNLOAD until the device leaves dfuDNBUSY (or the budget is
+   * spent). Returns the final reply without judging it: the caller knows which state it expects.
+   */
+  async afterDnload(operation: Operation): Promise<WaitOutcome> {
+    return this.options.strategy === 'reported' ? this.waitReported(operation) : this.waitAdaptive(operation);
+  }
+
+  private async waitAdaptive(operation: Operation): Promise<WaitOutcome> {
+    const { clock } = this.options;
+    let stalls = 0;
+    let polls = 0;
+    let sleptMs = 0;
+    const first = await this.poll(operation, () => stalls++);
+    polls++;
+    const started = clock.now();
+    // Not busy at all (done at once, or an error state): nothing to wait for.
+    if (first !== undefined && first.state !== DfuState.dfuDNBUSY) return this.outcome(first, first.pollTimeoutMs, started, sleptMs, polls, stalls, false);
+    const reported = first?.pollTimeoutMs ?? 0;
+    const expected = this.model.expectedMs(operation);
+    const budget = this.budgetMs(operation, reported, expected);
+    const stallLimit = this.stallQuirk || !this.holdsStatus ? ADAPTIVE_STALLS_AS_BUSY : DEFAULT_STALLS_AS_BUSY;
+    const isErase = operation.kind === 'erase' || operation.kind === 'mass-erase';
+    const stuckAfter = this.stuckQuirk && isErase ? 3 * Math.max(reported, expected) + 100 : budget;
+    // Timed polling for this operation: from the start on a device that does not hold, or after
+    // the first early answer. Only a normal completion makes it permanent: a device stuck in
+    // dfuDNBUSY (H7) also answers early, and that says nothing about how it behaves otherwise.
+    let isTimed = !this.holdsStatus;
+    let sawEarlyBusy = false;
+    let delay = isTimed ? (this.model.hasLearned(operation.kind) ? expected : Math.max(reported, expected)) : 0;
+    let lowerBound = 0;
+    let reply: DfuStatusReply | undefined;
+    for (;;) {
+      if (delay > 0) {
+        await clock.sleep(delay);
+        sleptMs += delay;
+      }
+      const before = clock.now();
+      const stallsBefore = stalls;
+      reply = await this.poll(operation, () => stalls++);
+      polls++;
+      if (reply !== undefined && reply.state !== DfuState.dfuDNBUSY) break;
+      const elapsed = clock.now() - started;
+      lowerBound = elapsed;
+      if (stalls > stallLimit) {
+        throw new DfuError({ kind: 'transport', operation: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
+      }
+      if (elapsed >= stuckAfter) {
+        const recovered = await this.unstick(operation, elapsed);
+        if (recovered) return this.outcome(recovered, reported, started, sleptMs, polls, stalls, true);
+        if (elapsed >= budget) throw new DfuError({ kind: 'timeout', during: operation.during, waitedMs: Math.round(elapsed) });
+      }
+      const isStall = stalls > stallsBefore;
+      if (isStall) {
+        if (this.holdsStatus) this.options.log('debug', 'GETSTATUS stalled while busy: switching to timed polling', { during: operation.during });
+        this.holdsStatus = false;
+        isTimed = true;
+      } else if (!isTimed && reply !== undefined && clock.now() - before < Math.max(1, expected / 2)) {
+        sawEarlyBusy = true;
+        isTimed = true;
+      }
+      const remaining = Math.max(0, expected - elapsed);
+      delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(1, remaining, delay * 2, isStall ? reported : 0)) : 0;
+    }
+    if (sawEarlyBusy && this.holdsStatus) {
+      this.holdsStatus = false;
+      this.options.log('debug', 'device answers GETSTATUS while busy: timed polling from now on', { during: operation.during });
+    }
+    const outcome = this.outcome(reply, reported, started, sleptMs, polls, stalls, false);
+    if (first !== undefined) {
+      // Held reply: the true duration. Timed: somewhere between the last busy answer and now.
+      const busyMs = !isTimed ? outcome.busyMs : polls === 2 ? outcome.busyMs : Math.min(outcome.busyMs, 1.25 * lowerBound + 1);
+      this.model.observe(operation, busyMs, !isTimed ? 'exact' : polls === 2 ? 'first-try' : 'retried');
+    }
+    return outcome;
+  }
+
+  /** dfu-util 0.11: sleep the reported poll timeout after every GETSTATUS, until not busy. */
+  private async waitReported(operation: Operation): Promise<WaitOutcome> {
+    const { clock } = this.options;
+    const started = clock.now();
+    let stalls = 0;
+    let polls = 0;
+    let sleptMs = 0;
+    let firstTimeout: number | undefined;
+    let reply: DfuStatusReply | undefined;
+    let lastTimeout = 0;
+    for (;;) {
+      reply = await this.poll(operation, () => stalls++);
+      polls++;
+      if (stalls > DEFAULT_STALLS_AS_BUSY) {
+        throw new DfuError({ kind: 'transport', operation: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
+      }
+      let timeout = reply?.pollTimeoutMs ?? lastTimeout;
+      if (firstTimeout === undefined && reply) {
+        firstTimeout = timeout;
+        // dfu-util dfuse.c: "STM32F405 lies about mass erase timeout".
+        if (operation.kind === 'mass-erase' && timeout === 100) timeout = 35_000;
+      }
+      lastTimeout = timeout;
+      await clock.sleep(timeout);
+      sleptMs += timeout;
+      if (reply && reply.state !== DfuState.dfuDNBUSY) break;
+      const elapsed = clock.now() - started;
+      if (elapsed >= this.budgetMs(operation, firstTimeout ?? 0, 0)) {
+        const recovered = await this.unstick(operation, elapsed);
+        if (recovered) return this.outcome(recovered, firstTimeout ?? 0, started, sleptMs, polls, stalls, true);
+        throw new DfuError({ kind: 'timeout', during: operation.during, waitedMs: Math.round(elapsed) });
+      }
+    }
+    return this.outcome(reply, firstTimeout ?? 0, started, sleptMs, polls, stalls, false);
+  }
+
+  /**
+   * One GETSTATUS. A STALL or a transfer timeout while the device is busy means "still busy"
+   * (dfu-util: L4 pipe stalls; a held GETSTATUS can outlast the adapter's transfer timeout during
+   * a mass erase). Disconnects and other failures are real errors.
+   */
+  private async poll(operation: Operation, onStall: () => void): Promise<DfuStatusReply | undefined> {
+    try {
+      const reply = await getStatus(this.options.transport, operation.during);
+      this.options.log('debug', `GETSTATUS ${statusName(reply.status)} ${stateName(reply.state)} poll ${reply.pollTimeoutMs} ms`, {
+        during: operation.during,
+        status: reply.status,
+        state: reply.state,
+        pollTimeoutMs: reply.pollTimeoutMs,
+      });
+      return reply;
+    } catch (error) {
+      const failure = transferFailureOf(error);
+      if (failure === 'stall') {
+        onStall();
+        this.options.log('debug', 'GETSTATUS stalled: counted as busy', { during: operation.during });
+        return undefined;
+      }
+      if (failure === 'timeout') {
+        this.options.log('debug', 'GETSTATUS timed out: counted as busy', { during: operation.during });
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * H7 rev V (Betaflight usbdfu.js, STM32CubeProgrammer): stuck in dfuDNBUSY after an erase; the
+   * first CLRSTATUS answers errUNKNOWN/dfuERROR, the second OK/dfuIDLE. Returns the final reply
+   * when that worked.
+   */
+  private async unstick(operation: Operation, elapsedMs: number): Promise<DfuStatusReply | undefined> {
+    const { transport } = this.options;
+    const requests = this.stuckQuirk?.params?.clearStatusRequests ?? 2;
+    this.options.log('warn', `still busy after ${Math.round(elapsedMs)} ms: sending CLRSTATUS ${requests} times to get the device out of dfuDNBUSY`, {
+      during: operation.during,
+    });
+    let reply: DfuStatusReply | undefined;
+    for (let i = 0; i < requests; i++) {
+      try {
+        await clearStatus(transport, operation.during);
+        reply = await getStatus(transport, operation.during);
+      } catch (error) {
+        const failure = transferFailureOf(error);
+        if (failure !== 'stall' && failure !== 'timeout') throw error;
+        reply = undefined;
+      }
+      if (reply?.state === DfuState.dfuIDLE && reply.status === DfuStatus.OK) return reply;
+    }
+    return undefined;
+  }
+
+  private budgetMs(operation: Operation, reportedMs: number, expectedMs: number): number {
+    const scaled = Math.max(20 * reportedMs, 20 * expectedMs);
+    switch (operation.kind) {
+      case 'mass-erase':
+        return Math.max(60_000, (this.massEraseQuirk?.params?.massEraseTimeoutMs ?? 0) + 5_000, scaled);
+      case 'erase':
+        return Math.max(10_000, scaled);
+      default:
+        return Math.max(5_000, scaled);
+    }
+  }
+
+  private outcome(
+    reply: DfuStatusReply | undefined,
+    reportedPollMs: number,
+    started: number,
+    sleptMs: number,
+    polls: number,
+    stalls: number,
+    recoveredFromStuckBusy: boolean,
+  ): WaitOutcome {
+    if (!reply) throw new DfuError({ kind: 'internal', message: 'poll loop ended without a status' });
+    return { reply, reportedPollMs, busyMs: this.options.clock.now() - started, sleptMs, polls, stalls, recoveredFromStuckBusy };
+  }
+}
