@@ -1,0 +1,86 @@
+// What the test host runs: the real Programmer service over a bus of simulated bootloaders, a Node
+// host whose dialogs are answered by the spec (open: a queued path; save: a file in the work
+// folder), and the test-only controls (plug, unplug, replug, remove, answer the next dialog).
+import path from 'node:path';
+import { SimulatorBus } from '../../core/simulator/bus.js';
+import { createNodeHost } from '../../electron/main/nodeHost.js';
+import { createProgrammer, type ProgrammerService } from './programmerFactory.js';
+import { scaledClock } from './scaledClock.js';
+import type { Programmer, ProgrammerEvent } from '../../core/api.js';
+
+export type ControlAction = 'plug' | 'unplug' | 'replug' | 'remove' | 'devices' | 'next-open' | 'saved';
+
+export interface HostService {
+  readonly programmer: Programmer;
+  onEvent(listener: (event: ProgrammerEvent) => void): () => void;
+  control(action: string, body: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface HostServiceOptions {
+  readonly simulator?: string;
+  readonly speed: number;
+  readonly workDirectory: string;
+}
+
+export async function createHostService(options: HostServiceOptions): Promise<HostService> {
+  const clock = scaledClock(options.speed);
+  const bus = new SimulatorBus(clock);
+  for (const spec of (options.simulator ?? '').split(',').map((part) => part.trim()).filter(Boolean)) bus.addSpec(spec);
+  const openQueue: string[] = [];
+  const saved: string[] = [];
+  const host = createNodeHost({
+    userDataDirectory: path.join(options.workDirectory, 'user-data'),
+    appVersion: 'test-host',
+    clock,
+    dialogs: {
+      openFirmware: () => Promise.resolve(openQueue.shift()),
+      saveFile: ({ defaultName }) => {
+        const file = path.join(options.workDirectory, 'saved', defaultName);
+        saved.push(file);
+        return Promise.resolve(file);
+      },
+    },
+  });
+  const service: ProgrammerService = await createProgrammer({ host, bus });
+
+  function deviceId(body: Record<string, unknown>): string {
+    if (typeof body.id === 'string') return body.id;
+    const last = bus.all().at(-1);
+    if (!last) throw new Error('no simulated device on the bus');
+    return last.summary.id;
+  }
+
+  return {
+    programmer: service.programmer,
+    onEvent: (listener) => service.onEvent(listener),
+    control(action, body) {
+      switch (action as ControlAction) {
+        case 'plug': {
+          const device = bus.addSpec(typeof body.spec === 'string' ? body.spec : 'stm32l073');
+          return Promise.resolve({ id: device.summary.id });
+        }
+        case 'unplug':
+          bus.device(deviceId(body))?.unplug();
+          return Promise.resolve(null);
+        case 'replug':
+          bus.device(deviceId(body))?.replug();
+          return Promise.resolve(null);
+        case 'remove':
+          bus.remove(deviceId(body));
+          return Promise.resolve(null);
+        case 'devices':
+          return Promise.resolve(bus.all().map((device) => ({ id: device.summary.id, isConnected: device.isConnected })));
+        case 'next-open':
+          if (typeof body.path !== 'string') return Promise.reject(new Error('next-open needs a path'));
+          openQueue.push(body.path);
+          return Promise.resolve(null);
+        case 'saved':
+          return Promise.resolve(saved);
+        default:
+          return Promise.reject(new Error(`unknown control action ${action}`));
+      }
+    },
+    close: () => service.close(),
+  };
+}

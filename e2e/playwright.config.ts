@@ -1,0 +1,20 @@
+import { defineConfig } from '@playwright/test';
+import type { AppOptions } from './fixtures/app.js';
+
+// Two targets, same specs: the built renderer in Debian's Chromium through the test host (runs
+// everywhere), and the packaged Electron app (skips with a message where no runtime was downloaded).
+export default defineConfig<AppOptions>({
+  testDir: './specs',
+  outputDir: '../test-results',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : 3,
+  retries: 0,
+  reporter: [['list']],
+  use: { viewport: { width: 1280, height: 800 }, trace: 'off' },
+  projects: [
+    { name: 'chromium', use: { target: 'chromium' } },
+    { name: 'electron', use: { target: 'electron' } },
+  ],
+});
