@@ -671,3 +671,33 @@ describe('SimulatedDevice: every profile', () => {
     });
   }
 });
+
+describe('SimulatedDevice: system memory', () => {
+  it('F_SIZE tells the real flash size where the descriptor overstates it (L072xB: 128 KB)', async () => {
+    for (const [id, kib] of [
+      ['stm32l072xb', 128],
+      ['stm32l073', 192],
+      ['stm32f405', 1024],
+    ] as const) {
+      const { host, device } = setup(profiles[id]!);
+      await host.toIdle();
+      const fsize = profiles[id]!.systemMemory.flashSizeAddress;
+      expect(Array.from(await host.read(fsize, 2))).toEqual([kib & 0xff, kib >> 8]);
+      expect(device.violations).toEqual([]);
+      expect(await host.erase(fsize)).toMatchObject({ status: DfuStatus.errTARGET });
+    }
+  });
+
+  it('H7 option registers: the written _PRG values become _CUR after the reset', async () => {
+    const { host, device, clock } = setup(profiles.stm32h743!);
+    await device.selectAlternate(1);
+    const ob = device.peek(0x5200201c, 128);
+    ob[5] = 0xbb; // OPTSR_PRG.RDP
+    await host.expectOk(host.setAddress(0x5200201c));
+    await device.controlOut(DFU_DNLOAD, 2, ob);
+    await host.status();
+    clock.advance(2000);
+    expect(device.peek(0x5200201c, 2)[1]).toBe(0xbb);
+    expect(device.readProtectionLevel).toBe(1);
+  });
+});

@@ -25,7 +25,7 @@ import { TransferError } from '../usb/transport.js';
 import { scheduleOn } from './clock.js';
 import { buildDescriptors } from './descriptorBuilder.js';
 import { SimulatedMemory } from './memory.js';
-import { RDP_LEVEL_0, readRdpLevel, withRdp } from './optionBytesModel.js';
+import { loadedOptionBytes, RDP_LEVEL_0, readRdpLevel, withRdp } from './optionBytesModel.js';
 import type { RdpLevel } from './optionBytesModel.js';
 import { FLASH_ALTERNATE } from './profiles.js';
 import type { SimulatorProfile } from './profiles.js';
@@ -154,6 +154,7 @@ export class SimulatedDevice implements DfuTransport {
 
   private readonly clock: Clock;
   private readonly memories: SimulatedMemory[];
+  private readonly systemMemory: SimulatedMemory;
   private readonly quantumMs: number;
   private readonly hostTimeoutMs: number;
   private readonly reenterAfterLeaveMs: number | undefined;
@@ -201,6 +202,7 @@ export class SimulatedDevice implements DfuTransport {
       alternateNames: this.profile.alternates.map((alternate) => alternate.descriptor),
     });
     this.memories = this.profile.alternates.map((alternate) => new SimulatedMemory(alternate.memory));
+    this.systemMemory = buildSystemMemory(this.profile, serial);
 
     const flash = this.memories[FLASH_ALTERNATE];
     if (flash && this.scenario.flashContent !== 'blank') {
@@ -885,7 +887,9 @@ export class SimulatedDevice implements DfuTransport {
     this.pointer = DEFAULT_POINTER;
     this.alternate = 0;
     // Option bytes are loaded at reset.
-    this.rdp = readRdpLevel(this.profile.optionBytes.layout, this.rawOptionBytes());
+    const { address, layout } = this.profile.optionBytes;
+    this.optionBytesMemory().load(address, loadedOptionBytes(layout, this.rawOptionBytes()));
+    this.rdp = readRdpLevel(layout, this.rawOptionBytes());
     const errorAtConnect = this.scenario.errorAtConnect ?? this.profile.quirks.errorAtConnect;
     this.state = errorAtConnect ? DfuState.dfuERROR : DfuState.dfuIDLE;
     this.status = errorAtConnect ? DfuStatus.errFIRMWARE : DfuStatus.OK;
@@ -945,14 +949,16 @@ export class SimulatedDevice implements DfuTransport {
     return this.scenario.strict ?? this.profile.quirks.strict;
   }
 
+  /** The memory holding an address: an alt setting's, or system memory (alternate -1). */
   private memoryAt(address: number): { alternate: number; memory: SimulatedMemory } | undefined {
     const alternate = this.memories.findIndex((memory) => memory.contains(address));
     const memory = this.memories[alternate];
-    return memory ? { alternate, memory } : undefined;
+    if (memory) return { alternate, memory };
+    return this.systemMemory.contains(address) ? { alternate: -1, memory: this.systemMemory } : undefined;
   }
 
   private checkAlternate(alternate: number, address: number): void {
-    if (alternate !== this.alternate) {
+    if (alternate >= 0 && alternate !== this.alternate) {
       this.record(
         'wrong-alternate',
         `${formatAddress(address)} belongs to alt ${alternate} (${this.profile.alternates[alternate]?.descriptor.trim() ?? '?'}) but alt ${this.alternate} is selected`,
@@ -987,6 +993,29 @@ export class SimulatedDevice implements DfuTransport {
     this.stats.stalls++;
     throw new ProtocolViolation(rule, message);
   }
+}
+
+/** Unique device ID (derived from the serial) and F_SIZE, in the profile's system-memory block. */
+function buildSystemMemory(profile: SimulatorProfile, serial: string): SimulatedMemory {
+  const { uniqueIdAddress, flashSizeAddress, flashSizeKiB } = profile.systemMemory;
+  const start = Math.min(uniqueIdAddress, flashSizeAddress);
+  const end = Math.max(uniqueIdAddress + 12, flashSizeAddress + 2);
+  const bytes = new Uint8Array(end - start).fill(0xff);
+  const id = crc32(new TextEncoder().encode(serial));
+  for (let i = 0; i < 3; i++) writeU32LE(bytes, uniqueIdAddress - start + 4 * i, (id * (i + 1)) >>> 0);
+  bytes[flashSizeAddress - start] = flashSizeKiB & 0xff;
+  bytes[flashSizeAddress - start + 1] = (flashSizeKiB >>> 8) & 0xff;
+  return new SimulatedMemory({
+    kind: 'system',
+    segments: [{ start, sectorCount: 1, sectorSize: bytes.length, initial: bytes }],
+    isReadable: true,
+    isErasable: false,
+    isWritable: false,
+    erasedValue: 0xff,
+    programUnit: 1,
+    rewrite: 'overwrite',
+    programMsPerKiB: 0,
+  });
 }
 
 function statusReply(status: number, pollTimeoutMs: number, state: number): Uint8Array {

@@ -5,7 +5,7 @@
 // engine's beliefs (a wrong belief would then pass every test).
 
 /** What an alt setting is backed by; decides erase/program rules and what a reset touches. */
-export type MemoryKind = 'flash' | 'option-bytes' | 'eeprom' | 'otp' | 'feature';
+export type MemoryKind = 'flash' | 'option-bytes' | 'eeprom' | 'otp' | 'feature' | 'system';
 
 /**
  * Programming a unit that is not in the erased state:

@@ -1,8 +1,9 @@
 // Factory option-byte images as a simulated bootloader shows them in its "Option Bytes" alt
 // setting, and how the chip reads its read-protection level from them at reset.
 // Layouts (reference §5.2): F0/F1/F3 byte + complement byte; L0/L1 16-bit value + complemented
-// 16 bits per word; F2/F4 USER and RDP bytes followed by their complements; L4/G4 32-bit value +
-// 32-bit complement per double-word; H7 a register image (FLASH_OPTSR_CUR first), no complements.
+// 16 bits per word; F2/F4 USER and RDP bytes (RM0090 Tables 15-17, no complement checked);
+// L4/G4 32-bit value + 32-bit complement per double-word; H7 a register image (FLASH_OPTSR_CUR
+// first), no complements.
 // RDP (PM0059, RM0432): 0xAA = level 0, 0xCC = level 2, anything else = level 1.
 import { readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
 
@@ -40,7 +41,7 @@ export function f0FactoryOptionBytes(): Uint8Array {
 
 /**
  * F2/F4 at 0x1FFFC000: USER 0xEC (BOR off, software watchdog, no reset on stop/standby) and RDP,
- * their complements, then nWRP = 0x0FFF (no sector protected) with its complement at +8.
+ * two reserved bytes, then nWRP = 0x0FFF (no sector protected) at +8.
  * `bank2` is the F42x/F43x second block at 0x1FFEC000 (nWRP of sectors 12..23 only).
  */
 export function f4FactoryOptionBytes(bank2 = false): Uint8Array {
@@ -100,15 +101,13 @@ export function readRdpLevel(layout: OptionBytesLayout, bytes: Uint8Array): RdpL
       isConsistent = ((bytes[0] ?? 0) ^ (bytes[1] ?? 0)) === 0xff;
       break;
     case 'f4':
-      isConsistent = ((bytes[1] ?? 0) ^ (bytes[3] ?? 0)) === 0xff;
+    case 'h7':
       break;
     case 'l0':
       isConsistent = (readU16LE(bytes, 0) ^ readU16LE(bytes, 2)) === 0xffff;
       break;
     case 'l4':
       isConsistent = (readU32LE(bytes, 0) ^ readU32LE(bytes, 4)) >>> 0 === 0xffffffff;
-      break;
-    case 'h7':
       break;
   }
   if (!isConsistent) return 1;
@@ -125,9 +124,6 @@ export function withRdp(layout: OptionBytesLayout, bytes: Uint8Array, value: num
     case 'f0':
       out[1] = ~value & 0xff;
       break;
-    case 'f4':
-      out[3] = ~value & 0xff;
-      break;
     case 'l0':
       writeU16LE(out, 2, ~readU16LE(out, 0) & 0xffff);
       break;
@@ -137,6 +133,29 @@ export function withRdp(layout: OptionBytesLayout, bytes: Uint8Array, value: num
     case 'h7':
       out[5] = value & 0xff; // OPTSR_PRG mirrors OPTSR_CUR
       break;
+    case 'f4':
+      break;
+  }
+  return out;
+}
+
+// H7 option registers as (current, to-program) offsets from 0x5200201C: OPTSR, PRAR1, SCAR1,
+// WPSN1, BOOT (RM0433 §4.9). The host writes the _PRG registers; the option-byte load at reset
+// copies them into the _CUR ones.
+const H7_CURRENT_FROM_PROGRAM: readonly (readonly [current: number, program: number])[] = [
+  [0x00, 0x04],
+  [0x0c, 0x10],
+  [0x14, 0x18],
+  [0x1c, 0x20],
+  [0x24, 0x28],
+];
+
+/** The option bytes after the load at reset (only H7 has separate current/program images). */
+export function loadedOptionBytes(layout: OptionBytesLayout, bytes: Uint8Array): Uint8Array {
+  if (layout !== 'h7') return bytes;
+  const out = bytes.slice();
+  for (const [current, program] of H7_CURRENT_FROM_PROGRAM) {
+    if (program + 4 <= out.length) writeU32LE(out, current, readU32LE(out, program));
   }
   return out;
 }

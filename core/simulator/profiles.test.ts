@@ -1,7 +1,10 @@
+import { familyFacts, flashSizeRegisterFor } from '../devices/stm32.js';
+import type { Stm32Family } from '../devices/stm32.js';
+import { decodeOptionBytes } from '../dfuse/optionBytes.js';
 import { parseMemoryLayout } from '../dfuse/memoryLayout.js';
 import { capturedDescriptors } from '../testing/fixtures/descriptors.js';
 import { SimulatedMemory } from './memory.js';
-import { readRdpLevel } from './optionBytesModel.js';
+import { readRdpLevel, withRdp } from './optionBytesModel.js';
 import { profiles } from './profiles.js';
 
 describe('profiles', () => {
@@ -59,4 +62,28 @@ describe('profiles', () => {
     expect(profiles.stm32f405!.timings.massEraseMs).toBeGreaterThan(10_000);
     expect(profiles.stm32l072xb!.alternates[0]!.memory.realEnd).toBe(0x08020000);
   });
+});
+
+describe('profiles agree with the product device tables (core/devices, core/dfuse/optionBytes)', () => {
+  // The simulator keeps its own physics on purpose; these tests show where the two agree.
+  for (const profile of Object.values(profiles)) {
+    it(`${profile.id}: erased value, program unit, F_SIZE address and decodable factory option bytes`, () => {
+      const family: Stm32Family = profile.family;
+      const facts = familyFacts(family);
+      const flash = profile.alternates[0]!.memory;
+      expect(flash.erasedValue).toBe(facts.erasedValue);
+      expect(flash.programUnit).toBe(facts.programUnitBytes);
+      const region = parseMemoryLayout(profile.alternates[0]!.descriptor).region;
+      expect(profile.systemMemory.flashSizeAddress).toBe(flashSizeRegisterFor(family, region));
+
+      const { address, layout } = profile.optionBytes;
+      const memory = new SimulatedMemory(profile.alternates[profile.optionBytes.alternate]!.memory);
+      const raw = memory.read(address, 128);
+      const decoded = decodeOptionBytes(family, address, raw);
+      expect(decoded.warnings).toEqual([]);
+      expect(decoded.hasRdp).toBe(true);
+      expect(decoded.rdpLevel).toBe(0);
+      expect(decodeOptionBytes(family, address, withRdp(layout, raw, 0xbb)).rdpLevel).toBe(1);
+    });
+  }
 });

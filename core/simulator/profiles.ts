@@ -81,6 +81,12 @@ export interface SimulatorProfile {
   readonly alternates: readonly SimulatorAlternate[];
   /** Where the option bytes are; `address` is the block holding RDP (the first one in the string). */
   readonly optionBytes: { readonly alternate: number; readonly address: number; readonly layout: OptionBytesLayout };
+  /**
+   * Read-only system memory outside every alt setting that a host can still read with Set Address +
+   * UPLOAD (AN3156: flash, RAM, system memory and option bytes are readable): the unique device ID
+   * and the flash-size register F_SIZE, which tells the real flash size when the descriptor lies.
+   */
+  readonly systemMemory: { readonly uniqueIdAddress: number; readonly flashSizeAddress: number; readonly flashSizeKiB: number };
   readonly timings: SimulatorTimings;
   readonly quirks: SimulatorQuirks;
 }
@@ -186,6 +192,7 @@ function l0Profile(options: { id: string; label: string; description: string; se
       },
     ],
     optionBytes: { alternate: 1, address: 0x1ff80000, layout: 'l0' },
+    systemMemory: { uniqueIdAddress: 0x1ff80050, flashSizeAddress: 0x1ff8007c, flashSizeKiB: options.realFlashBytes / 1024 },
     timings: {
       ...USB,
       setAddressMs: 0.1,
@@ -285,6 +292,7 @@ function f4Profile(options: {
       { descriptor: `@Device Feature/0xFFFF0000/01*004 ${t}`, memory: DEVICE_FEATURE },
     ],
     optionBytes: { alternate: 1, address: 0x1fffc000, layout: 'f4' },
+    systemMemory: { uniqueIdAddress: 0x1fff7a10, flashSizeAddress: 0x1fff7a22, flashSizeKiB: 1024 },
     timings: F4_TIMINGS,
     quirks: { ...NO_QUIRKS, errorAtConnect: options.errorAtConnect },
   };
@@ -351,6 +359,7 @@ const stm32f429: SimulatorProfile = {
     { descriptor: '@OTP Memory /0x1FFF7800/01*512 e,01*016 e', memory: F4_OTP },
     { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
   ],
+  systemMemory: { uniqueIdAddress: 0x1fff7a10, flashSizeAddress: 0x1fff7a22, flashSizeKiB: 2048 },
   timings: { ...F4_TIMINGS, massEraseMs: 24_000 },
 };
 
@@ -386,6 +395,7 @@ const stm32f072: SimulatorProfile = {
     { descriptor: '@Option Bytes  /0x1FFFF800/01*016 e', memory: optionBytesMemory([[0x1ffff800, f0FactoryOptionBytes()]]) },
   ],
   optionBytes: { alternate: 1, address: 0x1ffff800, layout: 'f0' },
+  systemMemory: { uniqueIdAddress: 0x1ffff7ac, flashSizeAddress: 0x1ffff7cc, flashSizeKiB: 128 },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -438,6 +448,7 @@ const stm32g474: SimulatorProfile = {
     },
   ],
   optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
+  systemMemory: { uniqueIdAddress: 0x1fff7590, flashSizeAddress: 0x1fff75e0, flashSizeKiB: 512 },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -481,6 +492,7 @@ const stm32l476: SimulatorProfile = {
     { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
   ],
   optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
+  systemMemory: { uniqueIdAddress: 0x1fff7590, flashSizeAddress: 0x1fff75e0, flashSizeKiB: 1024 },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -516,6 +528,7 @@ const stm32h743: SimulatorProfile = {
     { descriptor: '@Option Bytes   /0x5200201C/01*128 e', memory: optionBytesMemory([[0x5200201c, h7FactoryOptionBytes()]]) },
   ],
   optionBytes: { alternate: 1, address: 0x5200201c, layout: 'h7' },
+  systemMemory: { uniqueIdAddress: 0x1ff1e800, flashSizeAddress: 0x1ff1e880, flashSizeKiB: 2048 },
   timings: {
     ...USB,
     setAddressMs: 0.1,
@@ -564,6 +577,7 @@ const stm32l152: SimulatorProfile = {
     },
   ],
   optionBytes: { alternate: 1, address: 0x1ff80000, layout: 'l0' },
+  systemMemory: { uniqueIdAddress: 0x1ff800d0, flashSizeAddress: 0x1ff800cc, flashSizeKiB: 256 }, // Cat.3 (RM0038)
   timings: {
     ...USB,
     setAddressMs: 0.1,
