@@ -1,0 +1,401 @@
+// The service's flows against the simulator, on virtual time, with an in-memory Host: what the
+// window (and the browser test host) will see through the contract.
+
+import type { JobResult, ProgrammerEvent, SessionSnapshot } from '../../core/api.js';
+import { DfuError } from '../../core/errors.js';
+import { writeIntelHex } from '../../core/image/intelHex.js';
+import { MemoryImage } from '../../core/image/memoryImage.js';
+import { SimulatorBus } from '../../core/simulator/bus.js';
+import { VirtualClock } from '../../core/simulator/clock.js';
+import { SimulatedDevice } from '../../core/simulator/device.js';
+import { parseSimulatorSpec } from '../../core/simulator/scenarios.js';
+import type { Host } from './host.js';
+import { PROGRESS_INTERVAL_MS } from './progressThrottle.js';
+import type { ProgrammerServiceOptions } from './programmer.js';
+import { ProgrammerService } from './programmer.js';
+
+const FLASH = 0x0800_0000;
+
+/** A small Cortex-M image: vector table (SP in SRAM, reset in the image with the Thumb bit) + code. */
+function firmware(size = 3000, seed = 1): MemoryImage {
+  const data = new Uint8Array(size);
+  for (let index = 8; index < size; index += 1) data[index] = (index * 31 + seed * 7) & 0xff;
+  new DataView(data.buffer).setUint32(0, 0x2000_5000, true);
+  new DataView(data.buffer).setUint32(4, FLASH + 0x101, true);
+  return MemoryImage.fromBytes(FLASH, data);
+}
+
+function hexBytes(image: MemoryImage): Uint8Array {
+  return new TextEncoder().encode(writeIntelHex(image));
+}
+
+interface TestHost extends Host {
+  readonly clock: VirtualClock;
+  readonly fileSystem: Map<string, Uint8Array | string>;
+  readonly watchers: Map<string, () => void>;
+  readonly bugs: unknown[];
+  savePath: string | undefined;
+  openPath: string | undefined;
+  storedSettings: unknown;
+}
+
+function memoryHost(): TestHost {
+  const fileSystem = new Map<string, Uint8Array | string>();
+  const watchers = new Map<string, () => void>();
+  const bugs: unknown[] = [];
+  const host: TestHost = {
+    clock: new VirtualClock(Date.UTC(2025, 10, 23, 12, 0, 0)),
+    fileSystem,
+    watchers,
+    bugs,
+    savePath: undefined,
+    openPath: undefined,
+    storedSettings: undefined,
+    dialogs: {
+      openFirmware: () => Promise.resolve(host.openPath),
+      saveFile: () => Promise.resolve(host.savePath),
+    },
+    files: {
+      readFile: (path) => {
+        const content = fileSystem.get(path);
+        if (content === undefined) return Promise.reject(new Error(`ENOENT: no such file, open '${path}'`));
+        return Promise.resolve(typeof content === 'string' ? new TextEncoder().encode(content) : content);
+      },
+      stat: (path) => {
+        const content = fileSystem.get(path);
+        if (content === undefined) return Promise.reject(new Error(`ENOENT: no such file, stat '${path}'`));
+        return Promise.resolve({ sizeBytes: content.length, modifiedMs: 0 });
+      },
+      writeFile: (path, data) => {
+        fileSystem.set(path, data);
+        return Promise.resolve();
+      },
+      appendFile: (path, text) => {
+        fileSystem.set(path, `${(fileSystem.get(path) as string | undefined) ?? ''}${text}`);
+        return Promise.resolve();
+      },
+      watch: (path, onChange) => {
+        watchers.set(path, onChange);
+        return () => watchers.delete(path);
+      },
+    },
+    settings: {
+      load: () => Promise.resolve(host.storedSettings),
+      save: (settings) => {
+        host.storedSettings = settings;
+        return Promise.resolve();
+      },
+    },
+    logDirectory: '/user-data/logs',
+    sha256: () => 'ab'.repeat(32),
+    appVersion: '0.1.0-test',
+    joinPath: (directory, name) => `${directory}/${name}`,
+    baseName: (path) => path.slice(path.lastIndexOf('/') + 1),
+    reportBug: (error) => bugs.push(error),
+  };
+  return host;
+}
+
+async function setup(options: Partial<ProgrammerServiceOptions> & { spec?: string } = {}) {
+  const host = memoryHost();
+  const simulatorBus = new SimulatorBus(host.clock);
+  const events: ProgrammerEvent[] = [];
+  const service = await ProgrammerService.create({
+    host,
+    simulatorBus,
+    hardwareUnavailableReason: 'not in tests',
+    ...(options.spec !== undefined ? { simulatorSpec: options.spec } : {}),
+    ...options,
+  });
+  service.onEvent((event) => events.push(event));
+  const snapshot = () => service.getSnapshot();
+  const lastSession = (): SessionSnapshot => {
+    const sessions = events.filter((event): event is Extract<ProgrammerEvent, { type: 'session' }> => event.type === 'session');
+    return sessions[sessions.length - 1]!.session;
+  };
+  const device = (id: string) => simulatorBus.device(id)!;
+  return { host, simulatorBus, service, events, snapshot, lastSession, device };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DfuError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DfuError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectOk(result: JobResult): void {
+  if (!result.ok) throw new Error(`job failed: ${JSON.stringify(result.error)}`);
+}
+
+describe('ProgrammerService', () => {
+  it('offers the demo devices when no hardware is attached, marked as simulated', async () => {
+    const { snapshot } = await setup();
+    const { devices, selectedDeviceId } = await snapshot();
+    expect(devices.map((device) => device.isSimulated)).toEqual([true, true, true]);
+    expect(devices.map((device) => device.productId)).toEqual([0xdf11, 0xdf11, 0xdf11]);
+    expect(selectedDeviceId).toBeUndefined();
+  });
+
+  it('hides demo devices while hardware is attached unless asked to show them', async () => {
+    const host = memoryHost();
+    const hardware = new SimulatorBus(host.clock);
+    const { profile } = parseSimulatorSpec('stm32f072');
+    hardware.add(new SimulatedDevice({ profile, clock: host.clock, id: 'usb:1-4', path: '1-4' }));
+    const service = await ProgrammerService.create({ host, simulatorBus: new SimulatorBus(host.clock), hardwareBus: hardware });
+    expect((await service.getSnapshot()).devices.map((device) => device.id)).toEqual(['usb:1-4']);
+    await service.updateSettings({ showSimulatedDevices: true });
+    expect((await service.getSnapshot()).devices).toHaveLength(4);
+    expect(host.storedSettings).toMatchObject({ showSimulatedDevices: true });
+  });
+
+  it('connects the DFU_SIMULATOR device at start and lists only it', async () => {
+    const { snapshot } = await setup({ spec: 'stm32f405' });
+    const state = await snapshot();
+    expect(state.devices).toHaveLength(1);
+    expect(state.selectedDeviceId).toBe(state.devices[0]!.id);
+    expect(state.device?.family).toBe('F4');
+  });
+
+  it('flashes an image end to end: connect, open, plan, program, verified', async () => {
+    const { service, events, device, lastSession } = await setup({ spec: 'stm32l073' });
+    const image = firmware(66_748);
+    const summary = await service.openImage({ kind: 'bytes', fileName: 'blinky.hex', bytes: hexBytes(image) });
+    expect(summary).toMatchObject({ fileName: 'blinky.hex', format: 'intel-hex', sizeBytes: 66_748, blocks: [{ start: FLASH, end: FLASH + 66_748 }] });
+    expect(summary?.vectorTable).toMatchObject({ isStackInRam: true, hasThumbBit: true, isResetInImage: true });
+
+    const [plan] = await service.planProgram({ erase: 'touched', verify: true });
+    // STM32L073: 128-byte pages, so 66,748 bytes touch pages 0..521 (the founding case).
+    expect(plan!.sectors).toHaveLength(522);
+    expect(plan!.sectors[521]).toMatchObject({ index: 521 });
+    expect(plan!.text).toMatch(/erase 522 sectors/);
+
+    events.length = 0;
+    const result = await service.program({ erase: 'touched', verify: true });
+    expectOk(result);
+    expect(result.verify).toMatchObject({ isMatch: true, bytesCompared: 66_748 });
+    expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
+    expect(device('sim:1').peek(FLASH, 66_748)).toEqual(image.read({ start: FLASH, end: FLASH + 66_748 }, 0));
+    expect(lastSession().lastResult).toEqual(result);
+    expect(lastSession().job).toBeUndefined();
+  });
+
+  it('keeps the event order of the contract and throttles progress to 20 Hz', async () => {
+    const { service, events, host } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(40_000)) });
+    const times: number[] = [];
+    service.onEvent((event) => {
+      if (event.type === 'progress') times.push(host.clock.now());
+    });
+    events.length = 0;
+    await service.program({ erase: 'touched', verify: true });
+    const flow = events.filter((event) => event.type !== 'log');
+    for (const phase of ['erase', 'write', 'verify'] as const) {
+      const start = flow.findIndex((event) => event.type === 'phase' && event.phase === phase && event.status === 'start');
+      const finish = flow.findIndex((event) => event.type === 'phase' && event.phase === phase && event.status === 'finish');
+      expect(start).toBeGreaterThanOrEqual(0);
+      expect(finish).toBeGreaterThan(start);
+      const progress = flow.slice(start + 1, finish).filter((event) => event.type === 'progress');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.every((event) => event.type === 'progress' && event.phase === phase)).toBe(true);
+      const last = progress[progress.length - 1]!;
+      expect(last.type === 'progress' && last.done === last.total).toBe(true);
+      expect(flow.slice(0, start).some((event) => event.type === 'progress' && event.phase === phase)).toBe(false);
+    }
+    const lastPhase = flow.map((event) => event.type).lastIndexOf('phase');
+    const resultSnapshot = flow.findIndex((event, index) => index > lastPhase && event.type === 'session' && event.session.lastResult !== undefined);
+    expect(resultSnapshot).toBeGreaterThan(lastPhase);
+    // Within a phase, consecutive updates are at least 50 ms apart except the phase's last one.
+    const progressEvents = events.filter((event) => event.type === 'progress');
+    for (let index = 1; index < progressEvents.length; index += 1) {
+      const previous = progressEvents[index - 1]!;
+      const current = progressEvents[index]!;
+      if (current.type !== 'progress' || previous.type !== 'progress') continue;
+      if (current.phase !== previous.phase || current.done === current.total) continue;
+      expect(times[index]! - times[index - 1]!).toBeGreaterThanOrEqual(PROGRESS_INTERVAL_MS);
+    }
+  });
+
+  it('reports a verification mismatch with the diagnosis when the erase was skipped', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
+    const result = await service.program({ erase: 'none', verify: true });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toMatchObject({ kind: 'verify-mismatch' });
+    expect(result.verify?.isMatch).toBe(false);
+    expect(result.verify?.diagnosis.kind).toBe('not-erased');
+  });
+
+  it('rejects a second job on a busy device and lets the first one finish', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(8192)) });
+    const running = service.program({ erase: 'touched', verify: true });
+    expect((await rejection(service.erase({ kind: 'mass' }))).info).toMatchObject({ kind: 'busy' });
+    expect((await rejection(service.disconnect())).info).toMatchObject({ kind: 'busy' });
+    expect((await service.connect('sim:1')).id).toBe('sim:1');
+    expectOk(await running);
+  });
+
+  it('cancels at a safe point and the device can be flashed again', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(20_000)) });
+    const stop = service.onEvent((event) => {
+      if (event.type === 'phase' && event.phase === 'write' && event.status === 'start') void service.cancel();
+    });
+    const cancelled = await service.program({ erase: 'touched', verify: true });
+    stop();
+    expect(cancelled).toMatchObject({ ok: false, error: { kind: 'cancelled' } });
+    expectOk(await service.program({ erase: 'touched', verify: true }));
+  });
+
+  it('follows hotplug: new devices appear, unplugged ones disappear, the connected one is released', async () => {
+    const { service, simulatorBus, device, lastSession } = await setup();
+    simulatorBus.addSpec('stm32g474');
+    await vi.waitFor(() => expect(lastSession().devices).toHaveLength(4));
+    await service.connect('sim:2');
+    device('sim:2').unplug();
+    await vi.waitFor(() => expect(lastSession().devices.map((entry) => entry.id)).not.toContain('sim:2'));
+    expect(lastSession().selectedDeviceId).toBeUndefined();
+    expect((await service.getLog()).some((entry) => entry.message === 'device disconnected' && entry.deviceId === 'sim:2')).toBe(true);
+  });
+
+  it('reports an unplug mid-write as device-gone and flashes after the board comes back', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32l073:unplugMidWrite' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(20_000)) });
+    const failed = await service.program({ erase: 'touched', verify: true });
+    expect(failed).toMatchObject({ ok: false, error: { kind: 'device-gone' } });
+    host.clock.advance(2500);
+    await vi.waitFor(() => expect(lastSession().devices).toHaveLength(1));
+    await service.connect('sim:1');
+    expectOk(await service.program({ erase: 'touched', verify: true }));
+  });
+
+  it('reads, edits and writes option bytes, then reconnects after the reset', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32f405' });
+    const before = await service.readOptionBytes();
+    expect(before.rdpLevel).toBe(0);
+    const field = before.fields.find((candidate) => candidate.editable && candidate.kind === 'flag' && candidate.group === 'user')!;
+    expect(field).toBeDefined();
+    const result = await service.writeOptionBytes({ changes: { [field.id]: field.value ? 0 : 1 } });
+    expectOk(result);
+    host.clock.advance(2000);
+    await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));
+    const after = await service.readOptionBytes();
+    expect(after.fields.find((candidate) => candidate.id === field.id)?.value).toBe(field.value ? 0 : 1);
+  });
+
+  it('refuses RDP level 2 without the permanent-lock confirmation, before touching the device', async () => {
+    const { service } = await setup({ spec: 'stm32f405' });
+    const decoded = await service.readOptionBytes();
+    const rdp = decoded.fields.find((field) => field.group === 'read-protection')!;
+    const error = await rejection(service.writeOptionBytes({ changes: { [rdp.id]: 0xcc } }));
+    expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'rdp-level-2' });
+  });
+
+  it('takes a read-protected device through read unprotect to a successful flash', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32l073:readProtected' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
+    const refused = await service.program({ erase: 'touched', verify: true });
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'read-protected' } });
+    expectOk(await service.readUnprotect({ eraseAllFlash: true }));
+    host.clock.advance(5000);
+    await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));
+    expectOk(await service.program({ erase: 'touched', verify: true }));
+  });
+
+  it('reads memory back and saves it as Intel HEX', async () => {
+    const { service, host } = await setup({ spec: 'stm32l073' });
+    const summary = await service.readMemory({ alternate: 0, start: FLASH, length: 256 });
+    expect(summary).toMatchObject({ sizeBytes: 256, blocks: [{ start: FLASH, end: FLASH + 256 }] });
+    host.savePath = '/backups/l073.hex';
+    expect(await service.saveReadBack('hex')).toBe('/backups/l073.hex');
+    expect(host.fileSystem.get('/backups/l073.hex')).toMatch(/^:020000040800F2/);
+    host.savePath = undefined;
+    expect(await service.saveReadBack('bin')).toBeNull();
+  });
+
+  it('keeps a log, writes it to the day file and exports it', async () => {
+    const { service, host } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    await service.program({ erase: 'touched', verify: true });
+    const log = await service.getLog();
+    expect(log.some((entry) => entry.topic === 'erase' && entry.deviceId === 'sim:1')).toBe(true);
+    host.savePath = '/export/log.txt';
+    expect(await service.exportLog()).toBe('/export/log.txt');
+    const exported = host.fileSystem.get('/export/log.txt') as string;
+    expect(exported.split('\n').filter(Boolean)).toHaveLength(log.length);
+    expect(exported).toMatch(/INFO {2}app \[sim:1\]: connected to/);
+    await service.dispose();
+    expect(host.fileSystem.get('/user-data/logs/dfu-desk-2025-11-23.log')).toMatch(/program finished/);
+  });
+
+  it('notices a rebuilt file and reloads it', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32l073' });
+    host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 1)));
+    const first = await service.openImage({ kind: 'path', path: '/fw/app.hex' });
+    expect(first?.path).toBe('/fw/app.hex');
+    expect(lastSession().settings.recentFiles).toEqual(['/fw/app.hex']);
+    host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 2)));
+    host.watchers.get('/fw/app.hex')!();
+    expect(lastSession().isImageStale).toBe(true);
+    const second = await service.reloadImage();
+    expect(second?.crc32).not.toBe(first?.crc32);
+    expect(lastSession().isImageStale).toBe(false);
+  });
+
+  it('places a raw binary at the start of the device flash unless told otherwise', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    const bytes = firmware(512).read({ start: FLASH, end: FLASH + 512 }, 0);
+    const placed = await service.openImage({ kind: 'bytes', fileName: 'app.bin', bytes });
+    expect(placed).toMatchObject({ format: 'binary', blocks: [{ start: FLASH }] });
+    expect(placed?.warnings[0]).toMatch(/placed at 0x08000000/);
+    const moved = await service.openImage({ kind: 'bytes', fileName: 'app.bin', bytes, baseAddress: 0x0800_4000 });
+    expect(moved).toMatchObject({ blocks: [{ start: 0x0800_4000 }] });
+    expect(moved?.warnings.some((warning) => warning.includes('placed at'))).toBe(false);
+  });
+
+  it('turns an unreadable file into a located image error and a bug into an internal error', async () => {
+    const { service, host } = await setup();
+    expect((await rejection(service.openImage({ kind: 'path', path: '/missing.hex' }))).info).toMatchObject({
+      kind: 'image-format',
+      file: 'missing.hex',
+    });
+    host.dialogs.openFirmware = () => Promise.reject(new TypeError('dialog exploded'));
+    expect((await rejection(service.openImage({ kind: 'dialog' }))).info).toEqual({ kind: 'internal', message: 'dialog exploded' });
+    expect(host.bugs).toHaveLength(1);
+    expect((await service.getLog()).some((entry) => entry.level === 'error' && entry.message.includes('TypeError: dialog exploded'))).toBe(true);
+  });
+
+  it('flashes each board that appears when flash on connect is on, with a tally', async () => {
+    const { service, simulatorBus, device, lastSession } = await setup({ demoProfiles: [] });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(2048)) });
+    await service.updateSettings({ flashOnConnect: true });
+    simulatorBus.addSpec('stm32l073');
+    await vi.waitFor(() => expect(lastSession().tally).toEqual({ passed: 1, failed: 0 }));
+    simulatorBus.addSpec('stm32l073:writeError');
+    await vi.waitFor(() => expect(lastSession().tally).toEqual({ passed: 1, failed: 1 }));
+    expect(device('sim:1').peek(FLASH, 8)).toEqual(firmware(2048).read({ start: FLASH, end: FLASH + 8 }, 0));
+  });
+
+  it('saves a flash report after programming', async () => {
+    const { service, host } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    expect((await rejection(service.saveReport())).info).toMatchObject({ kind: 'invalid-argument' });
+    await service.program({ erase: 'touched', verify: true });
+    host.savePath = '/reports/board.json';
+    expect(await service.saveReport()).toBe('/reports/board.json');
+    const report = JSON.parse(host.fileSystem.get('/reports/board.json') as string) as Record<string, unknown>;
+    expect(report).toMatchObject({ operation: 'flash', result: 'passed', tool: { interface: 'app' }, image: { fileName: 'a.hex' } });
+  });
+
+  it('needs a device and an image before planning', async () => {
+    const { service } = await setup();
+    expect((await rejection(service.planProgram({ erase: 'touched', verify: true }))).info.kind).toBe('no-device');
+    await service.connect('sim:1');
+    expect((await rejection(service.planProgram({ erase: 'touched', verify: true }))).info).toMatchObject({ argument: 'image' });
+  });
+});

@@ -1,0 +1,971 @@
+// The Programmer service (core/api.ts): owns the device list, one DfuseSession per open device, the
+// loaded image, the plans, the jobs, the log and the settings. Free of `electron`: dialogs, files,
+// paths and time come through Host, so vitest and the browser test host run it unchanged.
+//
+// Concurrency: one job per device ('busy' otherwise); jobs on different devices may run together
+// (flash on connect). Events: see ProgrammerEvent in core/api.ts for the ordering guarantee; the
+// job's 'session' snapshot is emitted after its last phase event.
+
+import type {
+  DeviceInfo,
+  DeviceSummary,
+  EraseRequest,
+  FlashTally,
+  ImageSource,
+  ImageSummary,
+  JobKind,
+  JobResult,
+  JobState,
+  LogEntry,
+  OptionBytesWrite,
+  Phase,
+  PhaseTiming,
+  PlanSummary,
+  Programmer,
+  ProgrammerEvent,
+  ProgramOptions,
+  ReadRequest,
+  SaveFormat,
+  SessionSnapshot,
+  Settings,
+  VerifyReport,
+} from '../../core/api.js';
+import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
+import { formatAddress, formatSize } from '../../core/bytes.js';
+import { familyFacts } from '../../core/devices/stm32.js';
+import { regionRange } from '../../core/dfuse/memoryLayout.js';
+import type { DecodedOptionBytes } from '../../core/dfuse/optionBytes.js';
+import { encodeOptionBytes } from '../../core/dfuse/optionBytes.js';
+import { planImage } from '../../core/dfuse/plan.js';
+import type { ProgramPlan } from '../../core/dfuse/plan.js';
+import { DfuseSession } from '../../core/dfuse/session.js';
+import type { SessionEvent } from '../../core/dfuse/session.js';
+import { DfuError, describe as describeError } from '../../core/errors.js';
+import type { DfuErrorInfo } from '../../core/errors.js';
+import { writeBinary } from '../../core/image/binary.js';
+import { writeDfuFile } from '../../core/image/dfuFile.js';
+import { writeIntelHex } from '../../core/image/intelHex.js';
+import type { MemoryImage } from '../../core/image/memoryImage.js';
+import { buildFlashReport, renderReportJson } from '../../core/report/flashReport.js';
+import type { FlashReportInput } from '../../core/report/flashReport.js';
+import { renderReportHtml } from '../../core/report/renderHtml.js';
+import { renderReportMarkdown } from '../../core/report/renderMarkdown.js';
+import type { SimulatorBus } from '../../core/simulator/bus.js';
+import type { BusEvent, UsbBus } from '../../core/usb/transport.js';
+import { DeviceRegistry } from './deviceRegistry.js';
+import type { Host } from './host.js';
+import { loadImage, summarizeReadBack } from './loadedImage.js';
+import type { LoadedImage } from './loadedImage.js';
+import { LogBook } from './logBook.js';
+import { toPlanSummary } from './planSummary.js';
+import { ProgressThrottle } from './progressThrottle.js';
+import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
+
+/** Demo boards offered when no hardware is attached: the founding case, a big F4, an H7. */
+export const DEMO_PROFILES = ['stm32l073', 'stm32f405', 'stm32h743'] as const;
+/** Demo boards come back in DFU mode this long after "leave", as if BOOT0 were held high. */
+const DEMO_REENTER_AFTER_LEAVE_MS = 1500;
+/** STM32 flash starts here on every family (RM0090 §3.3, RM0367 §3.3.1, ...). */
+const STM32_FLASH_START = 0x0800_0000;
+
+export interface ProgrammerServiceOptions {
+  readonly host: Host;
+  readonly simulatorBus: SimulatorBus;
+  /** Real USB (NodeUsbBus); absent when the usb binary could not be loaded. */
+  readonly hardwareBus?: UsbBus;
+  /** Why there is no hardware bus, for the log. */
+  readonly hardwareUnavailableReason?: string;
+  /** DFU_SIMULATOR: "profile[:scenario]"; this device is created, always listed and connected. */
+  readonly simulatorSpec?: string;
+  /** Demo profiles added to the simulator bus when no spec is given. */
+  readonly demoProfiles?: readonly string[];
+}
+
+interface Job {
+  readonly kind: JobKind;
+  readonly deviceId: string;
+  readonly controller: AbortController;
+  readonly throttle: ProgressThrottle;
+  readonly timings: PhaseTiming[];
+  state: JobState;
+}
+
+interface OpenDevice {
+  readonly session: DfuseSession;
+  readonly info: DeviceInfo;
+}
+
+interface ReadBack {
+  readonly image: MemoryImage;
+  readonly summary: ImageSummary;
+  readonly alternate: number;
+  readonly info: DeviceInfo;
+}
+
+/** What "Save report" writes: the last program or verify job on the selected device. */
+interface FlashRecord {
+  readonly input: FlashReportInput;
+}
+
+type JobBody<T> = (context: { readonly session: DfuseSession; readonly info: DeviceInfo; readonly signal: AbortSignal }) => Promise<{ value: T; verify?: VerifyReport }>;
+
+export class ProgrammerService implements Programmer {
+  private readonly host: Host;
+  private readonly options: ProgrammerServiceOptions;
+  private readonly registry: DeviceRegistry;
+  private readonly log: LogBook;
+  private readonly listeners = new Set<(event: ProgrammerEvent) => void>();
+  private readonly open = new Map<string, OpenDevice>();
+  private readonly jobs = new Map<string, Job>();
+  private readonly unwatchBus: () => void;
+  private selectedId: string | undefined;
+  private isConnecting = false;
+  /** Set while a device resets after an option-byte write or unprotect: reconnect when it is back. */
+  private reconnectId: string | undefined;
+  private loaded: LoadedImage | undefined;
+  private unwatchImage: (() => void) | undefined;
+  private isImageStale = false;
+  private plans: PlanSummary[] | undefined;
+  private planOptions: ProgramOptions | undefined;
+  private lastResult: JobResult | undefined;
+  private optionBytes: DecodedOptionBytes | undefined;
+  private readBack: ReadBack | undefined;
+  private lastFlash: FlashRecord | undefined;
+  private tally: FlashTally = { passed: 0, failed: 0 };
+  private settings: Settings = defaultSettings;
+
+  private constructor(options: ProgrammerServiceOptions, settings: Settings) {
+    this.options = options;
+    this.host = options.host;
+    this.settings = settings;
+    const logDirectory = options.host.logDirectory;
+    this.log = new LogBook({
+      now: () => this.host.clock.now(),
+      onEntry: (entry) => this.emit({ type: 'log', entry }),
+      ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name) } } : {}),
+    });
+    let hasReportedHardwareError = false;
+    this.registry = new DeviceRegistry({
+      ...(options.hardwareBus ? { hardware: options.hardwareBus } : {}),
+      simulator: options.simulatorBus,
+      isSimulatorForced: options.simulatorSpec !== undefined,
+      showSimulated: settings.showSimulatedDevices,
+      isPinned: (id) => this.open.has(id),
+      onHardwareError: (error) => {
+        if (hasReportedHardwareError) return;
+        hasReportedHardwareError = true;
+        this.log.add('warn', 'usb', `listing USB devices failed: ${messageOf(error)}`);
+      },
+    });
+    this.unwatchBus = this.registry.watch((event) => void this.onBusEvent(event));
+  }
+
+  /** Loads the settings, creates the simulated devices, lists devices, connects the DFU_SIMULATOR device. */
+  static async create(options: ProgrammerServiceOptions): Promise<ProgrammerService> {
+    const settings = parseStoredSettings(await options.host.settings.load());
+    const service = new ProgrammerService(options, settings);
+    await service.start();
+    return service;
+  }
+
+  private async start(): Promise<void> {
+    const { simulatorBus, simulatorSpec, hardwareBus, hardwareUnavailableReason } = this.options;
+    this.log.add('info', 'app', `DFU Desk ${this.host.appVersion} started`);
+    if (!hardwareBus) this.log.add('warn', 'usb', `USB access unavailable: ${hardwareUnavailableReason ?? 'no USB backend'}; simulated devices only`);
+    let forced: string | undefined;
+    if (simulatorSpec !== undefined) {
+      forced = simulatorBus.addSpec(simulatorSpec).summary.id;
+      this.log.add('info', 'app', `DFU_SIMULATOR=${simulatorSpec}: simulated device ${forced}`);
+    } else {
+      for (const profile of this.options.demoProfiles ?? DEMO_PROFILES) {
+        simulatorBus.addSpec(profile, { reenterAfterLeaveMs: DEMO_REENTER_AFTER_LEAVE_MS });
+      }
+    }
+    await this.registry.refresh();
+    if (forced) {
+      try {
+        await this.connect(forced);
+      } catch (error) {
+        this.log.add('error', 'app', `could not connect ${forced}: ${messageOf(error)}`, forced);
+      }
+    }
+    this.emitSession();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Events and state
+
+  onEvent(listener: (event: ProgrammerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** True while any device is being erased or written (the window asks before closing). */
+  isWriting(): boolean {
+    return [...this.jobs.values()].some((job) => job.kind !== 'read' && job.kind !== 'verify' && job.kind !== 'option-bytes-read');
+  }
+
+  async dispose(): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort();
+    this.unwatchBus();
+    this.unwatchImage?.();
+    await Promise.all([...this.open.values()].map((device) => device.session.close()));
+    this.open.clear();
+    await this.log.flush();
+  }
+
+  private emit(event: ProgrammerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.host.reportBug?.(error);
+      }
+    }
+  }
+
+  private emitSession(): void {
+    this.emit({ type: 'session', session: this.snapshot() });
+  }
+
+  private snapshot(): SessionSnapshot {
+    const selected = this.selectedId ? this.open.get(this.selectedId) : undefined;
+    const job = this.selectedId ? this.jobs.get(this.selectedId) : undefined;
+    return {
+      devices: this.registry.devices,
+      ...(this.selectedId && selected ? { selectedDeviceId: this.selectedId, device: selected.info } : {}),
+      ...(this.loaded ? { image: this.loaded.summary } : {}),
+      ...(this.plans ? { plans: this.plans } : {}),
+      ...(job ? { job: { ...job.state } } : {}),
+      ...(this.lastResult ? { lastResult: this.lastResult } : {}),
+      ...(this.optionBytes ? { optionBytes: this.optionBytes } : {}),
+      isImageStale: this.isImageStale,
+      ...(this.readBack ? { readBack: this.readBack.summary } : {}),
+      tally: this.tally,
+      settings: this.settings,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Programmer: devices
+
+  getSnapshot(): Promise<SessionSnapshot> {
+    return this.guard('getSnapshot', () => Promise.resolve(this.snapshot()));
+  }
+
+  listDevices(): Promise<DeviceSummary[]> {
+    return this.guard('listDevices', async () => {
+      const devices = await this.registry.refresh();
+      this.emitSession();
+      return devices;
+    });
+  }
+
+  connect(deviceId: string): Promise<DeviceInfo> {
+    return this.guard('connect', async () => {
+      if (this.selectedId === deviceId) {
+        const current = this.open.get(deviceId);
+        if (current) return current.info;
+      }
+      if (this.selectedId && this.jobs.has(this.selectedId)) {
+        throw new DfuError({ kind: 'busy', reason: `a ${this.jobs.get(this.selectedId)!.kind} job is running on ${this.selectedId}` });
+      }
+      if (this.isConnecting) throw new DfuError({ kind: 'busy', reason: 'already connecting to a device' });
+      if (!this.registry.isListed(deviceId)) await this.registry.refresh();
+      if (!this.registry.isListed(deviceId)) throw new DfuError({ kind: 'no-device', selector: deviceId });
+      this.isConnecting = true;
+      try {
+        await this.closeSelected();
+        const device = await this.openDevice(deviceId);
+        this.selectedId = deviceId;
+        this.optionBytes = undefined;
+        this.plans = undefined;
+        this.log.add('info', 'app', `connected to ${describeDevice(device.info)}`, deviceId);
+        this.replan();
+        return device.info;
+      } finally {
+        this.isConnecting = false;
+        this.emitSession();
+      }
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.guard('disconnect', async () => {
+      if (!this.selectedId) return;
+      this.ensureIdle(this.selectedId);
+      const id = this.selectedId;
+      await this.closeSelected();
+      this.log.add('info', 'app', 'disconnected', id);
+      this.emitSession();
+    });
+  }
+
+  private async openDevice(deviceId: string): Promise<OpenDevice> {
+    const existing = this.open.get(deviceId);
+    if (existing) return existing;
+    const opened = await this.registry.open(deviceId);
+    const session = await DfuseSession.open(opened, {
+      clock: this.host.clock,
+      onEvent: (event) => this.onSessionEvent(deviceId, event),
+    });
+    const device = { session, info: session.info };
+    this.open.set(deviceId, device);
+    return device;
+  }
+
+  private async closeDevice(deviceId: string): Promise<void> {
+    const device = this.open.get(deviceId);
+    if (!device) return;
+    this.open.delete(deviceId);
+    await device.session.close();
+  }
+
+  private async closeSelected(): Promise<void> {
+    const id = this.selectedId;
+    this.selectedId = undefined;
+    this.plans = undefined;
+    this.optionBytes = undefined;
+    if (id) await this.closeDevice(id);
+  }
+
+  private async onBusEvent(event: BusEvent): Promise<void> {
+    try {
+      await this.registry.refresh();
+      if (event.type === 'detach') {
+        if (this.open.has(event.id) && !this.jobs.has(event.id)) {
+          this.log.add('warn', 'usb', 'device disconnected', event.id);
+          if (this.selectedId === event.id) await this.closeSelected();
+          else await this.closeDevice(event.id);
+        }
+      } else {
+        const id = event.device.id;
+        this.log.add('info', 'usb', `device attached: ${event.device.product ?? 'DFU device'} (${id})`, id);
+        if (this.reconnectId === id) {
+          this.reconnectId = undefined;
+          await this.connect(id);
+        } else if (this.settings.flashOnConnect && this.loaded && !this.jobs.has(id)) {
+          await this.flashOnConnect(id);
+        }
+      }
+    } catch (error) {
+      this.log.add('error', 'usb', `after ${event.type}: ${messageOf(error)}`);
+    } finally {
+      this.emitSession();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Programmer: image and plan
+
+  openImage(source: ImageSource): Promise<ImageSummary | null> {
+    return this.guard('openImage', async () => {
+      let bytes: Uint8Array;
+      let fileName: string;
+      let path: string | undefined;
+      if (source.kind === 'bytes') {
+        if (source.bytes.length > MAX_IMAGE_BYTES) throw tooLarge(source.fileName);
+        bytes = source.bytes;
+        fileName = source.fileName;
+      } else {
+        path = source.kind === 'path' ? source.path : await this.host.dialogs.openFirmware();
+        if (path === undefined) return null;
+        fileName = this.host.baseName(path);
+        bytes = await this.readFirmwareFile(path, fileName);
+      }
+      const baseAddress = source.kind === 'dialog' ? undefined : source.baseAddress;
+      const region = this.defaultRegion();
+      const loaded = loadImage({
+        bytes,
+        fileName,
+        ...(path !== undefined ? { path } : {}),
+        ...(baseAddress !== undefined ? { baseAddress } : {}),
+        defaultBaseAddress: region.start,
+        defaultBaseRegion: region.name,
+        sha256: (data) => this.host.sha256(data),
+        now: this.host.clock.now(),
+      });
+      this.setImage(loaded);
+      this.log.add(
+        'info',
+        'image',
+        `loaded ${fileName}: ${loaded.summary.format}, ${formatSize(loaded.summary.sizeBytes)} in ${loaded.summary.blocks.length} block(s), CRC-32 ${loaded.summary.crc32.toString(16).padStart(8, '0')}`,
+      );
+      for (const warning of loaded.summary.warnings) this.log.add('warn', 'image', `${fileName}: ${warning}`);
+      if (path !== undefined) await this.saveSettings(withRecentFile(this.settings, path));
+      this.emitSession();
+      return loaded.summary;
+    });
+  }
+
+  reloadImage(): Promise<ImageSummary | null> {
+    return this.guard('reloadImage', async () => {
+      const path = this.loaded?.summary.path;
+      if (!this.loaded || path === undefined) return null;
+      const baseAddress = this.loaded.baseAddress;
+      return this.openImage(baseAddress !== undefined ? { kind: 'path', path, baseAddress } : { kind: 'path', path });
+    });
+  }
+
+  planProgram(options: ProgramOptions): Promise<PlanSummary[]> {
+    return this.guard('planProgram', () => {
+      const { info } = this.requireSelected();
+      const loaded = this.requireImage();
+      const plans = planImage(loaded.image, info, options).map(toPlanSummary);
+      this.plans = plans;
+      this.planOptions = options;
+      this.emitSession();
+      return Promise.resolve(plans);
+    });
+  }
+
+  private setImage(loaded: LoadedImage): void {
+    this.unwatchImage?.();
+    this.unwatchImage = undefined;
+    this.loaded = loaded;
+    this.isImageStale = false;
+    const path = loaded.summary.path;
+    if (path !== undefined) {
+      this.unwatchImage = this.host.files.watch(path, () => {
+        if (this.loaded?.summary.path !== path || this.isImageStale) return;
+        this.isImageStale = true;
+        this.log.add('info', 'image', `${loaded.summary.fileName} changed on disk; reload to use the new build`);
+        this.emitSession();
+      });
+    }
+    this.replan();
+  }
+
+  /** Keeps the plan preview in step with the image and device; a plan that fails is shown as none. */
+  private replan(): void {
+    this.plans = undefined;
+    const device = this.selectedId ? this.open.get(this.selectedId) : undefined;
+    if (!device || !this.loaded) return;
+    try {
+      this.plans = planImage(this.loaded.image, device.info, this.planOptions ?? this.settings.programOptions).map(toPlanSummary);
+    } catch (error) {
+      this.log.add('warn', 'plan', `the image cannot be programmed on this device: ${messageOf(error)}`, this.selectedId);
+    }
+  }
+
+  private async readFirmwareFile(path: string, fileName: string): Promise<Uint8Array> {
+    try {
+      const stat = await this.host.files.stat(path);
+      if (stat.sizeBytes > MAX_IMAGE_BYTES) throw tooLarge(fileName);
+      return await this.host.files.readFile(path);
+    } catch (error) {
+      if (error instanceof DfuError) throw error;
+      throw new DfuError({ kind: 'image-format', format: 'file', file: fileName, reason: `cannot read the file: ${messageOf(error)}` }, { cause: error });
+    }
+  }
+
+  /** Where a raw binary goes by default: the first region of the connected device, else STM32 flash. */
+  private defaultRegion(): { start: number; name: string } {
+    const info = this.selectedId ? this.open.get(this.selectedId)?.info : undefined;
+    const layout = info?.alternates.find((alternate) => alternate.layout)?.layout;
+    return layout ? { start: regionRange(layout.region).start, name: layout.region.name } : { start: STM32_FLASH_START, name: 'STM32 internal flash' };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Programmer: jobs
+
+  program(options: ProgramOptions): Promise<JobResult> {
+    return this.guard('program', async () => {
+      const { deviceId } = this.requireSelected();
+      const loaded = this.requireImage();
+      this.planOptions = options;
+      return this.programDevice(deviceId, loaded, options, false);
+    });
+  }
+
+  verify(): Promise<JobResult> {
+    return this.guard('verify', async () => {
+      const { deviceId } = this.requireSelected();
+      const loaded = this.requireImage();
+      const startedAt = this.host.clock.now();
+      const info = this.open.get(deviceId)?.info;
+      const { result } = await this.runJob('verify', deviceId, async ({ session, signal }) => {
+        const verify = await session.verify(loaded.image, undefined, { signal });
+        return { value: undefined, verify };
+      });
+      if (info) this.recordFlash('verify', info, loaded, startedAt, result, undefined);
+      return result;
+    });
+  }
+
+  readMemory(request: ReadRequest): Promise<ImageSummary> {
+    return this.guard('readMemory', async () => {
+      const { deviceId, info } = this.requireSelected();
+      const range = { start: request.start, end: request.start + request.length };
+      const { result, value } = await this.runJob('read', deviceId, async ({ session, signal }) => ({
+        value: await session.read(request.alternate, range, { signal }),
+      }));
+      if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'read returned nothing' } : result.error);
+      const name = `${info.serialNumber ?? 'device'}-${formatAddress(request.start)}-${request.length}`;
+      const summary = summarizeReadBack(value, name, this.host.clock.now());
+      this.readBack = { image: value, summary, alternate: request.alternate, info };
+      this.emitSession();
+      return summary;
+    });
+  }
+
+  saveReadBack(format: SaveFormat): Promise<string | null> {
+    return this.guard('saveReadBack', async () => {
+      const readBack = this.readBack;
+      if (!readBack) throw new DfuError({ kind: 'invalid-argument', argument: 'readBack', reason: 'nothing has been read from a device yet' });
+      const filters = { hex: { name: 'Intel HEX', extensions: ['hex'] }, bin: { name: 'Raw binary', extensions: ['bin'] }, dfu: { name: 'DfuSe file', extensions: ['dfu'] } };
+      const path = await this.host.dialogs.saveFile({
+        title: 'Save read-back',
+        defaultName: `${readBack.summary.fileName}.${format}`,
+        filters: [filters[format]],
+      });
+      if (path === undefined) return null;
+      await this.host.files.writeFile(path, encodeReadBack(readBack, format));
+      this.log.add('info', 'read', `saved ${formatSize(readBack.summary.sizeBytes)} read back as ${path}`);
+      return path;
+    });
+  }
+
+  erase(request: EraseRequest): Promise<JobResult> {
+    return this.guard('erase', async () => {
+      const { deviceId } = this.requireSelected();
+      const { result } = await this.runJob('erase', deviceId, async ({ session, signal }) => {
+        if (request.kind === 'mass') await session.massErase(request.alternate ?? 0, { signal });
+        else await session.eraseRange(request.alternate, { start: request.start, end: request.start + request.length }, { signal });
+        return { value: undefined };
+      });
+      return result;
+    });
+  }
+
+  readOptionBytes(): Promise<DecodedOptionBytes> {
+    return this.guard('readOptionBytes', async () => {
+      const { deviceId } = this.requireSelected();
+      const { result, value } = await this.runJob('option-bytes-read', deviceId, async ({ session, signal }) => ({
+        value: await session.readOptionBytes({ signal }),
+      }));
+      if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'no option bytes' } : result.error);
+      this.optionBytes = value;
+      this.emitSession();
+      return value;
+    });
+  }
+
+  writeOptionBytes(request: OptionBytesWrite): Promise<JobResult> {
+    return this.guard('writeOptionBytes', async () => {
+      const { deviceId } = this.requireSelected();
+      const current = this.optionBytes ?? (await this.readOptionBytes());
+      // Validation (complement pairs, RDP 2 confirmation) happens before anything is sent.
+      const raw = encodeOptionBytes(current, { ...request.changes }, request.permanentlyLockChip ? { permanentlyLockChip: true } : {});
+      const { result } = await this.runJob('option-bytes-write', deviceId, async ({ session, signal }) => {
+        await session.writeOptionBytes(raw, current.address, { signal });
+        return { value: undefined };
+      });
+      if (result.ok) await this.awaitReset(deviceId, 'option bytes written; the device resets to apply them');
+      return result;
+    });
+  }
+
+  readUnprotect(_confirmation: { readonly eraseAllFlash: true }): Promise<JobResult> {
+    return this.guard('readUnprotect', async () => {
+      const { deviceId } = this.requireSelected();
+      const { result } = await this.runJob('read-unprotect', deviceId, async ({ session }) => {
+        await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
+        return { value: undefined };
+      });
+      if (result.ok) await this.awaitReset(deviceId, 'read protection removed; the flash was mass-erased and the device resets');
+      return result;
+    });
+  }
+
+  leave(address?: number): Promise<JobResult> {
+    return this.guard('leave', async () => {
+      const { deviceId } = this.requireSelected();
+      const { result } = await this.runJob('leave', deviceId, async ({ session, signal }) => {
+        await session.leave(address, { signal });
+        return { value: undefined };
+      });
+      if (result.ok) {
+        this.log.add('info', 'leave', `left DFU mode; the application starts${address !== undefined ? ` at ${formatAddress(address)}` : ''}`, deviceId);
+        if (this.selectedId === deviceId) await this.closeSelected();
+        this.emitSession();
+      }
+      return result;
+    });
+  }
+
+  cancel(): Promise<void> {
+    return this.guard('cancel', () => {
+      const selected = this.selectedId ? this.jobs.get(this.selectedId) : undefined;
+      const targets = selected ? [selected] : [...this.jobs.values()];
+      for (const job of targets) {
+        this.log.add('info', 'app', `cancelling ${job.kind}; the device stops at the next safe point`, job.deviceId);
+        job.controller.abort();
+      }
+      return Promise.resolve();
+    });
+  }
+
+  /** Programs one device with the loaded image; `isAutomatic` marks flash-on-connect (counted in the tally). */
+  private async programDevice(deviceId: string, loaded: LoadedImage, options: ProgramOptions, isAutomatic: boolean): Promise<JobResult> {
+    const startedAt = this.host.clock.now();
+    const info = this.open.get(deviceId)?.info;
+    let plans: readonly ProgramPlan[] = [];
+    const { result } = await this.runJob('program', deviceId, async ({ session, signal }) => {
+      const outcome = await session.program(loaded.image, options, { signal });
+      plans = outcome.plans;
+      return { value: undefined, ...(outcome.verify ? { verify: outcome.verify } : {}) };
+    });
+    if (isAutomatic) {
+      this.tally = result.ok ? { ...this.tally, passed: this.tally.passed + 1 } : { ...this.tally, failed: this.tally.failed + 1 };
+      this.log.add(result.ok ? 'info' : 'error', 'flash-on-connect', `${result.ok ? 'PASS' : 'FAIL'}: board ${this.tally.passed + this.tally.failed}`, deviceId);
+    }
+    if (info) this.recordFlash('flash', info, loaded, startedAt, result, plans);
+    if (options.leave && result.ok && this.selectedId === deviceId) await this.closeSelected();
+    this.emitSession();
+    return result;
+  }
+
+  private async flashOnConnect(deviceId: string): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded) return;
+    this.log.add('info', 'flash-on-connect', `flashing ${loaded.summary.fileName}`, deviceId);
+    const isSelectedFree = !this.selectedId || !this.jobs.has(this.selectedId);
+    try {
+      if (isSelectedFree) await this.connect(deviceId);
+      else await this.openDevice(deviceId);
+    } catch (error) {
+      this.tally = { ...this.tally, failed: this.tally.failed + 1 };
+      this.log.add('error', 'flash-on-connect', `FAIL: cannot open the device: ${messageOf(error)}`, deviceId);
+      return;
+    }
+    await this.programDevice(deviceId, loaded, this.settings.programOptions, true);
+    if (this.selectedId !== deviceId) await this.closeDevice(deviceId);
+  }
+
+  /**
+   * Runs one job on one device: the busy check, the AbortController, phase/progress events and
+   * timings, and the JobResult. A job failure is a result (ok false), not a throw.
+   */
+  private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>): Promise<{ result: JobResult; value?: T }> {
+    this.ensureIdle(deviceId);
+    const device = this.open.get(deviceId);
+    if (!device) throw new DfuError({ kind: 'no-device', selector: deviceId });
+    const controller = new AbortController();
+    const job: Job = {
+      kind,
+      deviceId,
+      controller,
+      timings: [],
+      throttle: new ProgressThrottle({ now: () => this.host.clock.now(), deviceId, emit: (event) => this.emit(event) }),
+      state: { kind, deviceId, done: 0, total: 0, startedAt: this.host.clock.now() },
+    };
+    this.jobs.set(deviceId, job);
+    if (this.selectedId === deviceId) this.lastResult = undefined;
+    this.emitSession();
+    let result: JobResult;
+    let value: T | undefined;
+    try {
+      const outcome = await body({ session: device.session, info: device.info, signal: controller.signal });
+      value = outcome.value;
+      const verify = outcome.verify;
+      if (verify && !verify.isMatch) {
+        const error: DfuErrorInfo = {
+          kind: 'verify-mismatch',
+          firstAddress: verify.firstMismatch ?? 0,
+          count: verify.mismatchCount,
+          ranges: verify.mismatchRanges.length,
+        };
+        result = { kind, ok: false, deviceId, error, timings: job.timings, verify, finishedAt: this.host.clock.now() };
+      } else {
+        result = { kind, ok: true, deviceId, timings: job.timings, ...(verify ? { verify } : {}), finishedAt: this.host.clock.now() };
+      }
+    } catch (error) {
+      const info = this.errorInfo(error, kind, deviceId);
+      result = { kind, ok: false, deviceId, error: info, timings: job.timings, finishedAt: this.host.clock.now() };
+      if (info.kind === 'device-gone') await this.forgetGoneDevice(deviceId);
+    } finally {
+      this.jobs.delete(deviceId);
+    }
+    this.logResult(result);
+    if (this.selectedId === deviceId) this.lastResult = result;
+    this.emitSession();
+    return value === undefined ? { result } : { result, value };
+  }
+
+  private logResult(result: JobResult): void {
+    const seconds = (result.timings.reduce((sum, timing) => sum + timing.elapsedMs, 0) / 1000).toFixed(1);
+    if (result.ok) {
+      this.log.add('info', result.kind, `${result.kind} finished in ${seconds} s${result.verify ? `; verified ${formatSize(result.verify.bytesCompared)}` : ''}`, result.deviceId);
+    } else {
+      this.log.add(result.error.kind === 'cancelled' ? 'warn' : 'error', result.kind, `${result.kind} failed: ${describeError(result.error)}`, result.deviceId);
+    }
+  }
+
+  /** A device vanished mid-job: close its session; it is reopened when it comes back. */
+  private async forgetGoneDevice(deviceId: string): Promise<void> {
+    if (this.selectedId === deviceId) await this.closeSelected();
+    else await this.closeDevice(deviceId);
+    await this.registry.refresh();
+  }
+
+  /** After an option-byte write or unprotect the device resets and re-enumerates: reconnect then. */
+  private async awaitReset(deviceId: string, message: string): Promise<void> {
+    this.log.add('info', 'option-bytes', message, deviceId);
+    const wasSelected = this.selectedId === deviceId;
+    if (wasSelected) await this.closeSelected();
+    else await this.closeDevice(deviceId);
+    this.optionBytes = undefined;
+    if (!wasSelected) return;
+    await this.registry.refresh();
+    this.emitSession();
+    // Some bootloaders apply the change without re-enumerating: still listed means reconnect now.
+    if (this.registry.isListed(deviceId)) {
+      try {
+        await this.connect(deviceId);
+        return;
+      } catch (error) {
+        this.log.add('info', 'usb', `waiting for the device to come back (${messageOf(error)})`, deviceId);
+      }
+    }
+    this.reconnectId = deviceId;
+  }
+
+  private onSessionEvent(deviceId: string, event: SessionEvent): void {
+    const job = this.jobs.get(deviceId);
+    switch (event.type) {
+      case 'log':
+        this.log.add(event.level, job?.state.phase ?? job?.kind ?? 'usb', event.message, deviceId);
+        return;
+      case 'progress':
+        if (job) {
+          job.state = { ...job.state, done: event.done, total: event.total };
+          job.throttle.progress(event.phase, event.done, event.total);
+        }
+        return;
+      case 'phase': {
+        const phase: Phase = event.phase;
+        if (event.status === 'start') {
+          if (job) {
+            job.state = { ...job.state, phase, done: 0, total: event.bytes };
+            job.throttle.phaseStarted();
+          }
+          this.emit({ type: 'phase', phase, status: 'start', deviceId });
+          if (job && this.selectedId === deviceId) this.emitSession();
+          return;
+        }
+        job?.throttle.flush();
+        job?.timings.push({ phase, elapsedMs: event.elapsedMs ?? 0, bytes: event.bytes });
+        // A failed phase also ends here: 'finish' closes it for the window, the JobResult says why.
+        this.emit({ type: 'phase', phase, status: 'finish', deviceId });
+        return;
+      }
+    }
+  }
+
+  private ensureIdle(deviceId: string): void {
+    const job = this.jobs.get(deviceId);
+    if (job) throw new DfuError({ kind: 'busy', reason: `a ${job.kind} job is already running on ${deviceId}` });
+  }
+
+  private requireSelected(): { deviceId: string; info: DeviceInfo } {
+    const device = this.selectedId ? this.open.get(this.selectedId) : undefined;
+    if (!this.selectedId || !device) throw new DfuError({ kind: 'no-device', selector: 'connect a device first' });
+    return { deviceId: this.selectedId, info: device.info };
+  }
+
+  private requireImage(): LoadedImage {
+    if (!this.loaded) throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: 'no firmware file is loaded' });
+    return this.loaded;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Programmer: log, report, settings
+
+  getLog(): Promise<LogEntry[]> {
+    return this.guard('getLog', () => Promise.resolve(this.log.entries()));
+  }
+
+  exportLog(): Promise<string | null> {
+    return this.guard('exportLog', async () => {
+      const stamp = new Date(this.host.clock.now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+      const path = await this.host.dialogs.saveFile({
+        title: 'Export log',
+        defaultName: `dfu-desk-log-${stamp}.txt`,
+        filters: [{ name: 'Text', extensions: ['txt', 'log'] }],
+      });
+      if (path === undefined) return null;
+      await this.host.files.writeFile(path, this.log.text());
+      return path;
+    });
+  }
+
+  saveReport(): Promise<string | null> {
+    return this.guard('saveReport', async () => {
+      const record = this.lastFlash;
+      if (!record) throw new DfuError({ kind: 'invalid-argument', argument: 'report', reason: 'no flash or verify has run on this device yet' });
+      const report = buildFlashReport(record.input);
+      const stamp = report.finishedAt.slice(0, 19).replace(/[:T]/g, '-');
+      const path = await this.host.dialogs.saveFile({
+        title: 'Save flash report',
+        defaultName: `dfu-desk-report-${report.device.serialNumber ?? report.device.id.replace(/[^\w-]/g, '-')}-${stamp}.html`,
+        filters: [
+          { name: 'HTML', extensions: ['html'] },
+          { name: 'Markdown', extensions: ['md'] },
+          { name: 'JSON', extensions: ['json'] },
+        ],
+      });
+      if (path === undefined) return null;
+      const lower = path.toLowerCase();
+      const text = lower.endsWith('.json') ? renderReportJson(report) : lower.endsWith('.md') ? renderReportMarkdown(report) : renderReportHtml(report);
+      await this.host.files.writeFile(path, text);
+      return path;
+    });
+  }
+
+  updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    return this.guard('updateSettings', async () => {
+      const next = { ...this.settings, ...patch };
+      if (patch.flashOnConnect === true && !this.settings.flashOnConnect) this.tally = { passed: 0, failed: 0 };
+      await this.saveSettings(next);
+      if (patch.showSimulatedDevices !== undefined) {
+        this.registry.setShowSimulated(next.showSimulatedDevices);
+        await this.registry.refresh();
+      }
+      if (patch.programOptions) {
+        this.planOptions = undefined;
+        this.replan();
+      }
+      this.emitSession();
+      return this.settings;
+    });
+  }
+
+  private async saveSettings(next: Settings): Promise<void> {
+    this.settings = next;
+    try {
+      await this.host.settings.save(next);
+    } catch (error) {
+      this.log.add('warn', 'app', `settings not saved: ${messageOf(error)}`);
+    }
+  }
+
+  private recordFlash(
+    operation: 'flash' | 'verify',
+    info: DeviceInfo,
+    loaded: LoadedImage,
+    startedAt: number,
+    result: JobResult,
+    plans: readonly ProgramPlan[] | undefined,
+  ): void {
+    const regions = info.alternates
+      .filter((alternate) => alternate.layout && (plans ?? []).some((plan) => plan.alternate === alternate.alternate))
+      .map((alternate) => ({ alternate: alternate.alternate, name: alternate.layout!.region.name, range: regionRange(alternate.layout!.region) }));
+    const verify = result.verify;
+    this.lastFlash = {
+      input: {
+        tool: { version: this.host.appVersion, interface: 'app' },
+        operation,
+        startedAt,
+        finishedAt: result.finishedAt,
+        device: {
+          id: info.id,
+          vendorId: info.vendorId,
+          productId: info.productId,
+          bcdDevice: info.bcdDevice,
+          path: info.path,
+          isSimulated: info.isSimulated,
+          family: info.family,
+          ...(info.serialNumber !== undefined ? { serialNumber: info.serialNumber } : {}),
+          ...(info.manufacturer !== undefined ? { manufacturer: info.manufacturer } : {}),
+          ...(info.product !== undefined ? { product: info.product } : {}),
+        },
+        image: {
+          fileName: loaded.summary.fileName,
+          sha256: loaded.summary.sha256 ?? '',
+          format: loaded.summary.format,
+          fileSizeBytes: loaded.summary.fileSizeBytes,
+          image: loaded.image,
+          ...(loaded.summary.entryAddress !== undefined ? { entryAddress: loaded.summary.entryAddress } : {}),
+        },
+        regions,
+        plans: (plans ?? []).map((plan) => ({
+          alternate: plan.alternate,
+          region: plan.region,
+          eraseMode: plan.eraseMode,
+          isDifferential: plan.isDifferential,
+          sectors: plan.sectors,
+          bytesToWrite: plan.bytesToWrite,
+          estimatedMs: plan.estimatedMs,
+          preserveRanges: plan.preserveRanges,
+          warnings: plan.warnings.map((warning) => warning.message),
+        })),
+        timings: result.timings,
+        ...(verify ? { verification: verify } : {}),
+        warnings: [...loaded.summary.warnings],
+        ...(result.ok ? {} : { error: result.error }),
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Errors
+
+  /** DfuError passes through; anything else is a bug: logged with its stack, sent as 'internal'. */
+  private async guard<T>(method: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof DfuError) throw error;
+      throw new DfuError(this.bugInfo(error, method), { cause: error });
+    }
+  }
+
+  private errorInfo(error: unknown, kind: JobKind, deviceId: string): DfuErrorInfo {
+    if (error instanceof DfuError) return error.info;
+    if (isAbort(error)) return { kind: 'cancelled', during: kind };
+    return this.bugInfo(error, `${kind} on ${deviceId}`);
+  }
+
+  private bugInfo(error: unknown, where: string): DfuErrorInfo {
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.log.add('error', 'app', `internal error in ${where}: ${stack}`);
+    this.host.reportBug?.(error);
+    return { kind: 'internal', message: messageOf(error) };
+  }
+}
+
+function encodeReadBack(readBack: ReadBack, format: SaveFormat): Uint8Array | string {
+  switch (format) {
+    case 'hex':
+      return writeIntelHex(readBack.image);
+    case 'bin':
+      return writeBinary(readBack.image, { fill: familyFacts(readBack.info.family).erasedValue }).data;
+    case 'dfu': {
+      const name = readBack.info.alternates.find((alternate) => alternate.alternate === readBack.alternate)?.name;
+      return writeDfuFile({
+        targets: [{ alternate: readBack.alternate, ...(name ? { name } : {}), image: readBack.image }],
+        vendorId: readBack.info.vendorId,
+        productId: readBack.info.productId,
+      });
+    }
+  }
+}
+
+function describeDevice(info: DeviceInfo): string {
+  const name = info.product ?? 'DFU device';
+  return `${name} (${info.family}, ${info.vendorId.toString(16).padStart(4, '0')}:${info.productId.toString(16).padStart(4, '0')}${info.serialNumber ? `, serial ${info.serialNumber}` : ''}${info.isSimulated ? ', simulated' : ''})`;
+}
+
+function tooLarge(fileName: string): DfuError {
+  return new DfuError({ kind: 'image-format', format: 'file', file: fileName, reason: `larger than ${formatSize(MAX_IMAGE_BYTES)}: not a firmware file` });
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof DfuError) return describeError(error.info);
+  return error instanceof Error ? error.message : String(error);
+}
