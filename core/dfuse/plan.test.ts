@@ -284,10 +284,15 @@ describe('planProgram', () => {
           const info = infos[which]!;
           const region = info.alternates[0]!.layout!.region;
           const facts = familyFacts(info.family);
+          let keptEnd = 0;
           const image = MemoryImage.fromBlocks(
             blocks
               .sort((a, b) => a.offset - b.offset)
-              .filter((b, i, all) => i === 0 || b.offset >= all[i - 1]!.offset + all[i - 1]!.length)
+              .filter((b) => {
+                if (b.offset < keptEnd) return false;
+                keptEnd = b.offset + b.length;
+                return true;
+              })
               .map((b) => ({ start: 0x08000000 + b.offset, data: new Uint8Array(Math.min(b.length, 0x30000 - b.offset)).fill(b.fill) })),
           );
           const plan = planProgram({ image, info, alternate: 0, options: touched });
