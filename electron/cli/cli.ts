@@ -1,6 +1,7 @@
 // dfu-desk: the command line. runCli is the whole program minus the process glue (index.ts), so it
 // can also run in-process (tests of station mode, embedding).
-import { describe, DfuError, toDfuError, type DfuErrorInfo } from '../../core/errors.js';
+import { DfuError, toDfuError, type DfuErrorInfo } from '../../core/errors.js';
+import { errorJson } from './errorJson.js';
 import { formatCommandHelp, parseCommandArguments, stringOption, type CommandSpec } from './args.js';
 import type { CliIo, Command } from './context.js';
 import { errorText } from './errorText.js';
@@ -118,11 +119,6 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
     io.stderr.write(`warning: the log file is incomplete: ${error instanceof Error ? error.message : String(error)}\n`);
   }
   return exitCode;
-}
-
-/** The error object of a JSON result: the typed info plus its one-line description. */
-export function errorJson(info: DfuErrorInfo): Record<string, unknown> {
-  return { ...info, message: describe(info) };
 }
 
 function failEarly(io: CliIo, isJson: boolean, command: string, info: DfuErrorInfo, spec?: CommandSpec): ExitCodeValue {

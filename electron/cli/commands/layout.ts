@@ -100,4 +100,4 @@ function sectorRows(region: MemoryRegion): string[][] {
   return rows;
 }
 
-export const layoutCommand: Command = { spec, run: (context) => Promise.resolve(run(context)) };
+export const layoutCommand: Command = { spec, run: (context) => Promise.resolve().then(() => run(context)) };

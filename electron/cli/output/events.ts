@@ -11,8 +11,8 @@ export type CliEvent =
       readonly type: 'phase';
       readonly device?: string;
       readonly phase: Phase;
-      readonly status: 'start' | 'finish';
-      /** On finish: how long the phase took and how many bytes it moved. */
+      readonly status: 'start' | 'finish' | 'failed';
+      /** On finish and failed: how long the phase took and how many bytes it moved. */
       readonly elapsedMs?: number;
       readonly bytes?: number;
     }

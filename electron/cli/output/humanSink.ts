@@ -37,7 +37,9 @@ export class HumanSink implements OutputSink {
       case 'progress':
         return this.progress(event, time);
       case 'log':
-        if (event.level === 'warn' || event.level === 'error') this.warning(event.message, event.device, event.level);
+        // Errors end the command and are printed once, with a hint, by whoever ends it; the
+        // engine's own error log line would only repeat them.
+        if (event.level === 'warn') this.warning(event.message, event.device);
         else if (this.options.verbose) this.toStderr(`${this.prefix(event.device)}${event.level}: ${event.message}`);
         return;
       case 'device':
@@ -52,8 +54,8 @@ export class HumanSink implements OutputSink {
     }
   }
 
-  warning(message: string, device?: string, level: 'warn' | 'error' = 'warn'): void {
-    this.toStderr(`${this.prefix(device)}${level === 'error' ? 'error' : 'warning'}: ${message}`);
+  warning(message: string, device?: string): void {
+    this.toStderr(`${this.prefix(device)}warning: ${message}`);
   }
 
   record(_record: Readonly<Record<string, unknown>>, humanLine?: string): void {
@@ -76,6 +78,10 @@ export class HumanSink implements OutputSink {
     }
     this.area?.remove(key);
     const elapsed = event.elapsedMs ?? 0;
+    if (event.status === 'failed') {
+      this.text(`${label.padEnd(8)} failed after ${formatDuration(elapsed)}`);
+      return;
+    }
     const bytes = event.bytes ?? 0;
     const amount = bytes > 0 ? `${formatBytes(bytes)} in ` : '';
     const rate = bytes > 0 && elapsed > 0 ? ` (${formatRate((bytes * 1000) / elapsed)})` : '';

@@ -25,7 +25,7 @@ export class Reporter {
     this.tracker = new ProgressTracker(now);
   }
 
-  phase(device: string | undefined, phase: Phase, status: 'start' | 'finish'): void {
+  phase(device: string | undefined, phase: Phase, status: 'start' | 'finish' | 'failed'): void {
     const key = `${device ?? ''}\u0000${phase}`;
     if (status === 'start') {
       this.tracker.start(key);

@@ -33,9 +33,10 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** "ETA 12s", "ETA 2m05s"; empty when unknown. */
+/** "ETA <1s", "ETA 12s", "ETA 2m05s"; empty when unknown. */
 export function formatEta(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return 'ETA <1s';
   const seconds = Math.ceil(ms / 1000);
   if (seconds < 60) return `ETA ${seconds}s`;
   return `ETA ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
