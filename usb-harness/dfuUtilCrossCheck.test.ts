@@ -65,7 +65,7 @@ describeWithHarness('dfu-util against the simulator', () => {
     const file = join(dir, `${profileId}-${length}.bin`);
     const readBack = join(dir, `${profileId}-${length}.up.bin`);
     writeFileSync(file, image);
-    await host.plug(device);
+    const plugged = await host.plug(device);
 
     const download = await runDfuUtil(host, ['-a', '0', '-s', `0x${FLASH.toString(16)}:leave`, '-D', file]);
     expect(download.code, download.stderr).toBe(exitCode);
@@ -81,7 +81,7 @@ describeWithHarness('dfu-util against the simulator', () => {
     expect(before.subarray(0, 16)).toEqual(previousFirmware(profile.id, 16));
 
     // The device left DFU mode (gone from the bus), then came back with a new address.
-    await host.nextAttach(device, 5000);
+    await host.nextAttach(device, plugged, 5000);
     const upload = await runDfuUtil(host, ['-a', '0', '-s', `0x${FLASH.toString(16)}:${length}`, '-U', readBack]);
     expect(upload.code, upload.stderr).toBe(0);
     expect(new Uint8Array(readFileSync(readBack))).toEqual(image);

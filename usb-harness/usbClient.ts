@@ -3,16 +3,45 @@
 // `usb` package runs here, in a child started with VirtualUsbHost.clientEnv(), and is driven over
 // Node's IPC channel (see clientProcess.ts). Each operation is a thin call into the production
 // adapter (electron/main/nodeUsb.ts) and core; nothing here fakes USB.
+import type { ProgramOptions } from '../core/dfuse/plan.js';
+import { DfuseSession, type SessionPhase, type SessionStrategy } from '../core/dfuse/session.js';
 import { DfuError } from '../core/errors.js';
+import type { VerifyReport } from '../core/image/diff.js';
+import { MemoryImage, type AddressRange, type Block } from '../core/image/memoryImage.js';
 import { describeDevice, type DeviceInfo } from '../core/usb/descriptors.js';
 import { TransferError, type BusEvent, type OpenedDevice, type UsbDeviceSummary } from '../core/usb/transport.js';
 import { NodeUsbBus } from '../electron/main/nodeUsb.js';
+import { realClock } from '../electron/main/realClock.js';
 
 export interface SerializedError {
   name: string;
   message: string;
   info?: DfuError['info'];
   failure?: TransferError['failure'];
+}
+
+export interface ProgramRequest {
+  readonly blocks: readonly Block[];
+  readonly options: ProgramOptions & { readonly alternate?: number };
+  /** Verify in a separate step after programming (timed on its own). */
+  readonly verifyAfter?: boolean;
+  /** Read these ranges of alt 0 back after programming (and verifying). */
+  readonly readBack?: readonly AddressRange[];
+  readonly strategy?: SessionStrategy;
+}
+
+export interface ProgramOutcome {
+  /** From DfuseSession.open (descriptors already read) to the end of program(). */
+  readonly programMs: number;
+  readonly openMs: number;
+  readonly verifyMs?: number;
+  readonly controlTransfers: number;
+  readonly bytesWritten: number;
+  readonly sectorsErased: number;
+  readonly verify?: VerifyReport;
+  readonly readBack: Uint8Array[];
+  readonly phases: { phase: SessionPhase; status: string }[];
+  readonly family: string;
 }
 
 export interface OpenedSummary {
@@ -79,6 +108,52 @@ export const operations = {
     const start = performance.now();
     for (let i = 0; i < count; i++) await transport.controlIn(3, 0, 6);
     return performance.now() - start;
+  },
+
+  /** Opens a device, programs it with DfuseSession over NodeUsbBus, optionally verifies and reads back. */
+  program: async (id: string, request: ProgramRequest): Promise<ProgramOutcome> => {
+    const started = performance.now();
+    const device = await bus.open(id);
+    const phases: { phase: SessionPhase; status: string }[] = [];
+    let session: DfuseSession | undefined;
+    try {
+      session = await DfuseSession.open(device, {
+        clock: realClock,
+        ...(request.strategy ? { strategy: request.strategy } : {}),
+        onEvent: (event) => {
+          if (event.type === 'phase') phases.push({ phase: event.phase, status: event.status });
+        },
+      });
+      const opened = performance.now();
+      const image = MemoryImage.fromBlocks(request.blocks);
+      const result = await session.program(image, request.options);
+      const programmed = performance.now();
+      let verify = result.verify;
+      let verifyMs: number | undefined;
+      if (request.verifyAfter) {
+        verify = await session.verify(image, request.options.alternate);
+        verifyMs = performance.now() - programmed;
+      }
+      const readBack: Uint8Array[] = [];
+      for (const range of request.readBack ?? []) {
+        readBack.push((await session.read(request.options.alternate ?? 0, range)).read(range, 0));
+      }
+      return {
+        openMs: opened - started,
+        programMs: programmed - opened,
+        ...(verifyMs !== undefined ? { verifyMs } : {}),
+        controlTransfers: result.controlTransfers,
+        bytesWritten: result.bytesWritten,
+        sectorsErased: result.sectorsErased,
+        ...(verify ? { verify } : {}),
+        readBack,
+        phases,
+        family: session.info.family,
+      };
+    } finally {
+      if (session) await session.close();
+      else await device.transport.close();
+    }
   },
 
   close: async (handle: number): Promise<void> => {

@@ -196,10 +196,15 @@ export class VirtualUsbHost {
     return current && !this.devices.get(current.id)?.gone ? current : undefined;
   }
 
-  /** Resolves when the device next (re)appears on the bus. */
-  nextAttach(device: VirtualDevice, timeoutMs = 10_000): Promise<PluggedDevice> {
+  /**
+   * Resolves when the device is on the bus under a newer address than `after` (the PluggedDevice
+   * it had before it left): at once if it has already come back, else when it does.
+   */
+  nextAttach(device: VirtualDevice, after: PluggedDevice, timeoutMs = 10_000): Promise<PluggedDevice> {
     const attachment = this.attachments.get(device);
     if (!attachment) return Promise.reject(new Error('device was never plugged'));
+    const current = this.current(device);
+    if (current && current.id > after.id) return Promise.resolve(current);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('device did not re-enumerate')), timeoutMs);
       attachment.waiters.push((plugged) => {

@@ -1,0 +1,101 @@
+// The engine through real libusb: DfuseSession over NodeUsbBus (in a client process with umockdev's
+// preload) flashes, verifies and reads back simulated L073, F405 and H743 bootloaders on the
+// virtual bus, and reports a device that disappears mid-write the way the user sees it.
+import { SimulatedDevice } from '../core/simulator/device.js';
+import { profiles } from '../core/simulator/profiles.js';
+import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
+import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
+import { ClientError, UsbClient } from './clientProcess.js';
+import { describeWithHarness } from './harnessSuite.js';
+import { VirtualUsbHost } from './virtualUsbHost.js';
+
+const FLASH = 0x08000000;
+// Flash operations run 100x faster than on the chip; the USB side is real.
+const SPEED = 100;
+
+function bytes(length: number, seed: number): Uint8Array {
+  let x = seed;
+  return Uint8Array.from({ length }, () => {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    return x >>> 24;
+  });
+}
+
+function simulated(spec: string): SimulatedDevice {
+  const { profile, scenario } = parseSimulatorSpec(spec);
+  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
+}
+
+describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
+  let host: VirtualUsbHost;
+  let client: UsbClient;
+
+  beforeAll(async () => {
+    host = await VirtualUsbHost.start();
+    client = await UsbClient.start(host);
+  });
+
+  afterAll(async () => {
+    await client?.stop();
+    await host?.stop();
+  });
+
+  it.each(['stm32l073', 'stm32f405', 'stm32h743'])('%s: flashes a two-block image, verifies it and reads it back', async (profileId) => {
+    expect(profiles[profileId]).toBeDefined();
+    const device = simulated(profileId);
+    const plugged = await host.plug(device);
+    // An odd-length application and a small configuration block further up, as a linker makes them.
+    const code = bytes(24 * 1024 + 333, 1);
+    const config = bytes(300, 2);
+    const configAt = FLASH + 0x20000;
+    const outcome = await client.call('program', `usb:1-${plugged.id}`, {
+      blocks: [
+        { start: FLASH, data: code },
+        { start: configAt, data: config },
+      ],
+      options: { erase: 'touched', verify: true },
+      readBack: [
+        { start: FLASH, end: FLASH + code.length },
+        { start: configAt, end: configAt + config.length },
+      ],
+    });
+
+    expect(outcome.verify).toMatchObject({ isMatch: true, mismatchCount: 0 });
+    expect(outcome.readBack).toEqual([code, config]);
+    expect(device.peek(FLASH, code.length)).toEqual(code);
+    expect(device.peek(configAt, config.length)).toEqual(config);
+    expect(device.violations).toEqual([]);
+    expect(outcome.bytesWritten).toBeGreaterThanOrEqual(code.length + config.length);
+    expect(outcome.phases.map((p) => `${p.phase}:${p.status}`)).toEqual([
+      'connect:start',
+      'connect:finish',
+      'erase:start',
+      'erase:finish',
+      'write:start',
+      'write:finish',
+      'verify:start',
+      'verify:finish',
+      'read:start',
+      'read:finish',
+      'read:start',
+      'read:finish',
+    ]);
+    // Every control transfer the session counted reached the device through libusb and the
+    // harness (plus the descriptor and string reads of open()).
+    expect(host.stats(plugged.id).classRequests).toBeGreaterThanOrEqual(outcome.controlTransfers);
+    await host.unplug(plugged.id);
+  });
+
+  it('reports a board unplugged in the middle of the write as device-gone', async () => {
+    const device = simulated('stm32f405:unplugMidWrite');
+    const plugged = await host.plug(device);
+    const failure = await client
+      .call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: bytes(64 * 1024, 3) }], options: { erase: 'touched', verify: true } })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ClientError);
+    expect((failure as ClientError).serialized.info).toEqual({ kind: 'device-gone', during: expect.stringMatching(/^write of \d+ bytes at 0x080/) });
+    // The board is off the bus for every client, not just for the session that saw it go.
+    expect((await client.call('list')).some((d) => d.id === `usb:1-${plugged.id}`)).toBe(false);
+    expect(device.isConnected).toBe(false);
+  });
+});
