@@ -25,6 +25,8 @@ const isDevelopment = !app.isPackaged;
 const rendererDirectory = path.join(__dirname, '..', 'renderer');
 const preloadPath = path.join(__dirname, 'preload.cjs');
 
+// One user-data folder in development and packaged builds (package.json's name is "dfu-desk").
+app.setName('DFU Desk');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 app.enableSandbox();
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));

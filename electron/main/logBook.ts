@@ -4,7 +4,7 @@
 import type { LogEntry, LogLevel } from '../../core/api.js';
 import type { HostFiles } from './host.js';
 
-export const LOG_CAPACITY = 5000;
+export const LOG_CAPACITY = 10_000;
 
 /** One line per entry: ISO time (UTC), level, topic, device, message. */
 export function formatLogLine(entry: LogEntry): string {
