@@ -196,9 +196,25 @@ describe('DfuseSession modes', () => {
     expect(erasesOf(commands)).toEqual([0x08004000]);
     expect(device.stats.operations.write - before).toBe(8);
     expect(result.plans[0]!.unchangedSectors).toEqual([0, 2, 3, 4, 5]);
-    expect(result.timings.map((t) => t.phase)).toEqual(['read', 'erase', 'write', 'verify']);
+    // The first program verified the whole image, so this session already knows the content.
+    expect(result.timings.map((t) => t.phase)).toEqual(['erase', 'write', 'verify']);
     expect(result.verify?.isMatch).toBe(true);
     expect(device.peek(0x08006000, 1)[0]).toBe(changed[0x6000]);
+  });
+
+  it('differential in a fresh session reads the touched sectors first', async () => {
+    const { session, device, clock, commands } = await rig('stm32f405');
+    const data = foundingFirmware(40 * 1024);
+    await session.program(MemoryImage.fromBytes(0x08000000, data), { erase: 'touched', verify: true });
+    const fresh = await DfuseSession.open(spying(device.open(), commands), { clock });
+    commands.length = 0;
+    const changed = data.slice();
+    changed[100] = changed[100]! ^ 1;
+    const result = await fresh.program(MemoryImage.fromBytes(0x08000000, changed), { erase: 'touched', verify: true, differential: true });
+    expect(result.timings.map((t) => t.phase)).toEqual(['read', 'erase', 'write', 'verify']);
+    expect(result.timings[0]!.bytes).toBe(48 * 1024); // sectors 0-2, each 16 KB
+    expect(erasesOf(commands)).toEqual([0x08000000]);
+    expect(result.verify?.isMatch).toBe(true);
   });
 
   it('preserve: keeps the bytes of a partly covered sector that lie outside the image', async () => {

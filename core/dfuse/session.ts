@@ -160,6 +160,12 @@ export class DfuseSession {
   private readonly sessionSignal: AbortSignal | undefined;
   private selectedAlternate = -1;
   private isGone = false;
+  /**
+   * Device bytes this session has read back and not changed since (reads, verification). Nothing
+   * else can write the device while we hold it, so a differential re-flash in the same session
+   * needs no new read: after a verified flash the whole image is known.
+   */
+  private known: MemoryImage = MemoryImage.empty;
 
   private constructor(info: DeviceInfo, options: SessionOptions, stats: SessionStats, transport: DfuTransport) {
     this.info = info;
@@ -217,20 +223,22 @@ export class DfuseSession {
       options.alternate !== undefined
         ? [planProgram({ image, info: this.info, alternate: options.alternate, options, deviceContent })]
         : planImage(image, this.info, options, deviceContent);
-    let plans = plan();
+    const needsContent = options.differential === true || options.preserve === true;
+    let deviceContent = needsContent && !this.known.isEmpty ? this.known : undefined;
+    let plans = plan(deviceContent);
     const timings: PhaseTiming[] = [];
-    let deviceContent: MemoryImage | undefined;
     const toRead = plans.flatMap((p) => p.readRanges.map((range) => ({ alternate: p.alternate, range })));
     if (toRead.length > 0) {
       const total = toRead.reduce((n, r) => n + rangeLength(r.range), 0);
-      const blocks: Block[] = [];
       timings.push(
         await this.phase('read', total, call.signal, async (run) => {
-          for (const { alternate, range } of toRead) blocks.push(...(await this.readRange(alternate, range, run, call.signal)).blocks);
+          for (const { alternate, range } of toRead) await this.readRange(alternate, range, run, call.signal);
         }),
       );
-      deviceContent = MemoryImage.fromBlocks(blocks);
+      deviceContent = this.known;
       plans = plan(deviceContent);
+    } else if (deviceContent) {
+      this.log('info', 'device content known from earlier reads in this session: nothing to read first');
     }
     const result = await this.runPlans(plans, call, deviceContent, timings);
     if (options.leave) {
@@ -522,6 +530,7 @@ export class DfuseSession {
       }
       const during = `write of ${chunk.data.length} bytes at ${formatAddress(chunk.address)}`;
       this.log('debug', `DNLOAD block ${block}: ${chunk.data.length} bytes at ${formatAddress(chunk.address)}`);
+      this.forget({ start: chunk.address, end: chunk.address + chunk.data.length });
       await dnload(this.transport, block, chunk.data, during);
       const outcome = await this.poller.afterDnload({ kind: 'write', bytes: chunk.data.length, during });
       this.checkReply(outcome, [DfuState.dfuDNLOAD_IDLE], during);
@@ -555,6 +564,7 @@ export class DfuseSession {
   private async eraseSector(alternate: number, region: MemoryRegion, sector: Sector): Promise<void> {
     await this.ensureSelected(alternate, `erase of sector ${sector.index}`);
     const during = `erase of sector ${sector.index} at ${formatAddress(sector.start)} (${region.name})`;
+    this.forget(sector);
     // Page start, as webdfu and Betaflight send it (AN3156: any address inside the page works).
     const outcome = await this.command({ kind: 'erase-page', address: sector.start }, 'erase', during, sector.end - sector.start);
     if (outcome.recoveredFromStuckBusy) this.log('warn', `${during}: device was stuck in dfuDNBUSY; released with CLRSTATUS (H7 quirk); verification will confirm the erase`);
@@ -562,6 +572,7 @@ export class DfuseSession {
 
   private async massEraseNow(alternate: number, bytes: number): Promise<void> {
     await this.ensureSelected(alternate, 'mass erase');
+    for (const segment of this.regionOf(alternate).segments) if (segment.erasable) this.forget(segment);
     await this.command({ kind: 'mass-erase' }, 'mass-erase', `mass erase of ${this.regionOf(alternate).name} (${formatSize(bytes)})`, bytes);
   }
 
@@ -611,7 +622,9 @@ export class DfuseSession {
     }
     // Leave dfuUPLOAD-IDLE so the next request starts from dfuIDLE.
     await abort(this.transport, `read at ${formatAddress(range.start)}`);
-    return MemoryImage.fromBytes(range.start, out);
+    const image = MemoryImage.fromBytes(range.start, out);
+    this.known = this.known.without(range).join(image);
+    return image;
   }
 
   private async leaveNow(address: number | undefined): Promise<void> {
@@ -766,6 +779,10 @@ export class DfuseSession {
     } catch {
       await this.recoverQuietly(during);
     }
+  }
+
+  private forget(range: AddressRange): void {
+    if (!this.known.isEmpty) this.known = this.known.without(range);
   }
 
   private checkCancelled(signal: AbortSignal | undefined, during: string): void {
