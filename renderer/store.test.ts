@@ -218,7 +218,7 @@ describe('option bytes', () => {
     expect(store.getState().confirmation).toMatchObject({ kind: 'option-bytes', isPermanentLock: true });
   });
 
-  it('passes the permanent-lock confirmation only when asked, then re-reads', async () => {
+  it('passes the permanent-lock confirmation only when asked, and re-reads once the device is back', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes: decoded }));
     const store = createAppStore(bridge);
     await store.getState().start();
@@ -227,8 +227,12 @@ describe('option bytes', () => {
       bridge.snapshot = { ...bridge.snapshot, lastResult: okResult('option-bytes-write', { finishedAt: 7000 }) };
       return Promise.resolve({ ok: true, value: bridge.snapshot.lastResult! });
     });
+    bridge.answer('getSnapshot', () => Promise.resolve({ ok: true, value: baseSnapshot({ lastResult: bridge.snapshot.lastResult }) }));
     await store.getState().writeOptionBytes({ permanentlyLockChip: false });
     expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { bor: 9 } });
+    // The device is resetting (no device in the snapshot): nothing to read yet.
+    expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(false);
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info }) });
     expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(true);
   });
 });

@@ -85,6 +85,13 @@ export interface LogFilter {
 
 export interface AppState {
   readonly session?: SessionSnapshot;
+  /**
+   * The newest job result, from the snapshot or from the call's own answer: main drops its
+   * lastResult when the device goes away mid-job, but the user still has to see why.
+   */
+  readonly lastResult?: JobResult;
+  /** Set after an option-byte write: read them again once the device is back from its reset. */
+  readonly isOptionBytesRereadPending: boolean;
   readonly job?: JobProgress;
   readonly plan?: PlanState;
   readonly log: readonly LogEntry[];
@@ -169,6 +176,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       const patch: { -readonly [K in keyof AppState]?: AppState[K] } = { session };
       if (session.optionBytes !== previous?.optionBytes) patch.optionDraft = {};
       const result = session.lastResult;
+      if (result && (get().lastResult === undefined || result.finishedAt >= get().lastResult!.finishedAt)) patch.lastResult = result;
       if (result && result !== previous?.lastResult && result.finishedAt !== previous?.lastResult?.finishedAt) {
         if (result.verify && !result.verify.isMatch) patch.isDiffOpen = true;
         const job = get().job;
@@ -185,6 +193,10 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       }
       set(patch);
       void replanIfNeeded();
+      if (get().isOptionBytesRereadPending && session.device && !session.job && !session.optionBytes) {
+        set({ isOptionBytesRereadPending: false });
+        void get().readOptionBytes();
+      }
     }
 
     function planKey(session: SessionSnapshot | undefined): string | undefined {
@@ -265,12 +277,16 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       await get().refresh();
     }
 
-    async function runJob(action: string, run: () => Promise<Result<JobResult>>): Promise<void> {
-      set({ failure: undefined, confirmation: undefined });
+    async function runJob(action: string, run: () => Promise<Result<JobResult>>): Promise<JobResult | undefined> {
+      set({ failure: undefined, confirmation: undefined, lastResult: undefined });
       const result = await call(action, run);
       const job = get().job;
       if (job && !job.isFinished) set({ job: finishJob(job, result?.ok ?? false) });
+      if (result && (get().lastResult === undefined || result.finishedAt >= get().lastResult!.finishedAt)) {
+        set({ lastResult: result, ...(result.verify && !result.verify.isMatch ? { isDiffOpen: true } : {}) });
+      }
       await get().refresh();
+      return result;
     }
 
     return {
@@ -281,6 +297,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       optionDraft: {},
       isDiffOpen: false,
       isDragging: false,
+      isOptionBytesRereadPending: false,
 
       async start() {
         const unsubscribe = bridge.onEvent(onEvent);
@@ -354,8 +371,11 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       cancelBaseAddress: () => set({ pendingBinary: undefined }),
 
       async setProgramOptions(patch) {
-        const current = get().session?.settings.programOptions ?? defaultOptions;
-        await get().updateSettings({ programOptions: { ...current, ...patch } });
+        const session = get().session;
+        const programOptions = { ...(session?.settings.programOptions ?? defaultOptions), ...patch };
+        // Shown at once (controlled radios and checkboxes would otherwise snap back until main answers).
+        if (session) set({ session: { ...session, settings: { ...session.settings, programOptions } } });
+        await get().updateSettings({ programOptions });
       },
 
       async updateSettings(patch) {
@@ -426,13 +446,14 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
       async writeOptionBytes({ permanentlyLockChip }) {
         const changes = { ...get().optionDraft };
-        await runJob('Write option bytes', () =>
+        const result = await runJob('Write option bytes', () =>
           bridge.writeOptionBytes(permanentlyLockChip ? { changes, permanentlyLockChip: true } : { changes }),
         );
-        const result = get().session?.lastResult;
-        if (result?.kind === 'option-bytes-write' && result.ok) {
-          set({ optionDraft: {} });
-          await get().readOptionBytes();
+        if (result?.ok) {
+          // The device resets to apply them; read them again once it is connected.
+          set({ optionDraft: {}, isOptionBytesRereadPending: true });
+          const session = get().session;
+          if (session) applySnapshot(session);
         }
       },
 

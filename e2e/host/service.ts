@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { SimulatorBus } from '../../core/simulator/bus.js';
 import { createNodeHost } from '../../electron/main/nodeHost.js';
-import { createProgrammer, type ProgrammerService } from './programmerFactory.js';
+import { createProgrammer, type RunningProgrammer } from './programmerFactory.js';
 import { scaledClock } from './scaledClock.js';
 import type { Programmer, ProgrammerEvent } from '../../core/api.js';
 
@@ -26,7 +26,7 @@ export interface HostServiceOptions {
 export async function createHostService(options: HostServiceOptions): Promise<HostService> {
   const clock = scaledClock(options.speed);
   const bus = new SimulatorBus(clock);
-  for (const spec of (options.simulator ?? '').split(',').map((part) => part.trim()).filter(Boolean)) bus.addSpec(spec);
+  const specs = (options.simulator ?? '').split(',').map((part) => part.trim()).filter(Boolean);
   const openQueue: string[] = [];
   const saved: string[] = [];
   const host = createNodeHost({
@@ -42,7 +42,7 @@ export async function createHostService(options: HostServiceOptions): Promise<Ho
       },
     },
   });
-  const service: ProgrammerService = await createProgrammer({ host, bus });
+  const service: RunningProgrammer = await createProgrammer({ host, bus, specs });
 
   function deviceId(body: Record<string, unknown>): string {
     if (typeof body.id === 'string') return body.id;

@@ -12,7 +12,7 @@ test.describe('a board unplugged mid-write', () => {
     await page.getByTestId('flash-button').click();
     await expect(page.getByRole('alert').filter({ hasText: 'The device was disconnected' })).toBeVisible();
     await expect(page.getByText(/Reconnect it in DFU mode and flash again/)).toBeVisible();
-    await app.screenshot('09-unplugged');
+    await app.screenshot('10-unplugged');
 
     await app.control!('replug');
     await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
@@ -34,7 +34,7 @@ test.describe('a read-protected chip', () => {
     await page.getByRole('button', { name: 'Remove read protection…' }).first().click();
     const dialog = page.getByRole('dialog', { name: 'Remove read protection?' });
     await expect(dialog).toContainText('erase its entire flash');
-    await app.screenshot('10-read-unprotect-confirm');
+    await app.screenshot('11-read-unprotect-confirm');
     await dialog.getByRole('button', { name: 'Erase the chip and unprotect' }).click();
     await expect(page.getByRole('status', { name: 'Result' })).toContainText('Read protection removed');
 

@@ -2,6 +2,9 @@ import { test, expect } from '../fixtures/app.js';
 import { dfuBytes, firmwareImage, hexText } from '../fixtures/firmware.js';
 
 test.describe('Flashing firmware', () => {
+  // Slow enough that the progress screenshot catches the write phase.
+  test.use({ speed: 2 });
+
   test('a HEX dropped on a simulated STM32L073 is flashed to a verified result (the founding case)', async ({ app }) => {
     const { page } = app;
     await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
@@ -17,22 +20,27 @@ test.describe('Flashing firmware', () => {
     await expect(page.locator('canvas.map-canvas').first()).toHaveAttribute('data-erase', '522');
     await app.screenshot('02-memory-map-and-plan');
 
+    // 66,748 B end inside page 521: the rest of that page (old firmware) would be erased too.
     await page.getByTestId('flash-button').click();
+    const confirm = page.getByRole('dialog', { name: 'Flash and lose data?' });
+    await expect(confirm).toBeVisible();
+    await app.screenshot('03-confirm-data-loss');
+    await confirm.getByRole('button', { name: 'Flash anyway' }).click();
     const progress = page.getByRole('region', { name: 'Progress' });
     await expect(progress.locator('[data-phase="write"][data-status="active"], [data-phase="verify"][data-status="active"]').first()).toBeVisible();
-    await app.screenshot('03-progress');
+    await app.screenshot('04-progress');
 
     const result = page.getByRole('status', { name: 'Result' });
     await expect(result).toContainText('Flashed and verified');
     await expect(result.getByRole('cell', { name: 'Erase' })).toBeVisible();
-    await app.screenshot('04-verified');
+    await app.screenshot('05-verified');
 
     await page.getByRole('tab', { name: 'Memory' }).click();
     await expect(page.locator('canvas.map-canvas').first()).toHaveAttribute('data-sectors', '1536');
-    await app.screenshot('05-memory-tab');
+    await app.screenshot('06-memory-tab');
     await page.getByRole('tab', { name: 'Device' }).click();
     await expect(page.getByText('Transfer size')).toBeVisible();
-    await app.screenshot('06-device-tab');
+    await app.screenshot('07-device-tab');
   });
 
   test.describe('on an STM32F405', () => {
@@ -48,10 +56,14 @@ test.describe('Flashing firmware', () => {
       await app.drop('app.dfu', dfuBytes(firmwareImage(40_000)));
       await expect(page.getByTestId('image-size')).toHaveText('40,000 B');
       await expect(page.getByText('This .dfu file may not be for this device.')).toHaveCount(0);
+      // 40,000 B end inside sector 2: keep the rest of it instead of confirming its loss.
       await expect(page.getByTestId('plan')).toContainText('erase 3 sectors');
+      await expect(page.getByTestId('plan')).toContainText('only partly covered');
+      await page.getByRole('checkbox', { name: 'Preserve data outside the image' }).check();
+      await expect(page.getByTestId('plan')).toContainText('preserving data outside the image');
       await page.getByTestId('flash-button').click();
       await expect(page.getByRole('status', { name: 'Result' })).toContainText('Flashed and verified');
-      await app.screenshot('07-f405-dfu-verified');
+      await app.screenshot('08-f405-dfu-verified');
     });
   });
 });

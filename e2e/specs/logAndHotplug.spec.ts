@@ -13,7 +13,7 @@ test('the log can be filtered, searched and exported', async ({ app }) => {
   await expect(log.locator('.log-line')).toHaveCount(0);
   await log.getByRole('searchbox', { name: 'Filter log' }).fill('');
   await expect(log.locator('.log-line')).toHaveCount(all);
-  await app.screenshot('14-log');
+  await app.screenshot('15-log');
   await log.getByRole('button', { name: 'Export…' }).click();
   await expect(page.getByText(/^Log saved to /)).toBeVisible();
   const saved = (await app.control!('saved')) as string[];
@@ -29,7 +29,7 @@ test.describe('hotplug', () => {
     const { page } = app;
     await expect(page.getByText('No DFU device connected')).toBeVisible();
     await expect(page.getByText(/Hold BOOT0 high/)).toBeVisible();
-    await app.screenshot('15-empty-state');
+    await app.screenshot('16-empty-state');
     const { id } = (await app.control!('plug', { spec: 'stm32g474' })) as { id: string };
     const row = page.locator(`[data-device-id="${id}"]`);
     await expect(row).toBeVisible();
@@ -47,5 +47,5 @@ test('the window follows a dark colour scheme', async ({ app }) => {
   await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
   const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   expect(background).toBe('rgb(20, 23, 29)');
-  await app.screenshot('16-dark');
+  await app.screenshot('17-dark');
 });

@@ -7,7 +7,7 @@ test('option bytes are read, edited and written; RDP level 2 is refused without 
   await page.getByRole('tab', { name: 'Option bytes' }).click();
   await page.getByRole('button', { name: 'Read option bytes' }).click();
   await expect(page.getByText(/read protection level 0/)).toBeVisible();
-  await app.screenshot('11-option-bytes');
+  await app.screenshot('12-option-bytes');
 
   // RDP level 2: the dialog explains it is permanent and will not lock without the phrase.
   const rdp = page.locator('tr[data-field]').filter({ has: page.locator('select') }).first();
@@ -20,7 +20,7 @@ test('option bytes are read, edited and written; RDP level 2 is refused without 
   await expect(lockDialog.getByRole('button', { name: 'Lock the chip forever' })).toBeDisabled();
   await lockDialog.getByRole('textbox').fill('yes');
   await expect(lockDialog.getByRole('button', { name: 'Lock the chip forever' })).toBeDisabled();
-  await app.screenshot('12-rdp2-confirm');
+  await app.screenshot('13-rdp2-confirm');
   await lockDialog.getByRole('button', { name: 'Cancel' }).click();
   await rdpSelect.selectOption({ index: 0 });
 

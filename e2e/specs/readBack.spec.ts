@@ -10,7 +10,7 @@ test('a region is read back and saved as .hex, .bin and .dfu', async ({ app }) =
   await page.getByRole('button', { name: /^Read 4 KiB/ }).click();
   const result = page.getByRole('region', { name: 'Read-back result' });
   await expect(result).toContainText('4,096 B');
-  await app.screenshot('13-read-back');
+  await app.screenshot('14-read-back');
   for (const label of ['Intel HEX', 'Raw binary', 'DfuSe']) {
     await result.getByRole('button', { name: new RegExp(label) }).click();
     await expect(page.getByText(/^Saved to /)).toBeVisible();

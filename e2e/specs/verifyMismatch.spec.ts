@@ -20,7 +20,7 @@ test('flashing without erase over old firmware fails verification and the diff v
   await expect(status).toContainText('Difference 2 of');
   await page.keyboard.press('p');
   await expect(status).toContainText('Difference 1 of');
-  await app.screenshot('08-diff-viewer');
+  await app.screenshot('09-diff-viewer');
 
   await viewer.getByRole('button', { name: 'Close' }).click();
   await expect(page.getByRole('button', { name: 'Show differences' })).toBeVisible();

@@ -3,9 +3,12 @@ import { formatBcd, formatUsbId } from '../../text.js';
 import { EmptyDevices } from './EmptyDevices.js';
 import type { DeviceSummary } from '../../../core/api.js';
 
+// Selectors must return stable values: a fresh [] on every call would re-render forever.
+const NONE = [] as const;
+
 /** The left column: every attached DFU device, live; click (or Enter) connects. */
 export function DevicePicker() {
-  const devices = useApp((state) => state.session?.devices ?? []);
+  const devices = useApp((state) => state.session?.devices) ?? NONE;
   const selectedId = useApp((state) => state.session?.device?.id ?? state.session?.selectedDeviceId);
   const showSimulated = useApp((state) => state.session?.settings.showSimulatedDevices ?? false);
   const updateSettings = useApp((state) => state.updateSettings);

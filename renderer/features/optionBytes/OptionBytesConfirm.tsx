@@ -5,9 +5,12 @@ import { RDP2_PHRASE, texts } from '../../text.js';
 import { formatFieldValue } from './OptionFieldRow.js';
 import type { OptionChange } from '../../store.js';
 
+// Selectors must return stable values: a fresh [] on every call would re-render forever.
+const NONE = [] as const;
+
 /** The summary before writing; RDP level 2 additionally needs the phrase typed exactly. */
 export function OptionBytesConfirm({ changes, isPermanentLock }: { changes: readonly OptionChange[]; isPermanentLock: boolean }) {
-  const fields = useApp((state) => state.session?.optionBytes?.fields ?? []);
+  const fields = useApp((state) => state.session?.optionBytes?.fields) ?? NONE;
   const write = useApp((state) => state.writeOptionBytes);
   const close = useApp((state) => state.closeConfirmation);
   const [phrase, setPhrase] = useState('');

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { formatAddress } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { ResultPanel } from '../program/ResultPanel.js';
@@ -24,7 +25,9 @@ export function OptionBytesTab() {
   const readOptionBytes = useApp((state) => state.readOptionBytes);
   const requestWrite = useApp((state) => state.requestOptionBytesWrite);
   const requestReadUnprotect = useApp((state) => state.requestReadUnprotect);
-  const changes = useApp((state) => optionChanges(state));
+  const optionDraft = useApp((state) => state.optionDraft);
+  const session = useApp((state) => state.session);
+  const changes = useMemo(() => optionChanges({ session, optionDraft }), [session, optionDraft]);
   return (
     <div className="panel-stack">
       <section className="card">

@@ -1,5 +1,8 @@
 import { useApp } from '../../storeContext.js';
 
+// Selectors must return stable values: a fresh [] on every call would re-render forever.
+const NONE = [] as const;
+
 export const FIRMWARE_EXTENSIONS = '.hex,.ihex,.bin,.dfu,.srec,.s19,.s28,.s37,.mot,.elf,.axf';
 
 /** The empty Flash tab: drop or open a file, or pick a recent one. */
@@ -7,7 +10,7 @@ export function DropTarget() {
   const openDialog = useApp((state) => state.openDialog);
   const openFile = useApp((state) => state.openFile);
   const openRecent = useApp((state) => state.openRecent);
-  const recent = useApp((state) => state.session?.settings.recentFiles ?? []);
+  const recent = useApp((state) => state.session?.settings.recentFiles) ?? NONE;
   return (
     <section className="drop-target" aria-label="Firmware file">
       <p className="drop-title">Drop a .hex .bin .dfu .srec .elf file anywhere in this window</p>

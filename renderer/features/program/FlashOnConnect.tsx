@@ -1,9 +1,12 @@
 import { useApp } from '../../storeContext.js';
 
+// Selectors must return stable values: a fresh fallback object on every call re-renders forever.
+const NO_TALLY = { passed: 0, failed: 0 } as const;
+
 /** Production mode: each device that appears gets the loaded image; the tally counts boards. */
 export function FlashOnConnect() {
   const isOn = useApp((state) => state.session?.settings.flashOnConnect ?? false);
-  const tally = useApp((state) => state.session?.tally ?? { passed: 0, failed: 0 });
+  const tally = useApp((state) => state.session?.tally) ?? NO_TALLY;
   const hasImage = useApp((state) => state.session?.image !== undefined);
   const updateSettings = useApp((state) => state.updateSettings);
   return (

@@ -1,8 +1,9 @@
 import { formatSize } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { Meter } from '../../ui/Meter.js';
+import { useReveal } from '../../ui/useReveal.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
-import type { PhaseProgress } from '../../store.js';
+import type { JobProgress, PhaseProgress } from '../../store.js';
 import type { Phase } from '../../../core/api.js';
 
 const icons: Record<PhaseProgress['status'], string> = { pending: '○', active: '▶', done: '✓', failed: '✕' };
@@ -14,8 +15,13 @@ export function ProgressStepper() {
   const isRunning = useApp((state) => state.session?.job !== undefined);
   const cancel = useApp((state) => state.cancel);
   if (!job || job.isFinished) return null;
+  return <Progress job={job} isRunning={isRunning} cancel={cancel} />;
+}
+
+function Progress({ job, isRunning, cancel }: { job: JobProgress; isRunning: boolean; cancel: () => Promise<void> }) {
+  const ref = useReveal<HTMLElement>();
   return (
-    <section className="progress" aria-label="Progress" aria-live="polite">
+    <section ref={ref} className="progress" aria-label="Progress" aria-live="polite">
       <div className="progress-head">
         <strong>{jobLabels[job.kind].running}…</strong>
         <button className="button" onClick={() => void cancel()} disabled={!isRunning}>

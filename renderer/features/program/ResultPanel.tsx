@@ -1,23 +1,29 @@
 import { formatSize } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
+import { useReveal } from '../../ui/useReveal.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
 import type { JobKind, JobResult } from '../../../core/api.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
 export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {
-  const result = useApp((state) => state.session?.lastResult);
+  const result = useApp((state) => state.lastResult);
   const deviceId = useApp((state) => state.session?.device?.id);
   const isRunning = useApp((state) => state.session?.job !== undefined);
+  if (!result || isRunning || !kinds.includes(result.kind) || (deviceId !== undefined && result.deviceId !== deviceId)) return null;
+  return <ResultView key={result.finishedAt} result={result} />;
+}
+
+function ResultView({ result }: { result: JobResult }) {
   const setDiffOpen = useApp((state) => state.setDiffOpen);
   const requestReadUnprotect = useApp((state) => state.requestReadUnprotect);
   const saveReport = useApp((state) => state.saveReport);
-  if (!result || isRunning || !kinds.includes(result.kind) || (deviceId !== undefined && result.deviceId !== deviceId)) return null;
+  const ref = useReveal<HTMLElement>();
   const total = result.timings.reduce((sum, timing) => sum + timing.elapsedMs, 0);
   const hasMismatch = result.verify !== undefined && !result.verify.isMatch;
   if (result.ok && !hasMismatch) {
     return (
-      <section className="result result-ok" role="status" aria-label="Result">
+      <section ref={ref} className="result result-ok" role="status" aria-label="Result">
         <div className="result-title">
           <span className="status-icon" aria-hidden="true">
             ✓
@@ -37,7 +43,7 @@ export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {
     ? { kind: 'verify-mismatch' as const, firstAddress: result.verify?.firstMismatch ?? 0, count: result.verify?.mismatchCount ?? 0, ranges: result.verify?.mismatchRanges.length ?? 0 }
     : result.error;
   return (
-    <section className="result result-failed" aria-label="Result">
+    <section ref={ref} className="result result-failed" aria-label="Result">
       <ErrorBox error={error} action={jobLabels[result.kind].running}>
         <div className="result-actions">
           {hasMismatch && (

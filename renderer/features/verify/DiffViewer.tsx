@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatAddress, formatHexByte } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { VirtualList, type VirtualListHandle } from '../../ui/VirtualList.js';
+import { useReveal } from '../../ui/useReveal.js';
 import { MemoryMap } from '../memoryMap/MemoryMap.js';
 import { MapLegend } from '../memoryMap/MapLegend.js';
 import { formatBytes, pluralise } from '../../text.js';
@@ -12,13 +13,14 @@ const ROW_HEIGHT = 22;
 
 /** The verification diff: diagnosis first, then where (sector map), then the bytes. */
 export function DiffViewer() {
-  const report = useApp((state) => state.session?.lastResult?.verify);
+  const report = useApp((state) => state.lastResult?.verify);
   const device = useApp((state) => state.session?.device);
   const setDiffOpen = useApp((state) => state.setDiffOpen);
+  const ref = useReveal<HTMLElement>('start');
   if (!report) return null;
   const region = device?.alternates[0]?.layout?.region;
   return (
-    <section className="diff-viewer card" aria-label="Verification differences">
+    <section ref={ref} className="diff-viewer card" aria-label="Verification differences">
       <div className="diff-head">
         <h2>
           {report.isMatch
