@@ -52,10 +52,4 @@ describe('electronegativity script', () => {
     expect(result.stdout).toMatch(/FINDING\s+HIGH\/\w+ CONTEXT_ISOLATION_JS_CHECK/);
     expect(result.stdout).toMatch(/FINDING\s+MEDIUM\/\w+ SANDBOX_JS_CHECK/);
   });
-
-  it('passes the repository sources with the reviewed allow-list', () => {
-    const result = spawnSync(process.execPath, ['scripts/electronegativity.mjs', '--input', 'electron'], { cwd: root, encoding: 'utf8' });
-    expect(result.stdout).toMatch(/0 failing/);
-    expect(result.status).toBe(0);
-  });
 });
