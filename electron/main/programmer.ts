@@ -683,7 +683,10 @@ export class ProgrammerService implements Programmer {
     } catch (error) {
       const info = this.errorInfo(error, kind, deviceId);
       result = { kind, ok: false, deviceId, error: info, timings: job.timings, finishedAt: this.host.clock.now() };
-      if (info.kind === 'device-gone') await this.forgetGoneDevice(deviceId);
+      // A board pulled mid-job may surface as a plain transfer error: whatever the error, a device
+      // that is no longer attached gets its session closed, so a replug opens a fresh one.
+      await this.registry.refresh();
+      if (info.kind === 'device-gone' || !this.registry.isListed(deviceId)) await this.forgetGoneDevice(deviceId);
     } finally {
       this.jobs.delete(deviceId);
     }
