@@ -4,7 +4,7 @@
 // Node's IPC channel (see clientProcess.ts). Each operation is a thin call into the production
 // adapter (electron/main/nodeUsb.ts) and core; nothing here fakes USB.
 import type { ProgramOptions } from '../core/dfuse/plan.js';
-import { DfuseSession, type SessionPhase, type SessionStrategy } from '../core/dfuse/session.js';
+import { DfuseSession, type PhaseTiming, type SessionPhase, type SessionStrategy } from '../core/dfuse/session.js';
 import { DfuError } from '../core/errors.js';
 import type { VerifyReport } from '../core/image/diff.js';
 import { MemoryImage, type AddressRange, type Block } from '../core/image/memoryImage.js';
@@ -23,8 +23,6 @@ export interface SerializedError {
 export interface ProgramRequest {
   readonly blocks: readonly Block[];
   readonly options: ProgramOptions & { readonly alternate?: number };
-  /** Verify in a separate step after programming (timed on its own). */
-  readonly verifyAfter?: boolean;
   /** Read these ranges of alt 0 back after programming (and verifying). */
   readonly readBack?: readonly AddressRange[];
   readonly strategy?: SessionStrategy;
@@ -34,13 +32,15 @@ export interface ProgramOutcome {
   /** From DfuseSession.open (descriptors already read) to the end of program(). */
   readonly programMs: number;
   readonly openMs: number;
-  readonly verifyMs?: number;
   readonly controlTransfers: number;
   readonly bytesWritten: number;
   readonly sectorsErased: number;
   readonly verify?: VerifyReport;
   readonly readBack: Uint8Array[];
   readonly phases: { phase: SessionPhase; status: string }[];
+  readonly timings: readonly PhaseTiming[];
+  /** Time the session spent sleeping between polls (as opposed to waiting inside a held GETSTATUS). */
+  readonly sleptMs: number;
   readonly family: string;
 }
 
@@ -110,7 +110,22 @@ export const operations = {
     return performance.now() - start;
   },
 
-  /** Opens a device, programs it with DfuseSession over NodeUsbBus, optionally verifies and reads back. */
+  /** Opens a device and reads back `blocks` with a fresh DfuseSession, comparing them (timed). */
+  verify: async (id: string, blocks: readonly Block[], alternate?: number): Promise<{ verifyMs: number; report: VerifyReport }> => {
+    const device = await bus.open(id);
+    let session: DfuseSession | undefined;
+    try {
+      session = await DfuseSession.open(device, { clock: realClock });
+      const started = performance.now();
+      const report = await session.verify(MemoryImage.fromBlocks(blocks), alternate);
+      return { verifyMs: performance.now() - started, report };
+    } finally {
+      if (session) await session.close();
+      else await device.transport.close();
+    }
+  },
+
+  /** Opens a device, programs it with DfuseSession over NodeUsbBus and optionally reads back. */
   program: async (id: string, request: ProgramRequest): Promise<ProgramOutcome> => {
     const started = performance.now();
     const device = await bus.open(id);
@@ -128,12 +143,7 @@ export const operations = {
       const image = MemoryImage.fromBlocks(request.blocks);
       const result = await session.program(image, request.options);
       const programmed = performance.now();
-      let verify = result.verify;
-      let verifyMs: number | undefined;
-      if (request.verifyAfter) {
-        verify = await session.verify(image, request.options.alternate);
-        verifyMs = performance.now() - programmed;
-      }
+      const verify = result.verify;
       const readBack: Uint8Array[] = [];
       for (const range of request.readBack ?? []) {
         readBack.push((await session.read(request.options.alternate ?? 0, range)).read(range, 0));
@@ -141,13 +151,14 @@ export const operations = {
       return {
         openMs: opened - started,
         programMs: programmed - opened,
-        ...(verifyMs !== undefined ? { verifyMs } : {}),
         controlTransfers: result.controlTransfers,
         bytesWritten: result.bytesWritten,
         sectorsErased: result.sectorsErased,
         ...(verify ? { verify } : {}),
         readBack,
         phases,
+        timings: result.timings,
+        sleptMs: session.stats.sleptMs,
         family: session.info.family,
       };
     } finally {
