@@ -301,6 +301,8 @@ describe('ProgrammerService', () => {
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
     const refused = await service.program({ erase: 'touched', verify: true });
     expect(refused).toMatchObject({ ok: false, error: { kind: 'read-protected' } });
+    const unconfirmed = await rejection(service.readUnprotect({} as { eraseAllFlash: true }));
+    expect(unconfirmed.info).toMatchObject({ kind: 'confirmation-required', action: 'read-unprotect' });
     expectOk(await service.readUnprotect({ eraseAllFlash: true }));
     host.clock.advance(5000);
     await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));

@@ -566,8 +566,12 @@ export class ProgrammerService implements Programmer {
     });
   }
 
-  readUnprotect(_confirmation: { readonly eraseAllFlash: true }): Promise<JobResult> {
+  readUnprotect(confirmation: { readonly eraseAllFlash: true }): Promise<JobResult> {
     return this.guard('readUnprotect', async () => {
+      // Checked here too: in-process callers (the test host, tests) do not pass through IPC validation.
+      if ((confirmation as { eraseAllFlash?: unknown } | undefined)?.eraseAllFlash !== true) {
+        throw new DfuError({ kind: 'confirmation-required', action: 'read-unprotect', reason: 'read unprotect mass-erases the flash' });
+      }
       const { deviceId } = this.requireSelected();
       const { result } = await this.runJob('read-unprotect', deviceId, async ({ session }) => {
         await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
