@@ -1,5 +1,9 @@
 import { defineConfig } from '@playwright/test';
 import type { AppOptions } from './fixtures/app.js';
+import { ELECTRON_SKIP_MESSAGE, electronBinary } from './fixtures/electronBinary.js';
+
+// Said once, by the runner process (workers load this file too).
+if (!electronBinary() && process.env.TEST_WORKER_INDEX === undefined) process.stdout.write(`${ELECTRON_SKIP_MESSAGE}\n`);
 
 // Two targets, same specs: the built renderer in Debian's Chromium through the test host (runs
 // everywhere), and the packaged Electron app (skips with a message where no runtime was downloaded).

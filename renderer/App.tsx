@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useApp } from './storeContext.js';
 import { Tabs, type TabItem } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
@@ -51,11 +51,16 @@ function MainArea() {
   const setTab = useApp((state) => state.setTab);
   const isDiffOpen = useApp((state) => state.isDiffOpen && state.lastResult?.verify !== undefined);
   const items = tabs.map((item) => ({ ...item, isDisabled: !hasDevice && item.id !== 'flash' }));
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Each tab starts at its top, not at the previous tab's scroll position.
+    if (panel.current) panel.current.scrollTop = 0;
+  }, [tab, isDiffOpen]);
   return (
     <>
       <Tabs items={items} selected={tab} onSelect={setTab} label="Device views" />
       <Messages />
-      <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+      <div ref={panel} className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {isDiffOpen ? (
           <DiffViewer />
         ) : tab === 'flash' ? (

@@ -42,10 +42,14 @@ test.describe('hotplug', () => {
   });
 });
 
-test('the window follows a dark colour scheme', async ({ app }) => {
-  const { page } = app;
-  await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  expect(background).toBe('rgb(20, 23, 29)');
-  await app.screenshot('17-dark');
+test.describe('with the OS in dark mode', () => {
+  test.use({ colorScheme: 'dark' });
+
+  test('the window follows the dark colour scheme', async ({ app }) => {
+    const { page } = app;
+    await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(20, 23, 29)');
+    await app.screenshot('17-dark');
+  });
 });
