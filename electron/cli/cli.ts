@@ -11,6 +11,8 @@ import { JsonSink } from './output/jsonSink.js';
 import { LogFileSink } from './output/logFileSink.js';
 import { Reporter, type OutputSink } from './output/reporter.js';
 import { commands } from './commands/registry.js';
+import { deviceSummaryJson } from './commands/list.js';
+import { describeCandidate, SelectionError } from './devices/selectDevice.js';
 
 export function globalHelp(): string {
   const width = Math.max(...commands.map((command) => command.spec.name.length));
@@ -90,6 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
   let exitCode: ExitCodeValue;
   let result: Readonly<Record<string, unknown>> = {};
   let failure: DfuErrorInfo | undefined;
+  let candidatesText = '';
   try {
     const outcome = await command.run({ io, version, values: parsed.values, positionals: parsed.positionals, reporter, isJson });
     exitCode = outcome.exitCode;
@@ -98,13 +101,20 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
   } catch (error) {
     const dfuError = io.signal.aborted && !(error instanceof DfuError) ? new DfuError({ kind: 'cancelled', during: name }) : toDfuError(error);
     failure = dfuError.info;
+    if (error instanceof SelectionError) {
+      // No match or several: show what is connected so the user can pick (serial or path).
+      result = { candidates: error.candidates.map(deviceSummaryJson) };
+      if (!isJson && error.candidates.length > 0 && failure.kind === 'no-device') {
+        candidatesText = `\nconnected DFU devices:\n${error.candidates.map((c) => `  ${describeCandidate(c)}`).join('\n')}`;
+      }
+    }
     exitCode = exitCodeFor(failure);
     if (failure.kind === 'internal' && error instanceof Error && error.stack) {
       reporter.log(undefined, 'debug', 'internal error', { stack: error.stack });
     }
   }
 
-  if (failure && !isJson) io.stderr.write(`${errorText(failure, io.platform)}\n`);
+  if (failure && !isJson) io.stderr.write(`${errorText(failure, io.platform)}${candidatesText}\n`);
   reporter.record({
     type: 'result',
     command: name,

@@ -171,11 +171,10 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
       say(`Device   ${deviceLine(info)}`);
       const options: ProgramOptions = job.kind === 'verify' ? { erase: 'none', verify: true } : job.program;
       plans = planFor(placed.image, info, placed.alternate, options);
-      if (job.kind === 'flash') for (const plan of plans) say(`Plan     ${planLine(plan)}`);
+      if (job.kind === 'flash' && !job.planOnly) for (const plan of plans) say(`Plan     ${planLine(plan)}`);
       for (const plan of plans) for (const warning of plan.warnings) warnings.push(`${plan.region}: ${warning.message}`);
       if (job.planOnly) {
-        say('');
-        say(plans.map(formatPlan).join('\n\n'));
+        context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${plans.map(formatPlan).join('\n\n')}`);
         await opened.transport.close().catch(() => undefined);
         return { exitCode: ExitCode.ok, summary, info, plans, timings, elapsedMs: context.io.now() - started, reportFiles: [], warnings };
       }

@@ -61,6 +61,8 @@ export async function runStation(context: CommandContext, job: DeviceJob, input:
     if (event.type === 'attach') flash(event.device);
     else if (seen.has(event.id)) reporter.hotplug('detach', event.id);
   });
+  // A pending promise does not keep Node running; this timer does, until the station stops.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     for (const device of await access.bus.list()) flash(device);
     access.startHotplug();
@@ -68,6 +70,7 @@ export async function runStation(context: CommandContext, job: DeviceJob, input:
     // Boards being flashed finish (or, after Ctrl-C, stop at their next safe point).
     while (running.size > 0) await Promise.all([...running]);
   } finally {
+    clearInterval(keepAlive);
     unwatch();
     access.close();
   }

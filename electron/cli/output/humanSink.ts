@@ -11,7 +11,7 @@ import { formatBytes, formatDuration, formatEta, formatRate } from './units.js';
 const REDRAW_INTERVAL_MS = 80;
 
 // Phases that finish too quickly for a start line to help.
-const QUIET_START: ReadonlySet<Phase> = new Set(['connect', 'leave']);
+const QUIET_START: ReadonlySet<Phase> = new Set(['connect', 'leave', 'option-bytes']);
 
 export class HumanSink implements OutputSink {
   private readonly area: LiveArea | undefined;
@@ -70,6 +70,8 @@ export class HumanSink implements OutputSink {
   private phase(event: Extract<CliEvent, { type: 'phase' }>): void {
     const key = this.key(event.device, event.phase);
     const label = `${this.prefix(event.device)}${event.phase}`;
+    // Connecting takes milliseconds and always happens; its lines only help when debugging.
+    if (event.phase === 'connect' && event.status !== 'failed' && !this.options.verbose) return;
     if (event.status === 'start') {
       this.lastQuarter.set(key, 0);
       if (this.area) this.area.set(key, `${label.padEnd(8)} ...`);
