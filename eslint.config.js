@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tsbuild/**', 'out/**', 'e2e/artifacts/**', 'test-results/**', '**/*.cjs', 'usb-harness/build/**'] },
@@ -54,4 +55,9 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Scripts, benchmarks, the CLI, main process and tests run on Node.
+    files: ['**/*.js', '**/*.mjs', 'scripts/**', 'bench/**', 'usb-harness/**', 'electron/**', 'e2e/**'],
+    languageOptions: { globals: { ...globals.node } },
+  },
 );
