@@ -9,13 +9,15 @@ if (!electronBinary() && process.env.TEST_WORKER_INDEX === undefined) process.st
 // everywhere), and the packaged Electron app (skips with a message where no runtime was downloaded).
 export default defineConfig<AppOptions>({
   testDir: './specs',
-  outputDir: '../test-results',
+  // A sub-folder: Playwright empties its outputDir, and test-results/ also holds other runners' reports.
+  outputDir: '../test-results/e2e',
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: true,
   workers: process.env.CI ? 2 : 3,
   retries: 0,
-  reporter: [['list']],
+  // scripts/test.mjs sets PLAYWRIGHT_JSON_OUTPUT_NAME to count the results.
+  reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [['list'], ['json']] : [['list']],
   use: { viewport: { width: 1280, height: 800 }, trace: 'off' },
   projects: [
     { name: 'chromium', use: { target: 'chromium' } },

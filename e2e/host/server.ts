@@ -162,7 +162,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 export function injectShim(html: string, origin: string): string {
   const socket = origin.replace(/^http/, 'ws');
   return html
-    .replace(/<head>/i, '<head>\n    <script src="./__host/shim.js"></script>')
+    .replace(/<\/head>/i, '  <script src="./__host/shim.js"></script>\n  </head>')
     .replace(/connect-src 'self'/, `connect-src 'self' ${socket}`);
 }
 
