@@ -8,11 +8,12 @@ import { renderReportHtml } from '../../core/report/renderHtml.js';
 import { renderReportMarkdown } from '../../core/report/renderMarkdown.js';
 
 export function reportPaths(path: string, devicePath: string | undefined): { json: string; readable: string; kind: 'markdown' | 'html' } {
-  const extension = extname(path).toLowerCase();
-  let base = extension ? path.slice(0, -extension.length) : path;
+  const original = extname(path);
+  const extension = original.toLowerCase();
+  let base = original ? path.slice(0, -original.length) : path;
   if (devicePath !== undefined) base = `${base}-${devicePath.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
   const kind = extension === '.html' || extension === '.htm' ? 'html' : 'markdown';
-  return { json: `${base}.json`, readable: kind === 'html' ? `${base}${extension}` : `${base}${extension === '.json' || extension === '' ? '.md' : extension}`, kind };
+  return { json: `${base}.json`, readable: `${base}${extension === '.json' || extension === '' ? '.md' : original}`, kind };
 }
 
 /** Writes both files and returns their absolute paths (JSON first). */

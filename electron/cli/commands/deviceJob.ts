@@ -85,6 +85,11 @@ function planFor(image: MemoryImage, info: DeviceInfo, alternate: number | undef
 
 /** "Internal Flash (alt 0): erase 522 sectors (65.3 KiB), write 66,816 B in 33 chunks, ~1.83 s" */
 export function planLine(plan: ProgramPlan): string {
+  if (plan.readRanges.length > 0) {
+    const bytes = plan.readRanges.reduce((n, r) => n + r.end - r.start, 0);
+    const purpose = plan.isDifferential ? 'then erase and write only the sectors that differ' : 'then erase, write and put back the data outside the image';
+    return `${plan.region} (alt ${plan.alternate}): read ${formatBytes(bytes)} from the device first, ${purpose}`;
+  }
   const erase =
     plan.eraseMode === 'mass'
       ? 'mass erase'
@@ -190,6 +195,11 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
       const result = await session.program(placed.image, { ...job.program, ...(placed.alternate !== undefined ? { alternate: placed.alternate } : {}) }, { signal: context.io.signal });
       plans = [...result.plans];
       verify = result.verify;
+      for (const plan of plans) {
+        if (plan.isDifferential) {
+          say(`Changed  ${plan.region}: ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} erased and written, ${plan.unchangedSectors.length} already up to date`);
+        }
+      }
     } else {
       verify = await session.verify(placed.image, placed.alternate, { signal: context.io.signal });
     }
