@@ -371,14 +371,14 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       cancelBaseAddress: () => set({ pendingBinary: undefined }),
 
       async setProgramOptions(patch) {
-        const session = get().session;
-        const programOptions = { ...(session?.settings.programOptions ?? defaultOptions), ...patch };
-        // Shown at once (controlled radios and checkboxes would otherwise snap back until main answers).
-        if (session) set({ session: { ...session, settings: { ...session.settings, programOptions } } });
+        const programOptions = { ...(get().session?.settings.programOptions ?? defaultOptions), ...patch };
         await get().updateSettings({ programOptions });
       },
 
       async updateSettings(patch) {
+        // Shown at once: controlled checkboxes and radios would otherwise snap back until main answers.
+        const session = get().session;
+        if (session) set({ session: { ...session, settings: { ...session.settings, ...patch } } });
         await call('Settings', () => bridge.updateSettings(patch));
         await get().refresh();
       },
