@@ -21,9 +21,9 @@ function bytes(length: number, seed: number): Uint8Array {
   });
 }
 
-function simulated(spec: string): SimulatedDevice {
+function simulated(spec: string, speed = SPEED): SimulatedDevice {
   const { profile, scenario } = parseSimulatorSpec(spec);
-  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
+  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(speed, () => performance.now()), hostTimeoutMs: 60_000 });
 }
 
 describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
@@ -83,6 +83,19 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     // Every control transfer the session counted reached the device through libusb and the
     // harness (plus the descriptor and string reads of open()).
     expect(host.stats(plugged.id).classRequests).toBeGreaterThanOrEqual(outcome.controlTransfers);
+    await host.unplug(plugged.id);
+  });
+
+  it('stm32l476: a GETSTATUS STALLed while a page erase runs reaches the engine as a STALL, and it recovers', async () => {
+    // Real time: at 100x the erase is over before the next poll arrives and nothing is STALLed.
+    const device = simulated('stm32l476', 1);
+    const plugged = await host.plug(device);
+    const code = bytes(8192, 4);
+    const outcome = await client.call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
+    expect(device.stats.stalls).toBeGreaterThan(0);
+    expect(outcome.verify).toMatchObject({ isMatch: true });
+    expect(device.peek(FLASH, code.length)).toEqual(code);
+    expect(device.violations).toEqual([]);
     await host.unplug(plugged.id);
   });
 

@@ -172,7 +172,6 @@ static void send_control(guint32 seq, Device *d, const guint8 setup[8], const gu
  * Per-client state.
  */
 
-static void on_client_notify(GObject *object, GParamSpec *pspec, gpointer user);
 static void client_gone(UMockdevIoctlClient *ic);
 
 static Client *client_of(UMockdevIoctlClient *ic, Device *d) {
@@ -185,7 +184,6 @@ static Client *client_of(UMockdevIoctlClient *ic, Device *d) {
     g_queue_init(&c->inflight);
     g_queue_init(&c->done);
     g_object_set_data(G_OBJECT(ic), "vusb-client", c);
-    g_signal_connect(ic, "notify::connected", G_CALLBACK(on_client_notify), NULL);
     return c;
 }
 
@@ -256,7 +254,8 @@ static gboolean held_reap_timeout(gpointer user) {
         umockdev_ioctl_data_unref(arg);
     }
     g_mutex_unlock(&G.lock);
-    /* umockdev 0.17 does not always signal a closed client; a held reap notices it here. */
+    /* umockdev 0.17.16 does not emit client-vanished when a client closes the node; a held reap
+     * notices the closed connection here. */
     if (closed)
         client_gone(c->ioctl_client);
     return G_SOURCE_REMOVE;
@@ -606,14 +605,6 @@ static void client_gone(UMockdevIoctlClient *ic) {
         send_event(d, EV_CLOSE, 0);
 }
 
-/* umockdev 0.17 reports a closed client through the "connected" property. */
-static void on_client_notify(GObject *object, GParamSpec *pspec, gpointer user) {
-    (void)pspec;
-    (void)user;
-    UMockdevIoctlClient *ic = UMOCKDEV_IOCTL_CLIENT(object);
-    if (!umockdev_ioctl_client_get_connected(ic))
-        client_gone(ic);
-}
 
 static void on_client_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *ic, gpointer user) {
     (void)handler;
