@@ -6,6 +6,7 @@ import { createAppStore } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info } from './testing/fakeBridge.js';
 import { button, click, render, type } from './testing/render.js';
 import { VirtualList } from './ui/VirtualList.js';
+import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { FlashTab } from './features/program/FlashTab.js';
@@ -108,6 +109,25 @@ describe('FlashTab', () => {
     expect(text).toContain('Estimated 7.2 s');
     await click(button(view.container, 'Flash'));
     expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ erase: 'touched', verify: true }]);
+    view.unmount();
+  });
+});
+
+describe('Tabs', () => {
+  it('moves with the arrow keys and skips disabled tabs', async () => {
+    const store = createAppStore(createFakeBridge());
+    const selected: string[] = [];
+    const items = [
+      { id: 'flash', label: 'Flash' },
+      { id: 'memory', label: 'Memory', isDisabled: true },
+      { id: 'device', label: 'Device' },
+    ];
+    const view = await render(<Tabs items={items} selected="flash" onSelect={(id) => selected.push(id)} label="views" />, store);
+    const list = view.container.querySelector('[role="tablist"]')!;
+    await act(() => Promise.resolve(list.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }))));
+    await act(() => Promise.resolve(list.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }))));
+    expect(selected).toEqual(['device', 'device']);
+    expect(view.container.querySelector('[aria-selected="true"]')?.getAttribute('tabindex')).toBe('0');
     view.unmount();
   });
 });
