@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorText, hintFor, UDEV_RULE } from './errorText.js';
+import { repoRoot } from './testing/cliProcess.js';
 import { combineExitCodes, ExitCode, exitCodeFor } from './exitCodes.js';
 
 describe('errorText', () => {
@@ -6,9 +9,11 @@ describe('errorText', () => {
     const text = errorText({ kind: 'access-denied', platform: 'linux', detail: 'LIBUSB_ERROR_ACCESS' }, 'linux');
     expect(text.split('\n')[0]).toBe('error: no permission to open the USB device (linux): LIBUSB_ERROR_ACCESS');
     expect(text).toContain(UDEV_RULE);
-    expect(text).toContain('/etc/udev/rules.d/49-dfu-desk.rules');
+    expect(text).toContain('/etc/udev/rules.d/50-dfu-desk.rules');
     expect(text).toContain('udevadm control --reload-rules');
-    expect(UDEV_RULE).toContain('ATTRS{idVendor}=="0483", ATTRS{idProduct}=="df11"');
+    expect(UDEV_RULE).toContain('ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"');
+    // The same rule as the one the Linux packages install.
+    expect(readFileSync(join(repoRoot, 'build/linux/50-dfu-desk.rules'), 'utf8')).toContain(UDEV_RULE);
   });
 
   it('explains a permission problem on Windows with Zadig and WinUSB', () => {

@@ -2,16 +2,19 @@
 // where the user can act on it, a hint. Permission problems get the actual fix, never a libusb code.
 import { describe, type DfuErrorInfo } from '../../core/errors.js';
 
-export const UDEV_RULE = 'SUBSYSTEMS=="usb", ATTRS{idVendor}=="0483", ATTRS{idProduct}=="df11", TAG+="uaccess"';
+// The rule the Linux packages install (build/linux/50-dfu-desk.rules): "uaccess" gives the user at
+// the seat access; the file must sort before systemd's 73-seat-late.rules.
+export const UDEV_RULE = 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"';
+export const UDEV_RULE_PATH = '/etc/udev/rules.d/50-dfu-desk.rules';
 
 export function accessDeniedHint(platform: string): string {
   switch (platform) {
     case 'linux':
       return [
         'your user may not open USB devices. Install a udev rule and replug the board:',
-        `  echo '${UDEV_RULE}' | sudo tee /etc/udev/rules.d/49-dfu-desk.rules`,
+        `  echo '${UDEV_RULE}' | sudo tee ${UDEV_RULE_PATH}`,
         '  sudo udevadm control --reload-rules && sudo udevadm trigger',
-        '(the .deb and AppImage of DFU Desk ship this rule; running as root also works but is not recommended)',
+        '(the DFU Desk .deb installs this rule; the AppImage carries it in resources/udev; running as root works but is not recommended)',
       ].join('\n');
     case 'win32':
       return [

@@ -22,7 +22,7 @@ export async function withOneDevice<T>(context: CommandContext, hooks: DeviceCom
       await opened.transport.close().catch(() => undefined);
       throw error;
     }
-    const device = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label: undefined });
+    const device = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label: summary.id });
     try {
       return await hooks.run(device, access);
     } finally {

@@ -31,7 +31,7 @@ export interface DeviceJob {
   /** --plan: print the plan and touch nothing. */
   readonly planOnly: boolean;
   readonly reportPath?: string;
-  /** Several devices at once (--all, --watch): events are labelled, reports get the path in their name. */
+  /** Several devices at once (--all, --watch): lines name the device, reports get the path in their name. */
   readonly isMulti: boolean;
 }
 
@@ -155,7 +155,8 @@ export function verifyText(report: VerifyReport): string {
 export async function runDeviceJob(context: CommandContext, access: DeviceAccess, summary: UsbDeviceSummary, job: DeviceJob): Promise<DeviceOutcome> {
   const started = context.io.now();
   const startedWall = context.io.wallClock();
-  const label = job.isMulti ? summary.id : undefined;
+  // Events always name the device (JSON consumers rely on it); human output prefixes it only for several devices.
+  const label = summary.id;
   const say = (text: string) => {
     if (!job.isMulti) context.reporter.text(text);
   };

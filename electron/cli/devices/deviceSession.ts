@@ -61,7 +61,7 @@ export async function connectSession(options: {
   readonly opened: OpenedDevice;
   readonly reporter: Reporter;
   readonly io: CliIo;
-  /** Label events with the device id (several devices at once). */
+  /** The device id every event carries. */
   readonly label: string | undefined;
 }): Promise<ConnectedDevice> {
   const { opened, reporter, label } = options;

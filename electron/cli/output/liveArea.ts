@@ -12,7 +12,8 @@ export class LiveArea {
   constructor(private readonly sink: TextSink) {}
 
   get columns(): number {
-    return this.sink.columns ?? 80;
+    // 0 or undefined when the terminal does not say (pseudo-terminals without a size).
+    return this.sink.columns || 80;
   }
 
   set(key: string, line: string): void {

@@ -15,8 +15,9 @@ export function renderProgressBar(options: {
   const amounts = `${formatBytes(sample.done)}/${formatBytes(sample.total)}`;
   const tail = [percent, amounts, formatRate(sample.bytesPerSecond), formatEta(sample.etaMs)].filter((part) => part !== '').join('  ');
   const head = label.padEnd(8);
-  const room = options.columns - head.length - tail.length - 5;
-  const width = Math.max(10, Math.min(30, room));
+  // A fixed budget for the numbers keeps the bar from changing width as they change.
+  const TAIL_BUDGET = 48;
+  const width = Math.max(10, Math.min(30, options.columns - head.length - TAIL_BUDGET - 4));
   const filled = Math.round(fraction * width);
   const line = `${head} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${tail}`;
   return line.length > options.columns ? line.slice(0, Math.max(0, options.columns - 1)) : line;
