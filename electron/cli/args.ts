@@ -51,8 +51,8 @@ export const deviceOptions: OptionSpecs = {
   simulate: {
     type: 'string',
     multiple: true,
-    value: 'PROFILE[xN][:SCENARIO]',
-    description: 'use the built-in simulator instead of USB (repeatable; xN adds N equal devices)',
+    value: 'SPEC',
+    description: 'use the built-in simulator instead of USB: PROFILE[xN][:SCENARIO], e.g. stm32l073x3 (repeatable)',
   },
   'sim-speed': {
     type: 'string',
@@ -60,7 +60,7 @@ export const deviceOptions: OptionSpecs = {
     description: 'run simulated time N times faster than real time (default 1, or DFU_DESK_SIM_SPEED)',
   },
   log: { type: 'string', value: 'FILE', description: 'write the full structured log (JSON lines, debug level) to FILE' },
-  verbose: { type: 'boolean', short: 'v', description: 'print debug log lines on stderr' },
+  verbose: { type: 'boolean', short: 'v', description: "print the engine's info and debug log lines on stderr" },
 };
 
 export function usageError(argument: string, reason: string): DfuError {
@@ -186,7 +186,7 @@ export function formatCommandHelp(spec: CommandSpec): string {
   for (const [name, option] of Object.entries(spec.options)) {
     if (option.hidden) continue;
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.value ? ` ${option.value}` : ''}`;
-    lines.push(`  ${flag.padEnd(28)} ${option.description}`);
+    lines.push(flag.length < 28 ? `  ${flag.padEnd(28)} ${option.description}` : `  ${flag}\n  ${''.padEnd(28)} ${option.description}`);
   }
   if (spec.notes && spec.notes.length > 0) lines.push('', ...spec.notes);
   return `${lines.join('\n')}\n`;

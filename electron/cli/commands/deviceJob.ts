@@ -3,14 +3,13 @@
 // verify, write the report. Never throws: the outcome carries the error, so one failing board in a
 // gang does not stop the others.
 import { formatAddress } from '../../../core/bytes.js';
-import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../../../core/dfuse/plan.js';
+import { formatPlan, planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../../../core/dfuse/plan.js';
 import { regionRange } from '../../../core/dfuse/memoryLayout.js';
 import type { VerifyReport } from '../../../core/image/diff.js';
 import { MemoryImage } from '../../../core/image/memoryImage.js';
 import { DfuError, describe, toDfuError, type DfuErrorInfo } from '../../../core/errors.js';
 import type { DeviceInfo } from '../../../core/usb/descriptors.js';
 import type { UsbDeviceSummary } from '../../../core/usb/transport.js';
-import { formatPlan } from '../../../core/dfuse/plan.js';
 import type { AltSelector } from '../args.js';
 import type { CommandContext } from '../context.js';
 import type { DeviceAccess } from '../devices/deviceAccess.js';
