@@ -65,6 +65,8 @@ const MAX_BACKOFF_MS = 1_000;
 /** Learned ms-per-byte (or per operation) for each operation kind. */
 class DurationModel {
   private readonly rates = new Map<OperationKind, number>();
+  /** Per kind: a duration (per unit) the device was last seen still busy at. */
+  private readonly lowerRates = new Map<OperationKind, number>();
 
   constructor(private readonly family: Stm32Family) {}
 
@@ -89,14 +91,25 @@ class DurationModel {
   }
 
   /**
-   * `exact`: measured inside a held GETSTATUS, the true duration. `first-try`: the first timed poll
-   * found the device done, so the operation took at most that long; probe 10% lower next time.
-   * `retried`: it took at most the measured time (overshoot bounded by the last back-off step).
+   * What one operation taught us. `exact`: measured inside a held GETSTATUS, the true duration.
+   * `done-by`: the first timed poll found the device done, so it took at most `upperMs`: probe
+   * lower next time, by half while no busy answer has bounded the duration from below (a reported
+   * timeout 4x too long is unlearned in three operations), then by 5% (multiplicative decrease,
+   * as in congestion control). `between`: still busy at `lowerMs`, done at `upperMs`: the middle.
    */
-  observe(operation: Operation, busyMs: number, quality: 'exact' | 'first-try' | 'retried'): void {
-    const measured = busyMs / this.unitsOf(operation);
-    const previous = this.rates.get(operation.kind) ?? measured;
-    this.rates.set(operation.kind, quality === 'first-try' ? 0.9 * Math.min(previous, measured) : measured);
+  observe(operation: Operation, outcome: { quality: 'exact' | 'done-by' | 'between'; upperMs: number; lowerMs?: number }): void {
+    const units = this.unitsOf(operation);
+    const upper = outcome.upperMs / units;
+    const previous = this.rates.get(operation.kind) ?? upper;
+    const lower = this.lowerRates.get(operation.kind);
+    let rate: number;
+    if (outcome.quality === 'exact') rate = upper;
+    else if (outcome.quality === 'between') {
+      const bound = (outcome.lowerMs ?? 0) / units;
+      this.lowerRates.set(operation.kind, bound);
+      rate = (bound + upper) / 2;
+    } else rate = lower === undefined ? 0.5 * Math.min(previous, upper) : Math.max(lower * 0.9, 0.95 * Math.min(previous, upper));
+    this.rates.set(operation.kind, rate);
   }
 
   private unitsOf(operation: Operation): number {
@@ -164,6 +177,9 @@ export class BusyPoller {
     let isTimed = !this.holdsStatus;
     let sawEarlyBusy = false;
     let delay = isTimed ? (this.model.hasLearned(operation.kind) ? expected : Math.max(reported, expected)) : 0;
+    // After a busy answer: a small step, doubling while the device stays busy. Not the reported
+    // timeout (too short on the L4s that stall, arbitrary on others) and not a doubled total wait.
+    let step = Math.max(1, expected / 10);
     let lowerBound = 0;
     let reply: DfuStatusReply | undefined;
     for (;;) {
@@ -196,7 +212,8 @@ export class BusyPoller {
         isTimed = true;
       }
       const remaining = Math.max(0, expected - elapsed);
-      delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(1, remaining, delay * 2, isStall ? reported : 0)) : 0;
+      delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(1, remaining, step)) : 0;
+      if (isTimed) step = Math.min(MAX_BACKOFF_MS, step * 2);
     }
     if (sawEarlyBusy && this.holdsStatus) {
       this.holdsStatus = false;
@@ -205,8 +222,10 @@ export class BusyPoller {
     const outcome = this.outcome(reply, reported, started, sleptMs, polls, stalls, false);
     if (first !== undefined) {
       // Held reply: the true duration. Timed: somewhere between the last busy answer and now.
-      const busyMs = !isTimed ? outcome.busyMs : polls === 2 ? outcome.busyMs : Math.min(outcome.busyMs, 1.25 * lowerBound + 1);
-      this.model.observe(operation, busyMs, !isTimed ? 'exact' : polls === 2 ? 'first-try' : 'retried');
+      this.model.observe(
+        operation,
+        !isTimed ? { quality: 'exact', upperMs: outcome.busyMs } : lowerBound === 0 ? { quality: 'done-by', upperMs: outcome.busyMs } : { quality: 'between', upperMs: outcome.busyMs, lowerMs: lowerBound },
+      );
     }
     return outcome;
   }

@@ -1,0 +1,220 @@
+import { DFU_CLRSTATUS, DFU_GETSTATUS, DfuState, DfuStatus } from '../dfu/spec.js';
+import { quirksFor, type Stm32Family } from '../devices/stm32.js';
+import type { DfuError } from '../errors.js';
+import { VirtualClock } from '../simulator/clock.js';
+import { TransferError, type DfuTransport } from '../usb/transport.js';
+import { BusyPoller, type Operation, type PollingStrategy } from './poll.js';
+
+type Behaviour = 'hold' | 'answer-busy' | 'stall';
+
+/**
+ * Just enough of a bootloader to exercise the wait: each op() queues an operation of `durationMs`
+ * that starts on the next GETSTATUS; while it runs, a GETSTATUS is held, answered dfuDNBUSY, or
+ * STALLed. A held request gives up after `hostTimeoutMs` like libusb does.
+ */
+class BusyDevice implements DfuTransport {
+  polls = 0;
+  clears = 0;
+  private pending: number | undefined;
+  private endsAt = -1;
+  private stuck = false;
+  private state: number = DfuState.dfuIDLE;
+  private status: number = DfuStatus.OK;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly behaviour: Behaviour,
+    private readonly reportedMs: number,
+    private readonly hostTimeoutMs = 5_000,
+  ) {}
+
+  op(durationMs: number, options: { stuck?: 'release-on-two-clears' | 'forever' } = {}): void {
+    this.pending = durationMs;
+    this.stuckMode = options.stuck;
+    this.state = DfuState.dfuDNLOAD_SYNC;
+  }
+
+  private stuckMode: 'release-on-two-clears' | 'forever' | undefined;
+
+  async controlIn(request: number): Promise<Uint8Array> {
+    if (request !== DFU_GETSTATUS) throw new Error('unexpected request');
+    this.polls++;
+    await this.clock.sleep(1); // wire time
+    if (this.pending !== undefined) {
+      this.endsAt = this.clock.now() + this.pending;
+      this.pending = undefined;
+      this.state = DfuState.dfuDNBUSY;
+      return this.reply();
+    }
+    if (this.state === DfuState.dfuDNBUSY && !this.stuck && this.clock.now() < this.endsAt) {
+      if (this.behaviour === 'stall') throw new TransferError('stall', 'busy');
+      if (this.behaviour === 'hold') {
+        const wait = this.endsAt - this.clock.now();
+        if (wait > this.hostTimeoutMs) {
+          await this.clock.sleep(this.hostTimeoutMs);
+          throw new TransferError('timeout', 'held too long');
+        }
+        await this.clock.sleep(wait);
+      } else return this.reply();
+    }
+    if (this.state === DfuState.dfuDNBUSY && !this.stuck) {
+      if (this.stuckMode) this.stuck = true;
+      else this.state = DfuState.dfuDNLOAD_IDLE;
+    }
+    return this.reply();
+  }
+
+  controlOut(request: number): Promise<number> {
+    if (request === DFU_CLRSTATUS) {
+      this.clears++;
+      if (this.stuck && this.stuckMode === 'release-on-two-clears') {
+        this.stuck = false;
+        this.stuckMode = undefined;
+        this.state = DfuState.dfuERROR;
+        this.status = DfuStatus.errUNKNOWN;
+      } else if (!this.stuck && this.state === DfuState.dfuERROR) {
+        this.state = DfuState.dfuIDLE;
+        this.status = DfuStatus.OK;
+      }
+    }
+    return Promise.resolve(0);
+  }
+
+  selectAlternate(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private reply(): Uint8Array {
+    const state = this.stuck ? DfuState.dfuDNBUSY : this.state;
+    const poll = state === DfuState.dfuDNBUSY ? this.reportedMs : 0;
+    return Uint8Array.of(this.status, poll & 0xff, (poll >> 8) & 0xff, poll >> 16, state, 0);
+  }
+}
+
+function setup(behaviour: Behaviour, reportedMs: number, options: { family?: Stm32Family; strategy?: PollingStrategy; hostTimeoutMs?: number } = {}) {
+  const clock = new VirtualClock();
+  const device = new BusyDevice(clock, behaviour, reportedMs, options.hostTimeoutMs);
+  const family = options.family ?? 'F4';
+  const logs: string[] = [];
+  const poller = new BusyPoller({
+    transport: device,
+    clock,
+    family,
+    quirks: quirksFor({ vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200, family }),
+    strategy: options.strategy ?? 'adaptive',
+    log: (_level, message) => logs.push(message),
+  });
+  return { clock, device, poller, logs };
+}
+
+const write: Operation = { kind: 'write', bytes: 2048, during: 'write of 2048 bytes at 0x08000000' };
+const erase: Operation = { kind: 'erase', bytes: 128 * 1024, during: 'erase of sector 5 at 0x08020000' };
+
+describe('BusyPoller (adaptive)', () => {
+  it('polls again at once on a device that holds GETSTATUS: no sleeping, the true duration', async () => {
+    const { clock, device, poller } = setup('hold', 500);
+    device.op(40);
+    const t0 = clock.now();
+    const outcome = await poller.afterDnload(write);
+    expect(outcome).toMatchObject({ polls: 2, stalls: 0, sleptMs: 0, reportedPollMs: 500, recoveredFromStuckBusy: false });
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    // 1 ms for the GETSTATUS that starts the work, then 40 ms of work inside the held second one;
+    // the reported 500 ms is ignored.
+    expect(clock.now() - t0).toBe(41);
+    expect(poller.mode).toBe('hold');
+  });
+
+  it('learns that a device answers busy early, switches to timed polling and converges near the real duration', async () => {
+    const { clock, device, poller } = setup('answer-busy', 1000);
+    const durations: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      device.op(30);
+      const t0 = clock.now();
+      await poller.afterDnload(write);
+      durations.push(clock.now() - t0);
+    }
+    expect(poller.mode).toBe('sleep');
+    const settled = durations.slice(10);
+    expect(Math.max(...settled)).toBeLessThan(30 * 1.25);
+    expect(device.polls / 20).toBeLessThan(4);
+  });
+
+  it('counts STALLs as busy on L4-like devices and ends up within a few percent of the real duration', async () => {
+    const { clock, device, poller, logs } = setup('stall', 10, { family: 'L4' });
+    expect(poller.mode).toBe('sleep'); // the quirk is known: no need to find out with a STALL
+    let total = 0;
+    let stalls = 0;
+    for (let i = 0; i < 40; i++) {
+      device.op(24);
+      const t0 = clock.now();
+      const outcome = await poller.afterDnload(erase);
+      if (i >= 20) total += clock.now() - t0;
+      stalls += outcome.stalls;
+    }
+    expect(stalls).toBeGreaterThan(0);
+    expect(total / 20).toBeLessThan((24 + 2) * 1.15);
+    expect(logs.some((m) => /stalled: counted as busy/.test(m))).toBe(true);
+  });
+
+  it('waits out a mass erase longer than a held transfer (F405: reported 100 ms, really 16 s)', async () => {
+    const { clock, device, poller } = setup('hold', 100, { family: 'F4' });
+    device.op(16_000);
+    const t0 = clock.now();
+    const outcome = await poller.afterDnload({ kind: 'mass-erase', bytes: 1 << 20, during: 'mass erase' });
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(16_000);
+    expect(clock.now() - t0).toBeLessThan(16_010);
+  });
+
+  it('releases an H7 stuck in dfuDNBUSY with two CLRSTATUS soon after the expected duration', async () => {
+    const { clock, device, poller } = setup('hold', 1000, { family: 'H7' });
+    device.op(1500, { stuck: 'release-on-two-clears' });
+    const t0 = clock.now();
+    const outcome = await poller.afterDnload(erase);
+    expect(outcome.recoveredFromStuckBusy).toBe(true);
+    expect(outcome.reply).toMatchObject({ state: DfuState.dfuIDLE, status: DfuStatus.OK });
+    expect(device.clears).toBe(2);
+    expect(clock.now() - t0).toBeLessThan(8_000);
+  });
+
+  it('gives a device without the quirk the full budget before trying CLRSTATUS, then a timeout naming the operation', async () => {
+    const { clock, device, poller } = setup('hold', 100, { family: 'F4' });
+    device.op(500, { stuck: 'forever' });
+    const t0 = clock.now();
+    const error = (await poller.afterDnload(erase).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'timeout', during: 'erase of sector 5 at 0x08020000' });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(10_000);
+    expect(device.clears).toBe(2);
+  });
+
+  it('gives up with a transport error when GETSTATUS keeps stalling', async () => {
+    const { device, poller } = setup('stall', 1, { family: 'F4' });
+    device.op(60_000);
+    const error = (await poller.afterDnload(write).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'transport', operation: write.during });
+    expect((error.info as { detail: string }).detail).toMatch(/stalled \d+ times/);
+  });
+});
+
+describe('BusyPoller (reported, the dfu-util 0.11 baseline)', () => {
+  it('sleeps the reported timeout after every GETSTATUS', async () => {
+    const { clock, device, poller } = setup('hold', 100, { strategy: 'reported' });
+    device.op(30);
+    const t0 = clock.now();
+    const outcome = await poller.afterDnload(write);
+    expect(outcome.sleptMs).toBe(100);
+    expect(clock.now() - t0).toBe(1 + 100 + 1);
+  });
+
+  it('applies dfu-util\'s 35 s rule to a mass erase that reports 100 ms', async () => {
+    const { clock, device, poller } = setup('hold', 100, { strategy: 'reported' });
+    device.op(16_000);
+    const t0 = clock.now();
+    await poller.afterDnload({ kind: 'mass-erase', bytes: 1 << 20, during: 'mass erase' });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(35_000);
+  });
+});
