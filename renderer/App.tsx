@@ -49,7 +49,7 @@ function MainArea() {
   const hasDevice = useApp((state) => state.session?.device !== undefined);
   const tab = useApp((state) => (state.session?.device ? state.tab : 'flash'));
   const setTab = useApp((state) => state.setTab);
-  const isDiffOpen = useApp((state) => state.isDiffOpen && state.lastResult?.verify !== undefined);
+  const isDiffOpen = useApp((state) => state.isDiffOpen && state.session?.lastResult?.verify !== undefined);
   const items = tabs.map((item) => ({ ...item, isDisabled: !hasDevice && item.id !== 'flash' }));
   const panel = useRef<HTMLDivElement>(null);
   useEffect(() => {

@@ -10,8 +10,9 @@ import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { FlashTab } from './features/program/FlashTab.js';
+import { ResultPanel } from './features/program/ResultPanel.js';
 import { RDP2_PHRASE } from './text.js';
-import type { DecodedOptionBytes, PlanSummary } from '../core/api.js';
+import type { DecodedOptionBytes, JobResult, PlanSummary } from '../core/api.js';
 
 describe('VirtualList', () => {
   it('puts only the visible rows of 131,072 in the DOM', async () => {
@@ -128,6 +129,25 @@ describe('Tabs', () => {
     await act(() => Promise.resolve(list.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }))));
     expect(selected).toEqual(['device', 'device']);
     expect(view.container.querySelector('[aria-selected="true"]')?.getAttribute('tabindex')).toBe('0');
+    view.unmount();
+  });
+});
+
+describe('ResultPanel', () => {
+  it('says why the flash failed after the board vanished mid-write, from main\'s snapshot', async () => {
+    const gone: JobResult = { kind: 'program', ok: false, deviceId: 'sim:1', error: { kind: 'device-gone', during: 'write' }, timings: [], finishedAt: 6000 };
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage }));
+    // Main deselects the vanished board and keeps the result in its snapshot.
+    bridge.answer('program', () => {
+      bridge.snapshot = baseSnapshot({ devices: [], image: hexImage, lastResult: gone });
+      return Promise.resolve({ ok: true, value: gone });
+    });
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<ResultPanel kinds={['program']} />, store);
+    await act(() => store.getState().program());
+    expect(view.container.textContent).toContain('The device was disconnected');
+    expect(view.container.textContent).toContain('during write');
     view.unmount();
   });
 });

@@ -85,11 +85,6 @@ export interface LogFilter {
 
 export interface AppState {
   readonly session?: SessionSnapshot;
-  /**
-   * The newest job result, from the snapshot or from the call's own answer: main drops its
-   * lastResult when the device goes away mid-job, but the user still has to see why.
-   */
-  readonly lastResult?: JobResult;
   /** Set after an option-byte write: read them again once the device is back from its reset. */
   readonly isOptionBytesRereadPending: boolean;
   readonly job?: JobProgress;
@@ -176,7 +171,6 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       const patch: { -readonly [K in keyof AppState]?: AppState[K] } = { session };
       if (session.optionBytes !== previous?.optionBytes) patch.optionDraft = {};
       const result = session.lastResult;
-      if (result && (get().lastResult === undefined || result.finishedAt >= get().lastResult!.finishedAt)) patch.lastResult = result;
       if (result && result !== previous?.lastResult && result.finishedAt !== previous?.lastResult?.finishedAt) {
         if (result.verify && !result.verify.isMatch) patch.isDiffOpen = true;
         const job = get().job;
@@ -278,13 +272,12 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
     }
 
     async function runJob(action: string, run: () => Promise<Result<JobResult>>): Promise<JobResult | undefined> {
-      set({ failure: undefined, confirmation: undefined, lastResult: undefined });
+      set({ failure: undefined, confirmation: undefined });
+      // The result itself reaches the window through the session snapshot (main keeps it even when
+      // the device vanished mid-job); refresh() below makes sure the newest snapshot is applied.
       const result = await call(action, run);
       const job = get().job;
       if (job && !job.isFinished) set({ job: finishJob(job, result?.ok ?? false) });
-      if (result && (get().lastResult === undefined || result.finishedAt >= get().lastResult!.finishedAt)) {
-        set({ lastResult: result, ...(result.verify && !result.verify.isMatch ? { isDiffOpen: true } : {}) });
-      }
       await get().refresh();
       return result;
     }

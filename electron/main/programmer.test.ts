@@ -274,6 +274,17 @@ describe('ProgrammerService', () => {
     expectOk(await service.program({ erase: 'touched', verify: true }));
   });
 
+  it('keeps the device-gone result in the snapshot after the board vanished mid-write', async () => {
+    const { service, snapshot, lastSession } = await setup({ spec: 'stm32l073:unplugMidWrite' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(20_000)) });
+    const failed = await service.program({ erase: 'touched', verify: true });
+    expect(failed).toMatchObject({ ok: false, error: { kind: 'device-gone' } });
+    const state = await snapshot();
+    expect(state.selectedDeviceId).toBeUndefined();
+    expect(state.lastResult).toEqual(failed);
+    expect(lastSession().lastResult).toEqual(failed);
+  });
+
   it('reads, edits and writes option bytes, then reconnects after the reset', async () => {
     const { service, host, lastSession } = await setup({ spec: 'stm32f405' });
     const before = await service.readOptionBytes();

@@ -665,7 +665,10 @@ export class ProgrammerService implements Programmer {
       state: { kind, deviceId, done: 0, total: 0, startedAt: this.host.clock.now() },
     };
     this.jobs.set(deviceId, job);
-    if (this.selectedId === deviceId) this.lastResult = undefined;
+    // Decided now: a device that vanishes mid-job is deselected below, and the window must still
+    // get the result that says why the job failed.
+    const isSelected = this.selectedId === deviceId;
+    if (isSelected) this.lastResult = undefined;
     this.emitSession();
     let result: JobResult;
     let value: T | undefined;
@@ -695,7 +698,7 @@ export class ProgrammerService implements Programmer {
       this.jobs.delete(deviceId);
     }
     this.logResult(result);
-    if (this.selectedId === deviceId) this.lastResult = result;
+    if (isSelected) this.lastResult = result;
     this.emitSession();
     return value === undefined ? { result } : { result, value };
   }

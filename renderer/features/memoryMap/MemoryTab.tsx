@@ -9,7 +9,7 @@ export function MemoryTab() {
   const device = useApp((state) => state.session?.device);
   const image = useApp((state) => state.session?.image);
   const plans = useApp((state) => state.plan?.plans);
-  const verify = useApp((state) => state.lastResult?.verify);
+  const verify = useApp((state) => state.session?.lastResult?.verify);
   const imageRanges = useMemo(() => image?.blocks.map((block) => ({ start: block.start, end: block.end })), [image]);
   if (!device) return null;
   return (

@@ -46,7 +46,7 @@ function PlanMap() {
   const device = useApp((state) => state.session?.device);
   const image = useApp((state) => state.session?.image);
   const plans = useApp((state) => state.plan?.plans);
-  const verify = useApp((state) => state.lastResult?.verify);
+  const verify = useApp((state) => state.session?.lastResult?.verify);
   const plan = plans?.[0];
   const alternate = device?.alternates.find((candidate) => candidate.alternate === (plan?.alternate ?? 0)) ?? device?.alternates[0];
   const imageRanges = useMemo(() => image?.blocks.map((block) => ({ start: block.start, end: block.end })), [image]);

@@ -7,7 +7,7 @@ import type { JobKind, JobResult } from '../../../core/api.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
 export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {
-  const result = useApp((state) => state.lastResult);
+  const result = useApp((state) => state.session?.lastResult);
   const deviceId = useApp((state) => state.session?.device?.id);
   const isRunning = useApp((state) => state.session?.job !== undefined);
   if (!result || isRunning || !kinds.includes(result.kind) || (deviceId !== undefined && result.deviceId !== deviceId)) return null;

@@ -13,7 +13,7 @@ const ROW_HEIGHT = 22;
 
 /** The verification diff: diagnosis first, then where (sector map), then the bytes. */
 export function DiffViewer() {
-  const report = useApp((state) => state.lastResult?.verify);
+  const report = useApp((state) => state.session?.lastResult?.verify);
   const device = useApp((state) => state.session?.device);
   const setDiffOpen = useApp((state) => state.setDiffOpen);
   const ref = useReveal<HTMLElement>('start');
