@@ -167,6 +167,14 @@ export class DfuseSession {
    */
   private known: MemoryImage = MemoryImage.empty;
 
+  /**
+   * The device bytes described above (immutable). Right after a verification it holds what was
+   * read back, so the app's diff viewer can show the whole mismatch without reading again.
+   */
+  get knownContent(): MemoryImage {
+    return this.known;
+  }
+
   private constructor(info: DeviceInfo, options: SessionOptions, stats: SessionStats, transport: DfuTransport) {
     this.info = info;
     this.stats = stats;
