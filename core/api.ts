@@ -167,6 +167,24 @@ export type EraseRequest =
 
 export type SaveFormat = 'hex' | 'bin' | 'dfu';
 
+/** The largest window readVerifyBytes returns in one call (4,096 rows of 16 bytes). */
+export const MAX_VERIFY_WINDOW_BYTES = 64 * 1024;
+
+/**
+ * One window of the last verification, side by side: what the image says and what the device
+ * held when it was read back. Both arrays are as long as the window; a byte outside
+ * `expectedRanges` (or `actualRanges`) is 0 and means "no byte there", not a value.
+ */
+export interface VerifyBytes {
+  readonly start: number;
+  readonly expected: Uint8Array;
+  readonly actual: Uint8Array;
+  /** The parts of the window the verified image covers (ascending, half-open). */
+  readonly expectedRanges: readonly AddressRange[];
+  /** The parts of the window that were read back from the device. */
+  readonly actualRanges: readonly AddressRange[];
+}
+
 export interface OptionBytesWrite {
   readonly changes: Readonly<Record<string, number>>;
   /** Required for RDP level 2, which disables debug and the bootloader for good. */
@@ -188,6 +206,12 @@ export interface Programmer {
   planProgram(options: ProgramOptions): Promise<PlanSummary[]>;
   program(options: ProgramOptions): Promise<JobResult>;
   verify(): Promise<JobResult>;
+  /**
+   * Bytes of the last verification (program with verify, or verify) on the selected device, for
+   * the diff viewer: at most MAX_VERIFY_WINDOW_BYTES per call, from what main kept; the device is
+   * not accessed. Fails with 'invalid-argument' when there is no verification to show.
+   */
+  readVerifyBytes(range: AddressRange): Promise<VerifyBytes>;
   readMemory(request: ReadRequest): Promise<ImageSummary>;
   saveReadBack(format: SaveFormat): Promise<string | null>;
   erase(request: EraseRequest): Promise<JobResult>;
@@ -233,6 +257,7 @@ export const programmerMethods: { readonly [K in keyof Programmer]: true } = {
   planProgram: true,
   program: true,
   verify: true,
+  readVerifyBytes: true,
   readMemory: true,
   saveReadBack: true,
   erase: true,

@@ -39,6 +39,8 @@ describe('argumentValidators', () => {
     expect(validateArguments('leave', [undefined])).toEqual([]);
     expect(validateArguments('leave', [0x0800_0000])).toEqual([0x0800_0000]);
     expect(validateArguments('saveReadBack', ['dfu'])).toEqual(['dfu']);
+    expect(validateArguments('readVerifyBytes', [{ start: 0x0800_0000, end: 0x0801_0000 }])).toEqual([{ start: 0x0800_0000, end: 0x0801_0000 }]);
+    expect(validateArguments('readVerifyBytes', [{ start: 0xffff_fff0, end: 0x1_0000_0000 }])).toEqual([{ start: 0xffff_fff0, end: 0x1_0000_0000 }]);
     expect(validateArguments('updateSettings', [{ flashOnConnect: true, recentFiles: ['/a.hex'] }])).toEqual([
       { flashOnConnect: true, recentFiles: ['/a.hex'] },
     ]);
@@ -76,6 +78,12 @@ describe('argumentValidators', () => {
     ['erase', [{ kind: 'range', alternate: 0, start: 0 }], 'request.length'],
     ['erase', [{ kind: 'everything' }], 'request.kind'],
     ['saveReadBack', ['exe'], 'format'],
+    ['readVerifyBytes', [{ start: 0x0800_0000, end: 0x0801_0001 }], 'range'],
+    ['readVerifyBytes', [{ start: 0x0800_0010, end: 0x0800_0010 }], 'range.end'],
+    ['readVerifyBytes', [{ start: 0x0800_0000, end: 0x1_0000_0001 }], 'range.end'],
+    ['readVerifyBytes', [{ start: -16, end: 16 }], 'range.start'],
+    ['readVerifyBytes', [{ start: 0, end: 16, length: 16 }], 'range.length'],
+    ['readVerifyBytes', [[0, 16]], 'range'],
     ['writeOptionBytes', [{ changes: JSON.parse('{"__proto__": 1}') as unknown }], 'request.changes'],
     ['writeOptionBytes', [{ changes: { 'RDP level': 1 } }], 'request.changes'],
     ['writeOptionBytes', [{ changes: { RDP: -1 } }], 'request.changes.RDP'],

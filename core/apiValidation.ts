@@ -5,7 +5,9 @@
 // naming the argument. The mapped type below makes a missing validator a compile error.
 
 import { DfuError } from './errors.js';
+import { MAX_VERIFY_WINDOW_BYTES } from './api.js';
 import type {
+  AddressRange,
   EraseRequest,
   ImageSource,
   OptionBytesWrite,
@@ -152,6 +154,15 @@ function validateReadRequest(value: unknown): ReadRequest {
   };
 }
 
+function validateVerifyWindow(value: unknown): AddressRange {
+  const input = expectObject(value, 'range', ['start', 'end']);
+  const start = expectAddress(input.start, 'range.start');
+  const end = expectInteger(input.end, 'range.end', 0, ADDRESS_LIMIT);
+  if (end <= start) throw invalid('range.end', 'must be after range.start');
+  if (end - start > MAX_VERIFY_WINDOW_BYTES) throw invalid('range', `longer than ${MAX_VERIFY_WINDOW_BYTES} bytes`);
+  return { start, end };
+}
+
 function validateEraseRequest(value: unknown): EraseRequest {
   const kind = (value as { kind?: unknown } | null)?.kind;
   if (kind === 'mass') {
@@ -251,6 +262,10 @@ export const argumentValidators: Validators = {
     return [validateProgramOptions(args[0])];
   },
   verify: none,
+  readVerifyBytes: (args) => {
+    expectArgumentCount(args, 1, 1);
+    return [validateVerifyWindow(args[0])];
+  },
   readMemory: (args) => {
     expectArgumentCount(args, 1, 1);
     return [validateReadRequest(args[0])];

@@ -230,6 +230,45 @@ describe('ProgrammerService', () => {
     expect(result.verify?.diagnosis.kind).toBe('not-erased');
   });
 
+  it('serves any window of the last verification, far beyond the report samples, without the device', async () => {
+    const { service, device } = await setup({ spec: 'stm32l073' });
+    expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH + 16 }))).info).toMatchObject({ argument: 'verification' });
+    const image = firmware(40_000, 3);
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(image) });
+    const result = await service.program({ erase: 'none', verify: true });
+    const report = result.verify!;
+    expect(report.isMatch).toBe(false);
+    const last = report.mismatchRanges[report.mismatchRanges.length - 1]!;
+    const sampled = (address: number) => report.samples.some((sample) => address >= sample.address && address < sample.address + sample.expected.length);
+    expect(sampled(last.start)).toBe(false);
+
+    const start = last.start - 40;
+    const onDevice = device('sim:1').peek(start, 40);
+    // Served from what main kept: the board may be gone by the time the user scrolls.
+    device('sim:1').unplug();
+    const window = await service.readVerifyBytes({ start, end: FLASH + 40_000 + 24 });
+    expect(window.start).toBe(start);
+    expect(window.expected).toEqual(image.read({ start, end: FLASH + 40_000 + 24 }, 0));
+    expect(window.actual.subarray(0, 40)).toEqual(onDevice);
+    expect(window.actual[last.start - start]).not.toBe(window.expected[last.start - start]);
+    // The image ends at FLASH + 40,000: the last 24 bytes of the window hold neither side.
+    expect(window.expectedRanges).toEqual([{ start, end: FLASH + 40_000 }]);
+    expect(window.actualRanges).toEqual([{ start, end: FLASH + 40_000 }]);
+    expect(Array.from(window.actual.subarray(window.actual.length - 24))).toEqual(new Array<number>(24).fill(0));
+
+    expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH + 64 * 1024 + 1 }))).info).toMatchObject({ argument: 'range' });
+    expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH }))).info).toMatchObject({ argument: 'range' });
+  });
+
+  it('forgets the verification bytes when the next job starts', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    expect((await service.verify()).verify).toBeDefined();
+    expect((await service.readVerifyBytes({ start: FLASH, end: FLASH + 16 })).expected.length).toBe(16);
+    expectOk(await service.erase({ kind: 'mass' }));
+    expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH + 16 }))).info).toMatchObject({ argument: 'verification' });
+  });
+
   it('rejects a second job on a busy device and lets the first one finish', async () => {
     const { service } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(8192)) });

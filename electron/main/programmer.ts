@@ -28,8 +28,10 @@ import type {
   SaveFormat,
   SessionSnapshot,
   Settings,
+  VerifyBytes,
   VerifyReport,
 } from '../../core/api.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../../core/api.js';
 import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
 import { formatAddress, formatSize } from '../../core/bytes.js';
 import { familyFacts } from '../../core/devices/stm32.js';
@@ -45,7 +47,8 @@ import type { DfuErrorInfo } from '../../core/errors.js';
 import { writeBinary } from '../../core/image/binary.js';
 import { writeDfuFile } from '../../core/image/dfuFile.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
-import type { MemoryImage } from '../../core/image/memoryImage.js';
+import { MemoryImage } from '../../core/image/memoryImage.js';
+import type { AddressRange } from '../../core/image/memoryImage.js';
 import { buildFlashReport, renderReportJson } from '../../core/report/flashReport.js';
 import type { FlashReportInput } from '../../core/report/flashReport.js';
 import { renderReportHtml } from '../../core/report/renderHtml.js';
@@ -107,7 +110,17 @@ interface FlashRecord {
   readonly input: FlashReportInput;
 }
 
-type JobBody<T> = (context: { readonly session: DfuseSession; readonly info: DeviceInfo; readonly signal: AbortSignal }) => Promise<{ value: T; verify?: VerifyReport }>;
+/** What a verification compared, kept in main so the diff viewer can page through all of it. */
+interface VerifiedContent {
+  readonly expected: MemoryImage;
+  readonly actual: MemoryImage;
+}
+
+type JobBody<T> = (context: {
+  readonly session: DfuseSession;
+  readonly info: DeviceInfo;
+  readonly signal: AbortSignal;
+}) => Promise<{ value: T; verify?: VerifyReport; verified?: VerifiedContent }>;
 
 export class ProgrammerService implements Programmer {
   private readonly host: Host;
@@ -128,6 +141,8 @@ export class ProgrammerService implements Programmer {
   private plans: PlanSummary[] | undefined;
   private planOptions: ProgramOptions | undefined;
   private lastResult: JobResult | undefined;
+  /** The bytes behind lastResult.verify, for readVerifyBytes. */
+  private lastVerified: VerifiedContent | undefined;
   private optionBytes: DecodedOptionBytes | undefined;
   private readBack: ReadBack | undefined;
   private lastFlash: FlashRecord | undefined;
@@ -486,10 +501,32 @@ export class ProgrammerService implements Programmer {
       const info = this.open.get(deviceId)?.info;
       const { result } = await this.runJob('verify', deviceId, async ({ session, signal }) => {
         const verify = await session.verify(loaded.image, undefined, { signal });
-        return { value: undefined, verify };
+        return { value: undefined, verify, verified: verifiedContent(loaded.image, session) };
       });
       if (info) this.recordFlash('verify', info, loaded, startedAt, result, undefined);
       return result;
+    });
+  }
+
+  readVerifyBytes(range: AddressRange): Promise<VerifyBytes> {
+    return this.guard('readVerifyBytes', () => {
+      // Checked here too: in-process callers (the test host, tests) do not pass through IPC validation.
+      const length = range.end - range.start;
+      if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 0 || length <= 0 || length > MAX_VERIFY_WINDOW_BYTES) {
+        throw new DfuError({ kind: 'invalid-argument', argument: 'range', reason: `expected 1 to ${MAX_VERIFY_WINDOW_BYTES} bytes from a non-negative address` });
+      }
+      const verified = this.lastVerified;
+      if (!verified) throw new DfuError({ kind: 'invalid-argument', argument: 'verification', reason: 'no verification has run since the last job' });
+      const window = { start: range.start, end: range.end };
+      const expected = verified.expected.slice(window);
+      const actual = verified.actual.slice(window);
+      return Promise.resolve({
+        start: range.start,
+        expected: expected.read(window, 0),
+        actual: actual.read(window, 0),
+        expectedRanges: expected.ranges,
+        actualRanges: actual.ranges,
+      });
     });
   }
 
@@ -618,7 +655,10 @@ export class ProgrammerService implements Programmer {
     const { result } = await this.runJob('program', deviceId, async ({ session, signal }) => {
       const outcome = await session.program(loaded.image, options, { signal });
       plans = outcome.plans;
-      return { value: undefined, ...(outcome.verify ? { verify: outcome.verify } : {}) };
+      if (!outcome.verify) return { value: undefined };
+      // What was verified: each plan's expected bytes (image plus preserved data) over its verify ranges.
+      const expected = MemoryImage.fromBlocks(outcome.plans.flatMap((plan) => plan.verifyRanges.flatMap((range) => plan.expected.slice(range).blocks)));
+      return { value: undefined, verify: outcome.verify, verified: verifiedContent(expected, session) };
     });
     if (isAutomatic) {
       this.tally = result.ok ? { ...this.tally, passed: this.tally.passed + 1 } : { ...this.tally, failed: this.tally.failed + 1 };
@@ -668,13 +708,18 @@ export class ProgrammerService implements Programmer {
     // Decided now: a device that vanishes mid-job is deselected below, and the window must still
     // get the result that says why the job failed.
     const isSelected = this.selectedId === deviceId;
-    if (isSelected) this.lastResult = undefined;
+    if (isSelected) {
+      this.lastResult = undefined;
+      this.lastVerified = undefined;
+    }
     this.emitSession();
     let result: JobResult;
     let value: T | undefined;
+    let verified: VerifiedContent | undefined;
     try {
       const outcome = await body({ session: device.session, info: device.info, signal: controller.signal });
       value = outcome.value;
+      verified = outcome.verified;
       const verify = outcome.verify;
       if (verify && !verify.isMatch) {
         const error: DfuErrorInfo = {
@@ -698,7 +743,10 @@ export class ProgrammerService implements Programmer {
       this.jobs.delete(deviceId);
     }
     this.logResult(result);
-    if (isSelected) this.lastResult = result;
+    if (isSelected) {
+      this.lastResult = result;
+      this.lastVerified = result.verify ? verified : undefined;
+    }
     this.emitSession();
     return value === undefined ? { result } : { result, value };
   }
@@ -943,6 +991,12 @@ export class ProgrammerService implements Programmer {
     this.host.reportBug?.(error);
     return { kind: 'internal', message: messageOf(error) };
   }
+}
+
+/** The device bytes a verification just read back (the session remembers them), over `expected`. */
+function verifiedContent(expected: MemoryImage, session: DfuseSession): VerifiedContent {
+  const known = session.knownContent;
+  return { expected, actual: MemoryImage.fromBlocks(expected.ranges.flatMap((range) => known.slice(range).blocks)) };
 }
 
 function encodeReadBack(readBack: ReadBack, format: SaveFormat): Uint8Array | string {

@@ -87,6 +87,7 @@ export function createFakeBridge(initial: SessionSnapshot = baseSnapshot()): Fak
     planProgram: () => ok([]),
     program: () => ok(okResult()),
     verify: () => ok(okResult('verify')),
+    readVerifyBytes: () => Promise.resolve({ ok: false, error: { kind: 'invalid-argument', argument: 'verification', reason: 'no verification in this fake' } }),
     readMemory: () => ok(hexImage),
     saveReadBack: () => ok('/tmp/backup.hex'),
     erase: () => ok(okResult('erase')),
