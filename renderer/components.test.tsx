@@ -11,8 +11,9 @@ import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { FlashTab } from './features/program/FlashTab.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
+import { DiffViewer } from './features/verify/DiffViewer.js';
 import { RDP2_PHRASE } from './text.js';
-import type { DecodedOptionBytes, JobResult, PlanSummary } from '../core/api.js';
+import type { DecodedOptionBytes, JobResult, PlanSummary, VerifyReport } from '../core/api.js';
 
 describe('VirtualList', () => {
   it('puts only the visible rows of 131,072 in the DOM', async () => {
@@ -148,6 +149,75 @@ describe('ResultPanel', () => {
     await act(() => store.getState().program());
     expect(view.container.textContent).toContain('The device was disconnected');
     expect(view.container.textContent).toContain('during write');
+    view.unmount();
+  });
+});
+
+describe('DiffViewer', () => {
+  const FLASH = 0x08000000;
+  const size = 0x20000;
+  const expected = new Uint8Array(size).map((_, index) => (index * 7) & 0xff);
+  const actual = expected.slice();
+  // Differences near the start (sampled) and one far beyond the samples, in another window.
+  for (const offset of [4, 0x40, 0x1_f123]) actual[offset] = actual[offset]! ^ 0xff;
+  const report: VerifyReport = {
+    isMatch: false,
+    bytesCompared: size,
+    mismatchCount: 3,
+    mismatchRanges: [4, 0x40, 0x1_f123].map((offset) => ({ start: FLASH + offset, end: FLASH + offset + 1 })),
+    firstMismatch: FLASH + 4,
+    sectorsWithMismatch: [],
+    missingBytes: 0,
+    samples: [{ address: FLASH, expected: expected.slice(0, 32), actual: actual.slice(0, 32) }],
+    diagnosis: { kind: 'unknown', message: 'the bytes differ' },
+  };
+  const result: JobResult = { kind: 'program', ok: false, deviceId: 'sim:1', error: { kind: 'verify-mismatch', firstAddress: FLASH + 4, count: 3, ranges: 3 }, timings: [], verify: report, finishedAt: 9000 };
+
+  it('fetches the bytes of a late difference that is not in the samples when the user jumps to it', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, lastResult: result }));
+    bridge.answer('readVerifyBytes', (range) => {
+      const from = range.start - FLASH;
+      const to = range.end - FLASH;
+      const inImage = { start: Math.max(range.start, FLASH), end: Math.min(range.end, FLASH + size) };
+      const pad = (bytes: Uint8Array) => {
+        const out = new Uint8Array(range.end - range.start);
+        out.set(bytes.subarray(Math.max(0, from), Math.min(size, to)), Math.max(0, -from));
+        return out;
+      };
+      return Promise.resolve({ ok: true, value: { start: range.start, expected: pad(expected), actual: pad(actual), expectedRanges: [inImage], actualRanges: [inImage] } });
+    });
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<DiffViewer />, store);
+    await act(() => Promise.resolve());
+    const status = () => view.container.querySelector('.diff-nav [aria-live]')?.textContent ?? '';
+    expect(status()).toContain('Difference 1 of 3');
+    const current = () => view.container.querySelector('.diff-row.current');
+    expect(current()?.getAttribute('data-address')).toBe(String(FLASH));
+    expect(current()?.querySelectorAll('.byte.differs')).toHaveLength(2);
+
+    await act(() => Promise.resolve(window.dispatchEvent(new KeyboardEvent('keydown', { key: 'p' }))));
+    await act(() => Promise.resolve());
+    expect(status()).toContain('Difference 3 of 3');
+    expect(current()?.getAttribute('data-address')).toBe(String(FLASH + 0x1_f120));
+    const differing = current()!.querySelectorAll('.byte.differs');
+    expect([...differing].map((cell) => cell.textContent)).toEqual([
+      (expected[0x1_f123]!).toString(16).toUpperCase().padStart(2, '0'),
+      (actual[0x1_f123]!).toString(16).toUpperCase().padStart(2, '0'),
+    ]);
+    const asked = bridge.calls.filter((call) => call.method === 'readVerifyBytes').map((call) => (call.args[0] as { start: number }).start);
+    // The window before the image holds the context rows above the first difference.
+    expect(asked).toEqual([FLASH - 0x1_0000, FLASH, FLASH + 0x1_0000]);
+    view.unmount();
+  });
+
+  it('falls back to the samples when main cannot serve the bytes', async () => {
+    const store = createAppStore(createFakeBridge(baseSnapshot({ device: l073Info, lastResult: result })));
+    await act(() => store.getState().start());
+    const view = await render(<DiffViewer />, store);
+    await act(() => Promise.resolve());
+    expect(view.container.textContent).toContain('Only the samples in the report are shown');
+    expect(view.container.querySelector('.diff-nav [aria-live]')?.textContent).toContain('Difference 1 of 1 sampled');
     view.unmount();
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createAppStore, destructiveReasons, expectedPhases, isPermanentLock, optionChanges } from './store.js';
+import { createAppStore, destructiveReasons, expectedPhases, isPermanentLock, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
-import type { DecodedOptionBytes, JobResult, PlanSummary, Result } from '../core/api.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
+import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/api.js';
 
 const plan: PlanSummary = {
   alternate: 0,
@@ -234,5 +235,101 @@ describe('option bytes', () => {
     expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(false);
     bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info }) });
     expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(true);
+  });
+});
+
+describe('store: bytes of the last verification', () => {
+  const FLASH = 0x08000000;
+  const report: VerifyReport = {
+    isMatch: false,
+    bytesCompared: 0x20_0000,
+    mismatchCount: 2,
+    mismatchRanges: [
+      { start: FLASH + 4, end: FLASH + 5 },
+      { start: FLASH + 0x1f_0000, end: FLASH + 0x1f_0001 },
+    ],
+    firstMismatch: FLASH + 4,
+    sectorsWithMismatch: [],
+    missingBytes: 0,
+    samples: [],
+    diagnosis: { kind: 'unknown', message: 'differs' },
+  };
+  const failed = (finishedAt: number) => okResult('program', { verify: report, finishedAt });
+
+  function servingBridge() {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, lastResult: failed(9000) }));
+    const asked: AddressRange[] = [];
+    const answers: ((value: Result<VerifyBytes>) => void)[] = [];
+    bridge.answer('readVerifyBytes', (range) => {
+      asked.push(range);
+      return new Promise<Result<VerifyBytes>>((resolve) => answers.push(resolve));
+    });
+    const window = (range: AddressRange): Result<VerifyBytes> => {
+      const length = range.end - range.start;
+      return { ok: true, value: { start: range.start, expected: new Uint8Array(length).fill(1), actual: new Uint8Array(length), expectedRanges: [range], actualRanges: [range] } };
+    };
+    return { bridge, asked, answers, window };
+  }
+
+  it('fetches each aligned window once, however often and wherever in it rows are shown', async () => {
+    const { bridge, asked, answers, window } = servingBridge();
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    const first = store.getState().loadVerifyWindows([FLASH, FLASH + 0x10, FLASH + 0x1f_0000]);
+    const again = store.getState().loadVerifyWindows([FLASH + 0x20]);
+    expect(asked).toEqual([
+      { start: FLASH, end: FLASH + MAX_VERIFY_WINDOW_BYTES },
+      { start: FLASH + 0x1f_0000, end: FLASH + 0x1f_0000 + MAX_VERIFY_WINDOW_BYTES },
+    ]);
+    answers.forEach((answer, index) => answer(window(asked[index]!)));
+    await Promise.all([first, again]);
+    const cache = store.getState().verifyBytes!;
+    expect([...cache.windows.keys()]).toEqual([FLASH, FLASH + 0x1f_0000]);
+    expect(cache.windows.get(FLASH)?.mask[0]).toBe(3);
+    await store.getState().loadVerifyWindows([FLASH + 0x8000]);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('drops the windows when a new result arrives and ignores answers for the old one', async () => {
+    const { bridge, asked, answers, window } = servingBridge();
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    const loading = store.getState().loadVerifyWindows([FLASH]);
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info, lastResult: failed(12_000) }) });
+    answers[0]!(window(asked[0]!));
+    await loading;
+    expect(store.getState().verifyBytes).toBeUndefined();
+    const reloading = store.getState().loadVerifyWindows([FLASH]);
+    expect(asked).toHaveLength(2);
+    answers[1]!(window(asked[1]!));
+    await reloading;
+    expect(store.getState().verifyBytes?.key).toBe('sim:1@12000');
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info, lastResult: okResult('erase', { finishedAt: 13_000 }) }) });
+    expect(store.getState().verifyBytes).toBeUndefined();
+  });
+
+  it('keeps at most the window limit, the oldest going first', async () => {
+    const { bridge, asked, answers, window } = servingBridge();
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    for (let index = 0; index <= VERIFY_WINDOW_LIMIT; index++) {
+      const loading = store.getState().loadVerifyWindows([FLASH + index * MAX_VERIFY_WINDOW_BYTES]);
+      answers[index]!(window(asked[index]!));
+      await loading;
+    }
+    const starts = [...store.getState().verifyBytes!.windows.keys()];
+    expect(starts).toHaveLength(VERIFY_WINDOW_LIMIT);
+    expect(starts).not.toContain(FLASH);
+    expect(starts).toContain(FLASH + VERIFY_WINDOW_LIMIT * MAX_VERIFY_WINDOW_BYTES);
+  });
+
+  it('remembers a refusal and stops asking', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, lastResult: failed(9000) }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await store.getState().loadVerifyWindows([FLASH]);
+    expect(store.getState().verifyBytes?.error).toMatchObject({ kind: 'invalid-argument' });
+    await store.getState().loadVerifyWindows([FLASH + 0x1f_0000]);
+    expect(bridge.calls.filter((call) => call.method === 'readVerifyBytes')).toHaveLength(1);
   });
 });

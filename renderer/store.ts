@@ -3,6 +3,7 @@
 // running job assembled from 'phase'/'progress' events. Actions call the bridge and turn a failed
 // Result into `failure`, shown where the user acted.
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
 import type {
   DfuErrorInfo,
   ImageSource,
@@ -22,6 +23,7 @@ import type {
   Settings,
 } from '../core/api.js';
 import type { PlanWarning } from '../core/dfuse/plan.js';
+import { byteWindow, type ByteWindow } from './features/verify/diffRows.js';
 
 export type Tab = 'flash' | 'memory' | 'option-bytes' | 'device' | 'read-back';
 
@@ -78,6 +80,20 @@ export interface PlanState {
   readonly isLoading: boolean;
 }
 
+/**
+ * Bytes of the last verification fetched from main for the diff viewer, in aligned windows of
+ * MAX_VERIFY_WINDOW_BYTES. `key` names the result they belong to; a new result starts afresh.
+ */
+export interface VerifyBytesCache {
+  readonly key: string;
+  readonly windows: ReadonlyMap<number, ByteWindow>;
+  /** Set when main could not serve a window: the viewer falls back to the report's samples. */
+  readonly error?: DfuErrorInfo;
+}
+
+/** Windows kept at most (4 MiB): a 2 MiB image fits whole, scrolling back costs no new call. */
+export const VERIFY_WINDOW_LIMIT = 64;
+
 export interface LogFilter {
   readonly minLevel: LogLevel;
   readonly search: string;
@@ -99,6 +115,7 @@ export interface AppState {
   readonly notice?: string;
   readonly optionDraft: Readonly<Record<string, number>>;
   readonly isDiffOpen: boolean;
+  readonly verifyBytes?: VerifyBytesCache;
   readonly isDragging: boolean;
 }
 
@@ -143,6 +160,8 @@ export interface AppActions {
   leave: () => Promise<void>;
   closeConfirmation: () => void;
   setDiffOpen: (isOpen: boolean) => void;
+  /** Fetches (once) the windows of the last verification that hold these addresses. */
+  loadVerifyWindows: (addresses: readonly number[]) => Promise<void>;
   exportLog: () => Promise<void>;
   saveReport: () => Promise<void>;
 }
@@ -166,9 +185,14 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       return result.value;
     }
 
+    /** Windows being fetched, by result key and window start. */
+    const pendingWindows = new Set<string>();
+
     function applySnapshot(session: SessionSnapshot): void {
       const previous = get().session;
       const patch: { -readonly [K in keyof AppState]?: AppState[K] } = { session };
+      const cache = get().verifyBytes;
+      if (cache && cache.key !== verifyKey(session.lastResult)) patch.verifyBytes = undefined;
       if (session.optionBytes !== previous?.optionBytes) patch.optionDraft = {};
       const result = session.lastResult;
       if (result && result !== previous?.lastResult && result.finishedAt !== previous?.lastResult?.finishedAt) {
@@ -314,6 +338,43 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       dismissNotice: () => set({ notice: undefined }),
       closeConfirmation: () => set({ confirmation: undefined }),
       setDiffOpen: (isDiffOpen) => set({ isDiffOpen }),
+
+      async loadVerifyWindows(addresses) {
+        const key = verifyKey(get().session?.lastResult);
+        // After a refusal the viewer shows the samples; asking again on every scroll would not help.
+        if (key === undefined || (get().verifyBytes?.key === key && get().verifyBytes?.error)) return;
+        const starts = new Set(addresses.map((address) => address - (address % MAX_VERIFY_WINDOW_BYTES)));
+        const current = () => {
+          const cache = get().verifyBytes;
+          return cache?.key === key ? cache : { key, windows: new Map<number, ByteWindow>() };
+        };
+        const missing = [...starts].filter((start) => !current().windows.has(start) && !pendingWindows.has(`${key}@${start}`));
+        await Promise.all(
+          missing.map(async (start) => {
+            const id = `${key}@${start}`;
+            pendingWindows.add(id);
+            try {
+              const result = await bridge.readVerifyBytes({ start, end: Math.min(0x1_0000_0000, start + MAX_VERIFY_WINDOW_BYTES) });
+              if (verifyKey(get().session?.lastResult) !== key) return;
+              const cache = current();
+              if (!result.ok) {
+                set({ verifyBytes: { ...cache, error: result.error } });
+                return;
+              }
+              const windows = new Map(cache.windows);
+              windows.set(start, byteWindow(result.value));
+              // Oldest first (Map order); the windows asked for now stay.
+              for (const old of windows.keys()) {
+                if (windows.size <= VERIFY_WINDOW_LIMIT) break;
+                if (!starts.has(old)) windows.delete(old);
+              }
+              set({ verifyBytes: { ...cache, windows } });
+            } finally {
+              pendingWindows.delete(id);
+            }
+          }),
+        );
+      },
 
       async selectDevice(deviceId) {
         set({ failure: undefined });
@@ -471,6 +532,11 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
     };
   });
+}
+
+/** Which result the fetched verification bytes belong to (undefined: nothing to fetch). */
+function verifyKey(result: JobResult | undefined): string | undefined {
+  return result?.verify ? `${result.deviceId}@${result.finishedAt}` : undefined;
 }
 
 function appendLog(log: readonly LogEntry[], entries: readonly LogEntry[]): LogEntry[] {

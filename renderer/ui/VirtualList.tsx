@@ -1,4 +1,4 @@
-import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
 export interface VirtualListHandle {
   scrollToIndex(index: number): void;
@@ -14,6 +14,8 @@ interface Props {
   readonly onKeyDown?: (event: React.KeyboardEvent<HTMLDivElement>) => void;
   /** Keep the view pinned to the last row while new rows arrive (log panel). */
   readonly isFollowingEnd?: boolean;
+  /** Told which rows are rendered (first inclusive, last exclusive) whenever that changes: load data for them. */
+  readonly onRangeChange?: (first: number, last: number) => void;
 }
 
 /**
@@ -21,7 +23,7 @@ interface Props {
  * 2 MiB diff cost the same as 30. The spacer keeps the native scrollbar honest.
  */
 export const VirtualList = forwardRef<VirtualListHandle, Props>(function VirtualList(
-  { count, rowHeight, renderRow, className, label, overscan = 8, onKeyDown, isFollowingEnd },
+  { count, rowHeight, renderRow, className, label, overscan = 8, onKeyDown, isFollowingEnd, onRangeChange },
   handle,
 ) {
   const ref = useRef<HTMLDivElement>(null);
@@ -62,6 +64,9 @@ export const VirtualList = forwardRef<VirtualListHandle, Props>(function Virtual
 
   const first = Math.max(0, Math.floor(view.top / rowHeight) - overscan);
   const last = Math.min(count, Math.ceil((view.top + view.height) / rowHeight) + overscan);
+  const onRange = useRef(onRangeChange);
+  onRange.current = onRangeChange;
+  useEffect(() => onRange.current?.(first, last), [first, last]);
   const rows: ReactNode[] = [];
   for (let index = first; index < last; index++) {
     rows.push(

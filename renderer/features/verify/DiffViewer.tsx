@@ -1,19 +1,21 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { MAX_VERIFY_WINDOW_BYTES } from '../../../core/api.js';
 import { formatAddress, formatHexByte } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { VirtualList, type VirtualListHandle } from '../../ui/VirtualList.js';
 import { useReveal } from '../../ui/useReveal.js';
 import { MemoryMap } from '../memoryMap/MemoryMap.js';
 import { MapLegend } from '../memoryMap/MapLegend.js';
-import { formatBytes, pluralise } from '../../text.js';
-import { rowsFromSamples, stepMismatch, type DiffRow, type DiffRows } from './diffRows.js';
+import { errorText, formatBytes, pluralise } from '../../text.js';
+import { byteDiffers, HAS_ACTUAL, HAS_EXPECTED, mismatchLayout, rowsFromMismatches, rowsFromSamples, stepMismatch, type DiffRow, type DiffRows } from './diffRows.js';
 import type { VerifyReport } from '../../../core/api.js';
 
 const ROW_HEIGHT = 22;
 
 /** The verification diff: diagnosis first, then where (sector map), then the bytes. */
 export function DiffViewer() {
-  const report = useApp((state) => state.session?.lastResult?.verify);
+  const result = useApp((state) => state.session?.lastResult);
+  const report = result?.verify;
   const device = useApp((state) => state.session?.device);
   const setDiffOpen = useApp((state) => state.setDiffOpen);
   const ref = useReveal<HTMLElement>('start');
@@ -34,16 +36,41 @@ export function DiffViewer() {
       <p className="diagnosis" data-testid="diagnosis" data-kind={report.diagnosis.kind}>
         <strong>Diagnosis:</strong> {report.diagnosis.message}
       </p>
-      <DiffBody report={report} region={region} />
+      <DiffBody key={`${result.deviceId}@${result.finishedAt}`} report={report} region={region} />
     </section>
   );
 }
 
 function DiffBody({ report, region }: { report: VerifyReport; region: Parameters<typeof MemoryMap>[0]['region'] | undefined }) {
-  const rows = useMemo<DiffRows>(() => rowsFromSamples(report.samples), [report]);
+  // The whole mismatch, its bytes fetched from main window by window as rows come into view;
+  // the report's samples when main cannot serve them.
+  const layout = useMemo(() => mismatchLayout(report.mismatchRanges), [report]);
+  const windows = useApp((state) => state.verifyBytes?.windows);
+  const fetchError = useApp((state) => state.verifyBytes?.error);
+  const loadVerifyWindows = useApp((state) => state.loadVerifyWindows);
+  const samples = useMemo(() => rowsFromSamples(report.samples), [report]);
+  const rows = useMemo<DiffRows>(() => {
+    if (fetchError) return samples;
+    return rowsFromMismatches(layout, (address) => windows?.get(address - (address % MAX_VERIFY_WINDOW_BYTES)));
+  }, [fetchError, samples, layout, windows]);
   const list = useRef<VirtualListHandle>(null);
-  const [current, setCurrent] = useState<number | undefined>(() => rows.mismatchRows[0]);
-  const position = current === undefined ? 0 : rows.mismatchRows.indexOf(current) + 1;
+  // The current difference belongs to one row source; falling back to the samples starts over.
+  const source = fetchError ? 'samples' : 'whole';
+  const [selection, setSelection] = useState<{ source: string; row: number | undefined }>(() => ({ source, row: rows.mismatchRows[0] }));
+  if (selection.source !== source) setSelection({ source, row: rows.mismatchRows[0] });
+  const current = selection.source === source ? selection.row : rows.mismatchRows[0];
+  const setCurrent = (row: number | undefined) => setSelection({ source, row });
+  const position = current === undefined ? 0 : positionOf(rows.mismatchRows, current);
+
+  const onRangeChange = (first: number, last: number) => {
+    if (fetchError) return;
+    const addresses: number[] = [];
+    for (let index = first; index < last; index++) {
+      const address = layout.addressOf(index);
+      if (address !== undefined) addresses.push(address);
+    }
+    if (addresses.length > 0) void loadVerifyWindows(addresses);
+  };
 
   const go = (direction: 1 | -1) => {
     const next = stepMismatch(rows.mismatchRows, current, direction);
@@ -92,10 +119,19 @@ function DiffBody({ report, region }: { report: VerifyReport; region: Parameters
           Next (n) ▶
         </button>
         <span className="muted" aria-live="polite">
-          {rows.mismatchRows.length > 0 ? `Difference ${position} of ${rows.mismatchRows.length} shown` : 'No byte samples in the report'}
+          {rows.mismatchRows.length > 0
+            ? `Difference ${position} of ${rows.mismatchRows.length}${fetchError ? ' sampled' : ''}`
+            : fetchError
+              ? 'No byte samples in the report'
+              : 'No differing bytes'}
           {report.firstMismatch !== undefined && ` · first at ${formatAddress(report.firstMismatch)}`}
         </span>
       </div>
+      {fetchError && (
+        <p className="muted" role="note">
+          Only the samples in the report are shown: {errorText(fetchError).title.toLowerCase()}.
+        </p>
+      )}
       <div className="diff-table" role="presentation">
         <div className="diff-row diff-header" role="row">
           <span role="columnheader">Address</span>
@@ -108,6 +144,7 @@ function DiffBody({ report, region }: { report: VerifyReport; region: Parameters
           label="Expected and actual bytes"
           count={rows.count}
           rowHeight={ROW_HEIGHT}
+          onRangeChange={onRangeChange}
           renderRow={(index) => <Row row={rows.row(index)} isCurrent={index === current} />}
         />
       </div>
@@ -119,29 +156,47 @@ function Row({ row, isCurrent }: { row: DiffRow; isCurrent: boolean }) {
   if (row.kind === 'gap') {
     return (
       <div className="diff-row diff-gap" role="gridcell">
-        … {formatAddress(row.start)}–{formatAddress(row.end)} not sampled ({formatBytes(row.end - row.start)})
+        … {formatAddress(row.start)}–{formatAddress(row.end)} {row.reason === 'not-sampled' ? 'not sampled' : 'no differences'} ({formatBytes(row.end - row.start)})
+      </div>
+    );
+  }
+  if (row.kind === 'loading') {
+    return (
+      <div className={`diff-row diff-loading${isCurrent ? ' current' : ''}`} data-address={row.address}>
+        <span className="mono" role="gridcell">
+          {formatAddress(row.address)}
+        </span>
+        <span className="muted" role="gridcell">
+          loading…
+        </span>
       </div>
     );
   }
   return (
-    <div className={`diff-row${isCurrent ? ' current' : ''}`}>
+    <div className={`diff-row${isCurrent ? ' current' : ''}`} data-address={row.address}>
       <span className="mono" role="gridcell">
         {formatAddress(row.address)}
       </span>
-      <HexCells bytes={row.expected} other={row.actual} />
-      <HexCells bytes={row.actual} other={row.expected} />
+      <HexCells row={row} side="expected" />
+      <HexCells row={row} side="actual" />
     </div>
   );
 }
 
-/** 16 bytes; differing ones are marked with a class (bold, underlined, coloured), not colour alone. */
-function HexCells({ bytes, other }: { bytes: Uint8Array; other: Uint8Array }) {
+/**
+ * 16 bytes; differing ones are marked with a class (bold, underlined, coloured), not colour alone.
+ * A byte the side does not have (outside the image, or not read back) shows as "··".
+ */
+function HexCells({ row, side }: { row: Extract<DiffRow, { kind: 'bytes' }>; side: 'expected' | 'actual' }) {
+  const bytes = row[side];
+  const flag = side === 'expected' ? HAS_EXPECTED : HAS_ACTUAL;
   const cells = [];
   for (let index = 0; index < bytes.length; index++) {
-    const isDifferent = bytes[index] !== other[index];
+    const isPresent = ((row.mask?.[index] ?? flag) & flag) !== 0;
+    const className = `byte${byteDiffers(row, index) ? ' differs' : ''}${isPresent ? '' : ' absent'}`;
     cells.push(
-      <span key={index} className={isDifferent ? 'byte differs' : 'byte'}>
-        {formatHexByte(bytes[index]!)}
+      <span key={index} className={className}>
+        {isPresent ? formatHexByte(bytes[index]!) : '··'}
       </span>,
     );
   }
@@ -150,4 +205,16 @@ function HexCells({ bytes, other }: { bytes: Uint8Array; other: Uint8Array }) {
       {cells}
     </span>
   );
+}
+
+/** 1-based position of `row` among the difference rows (binary search: there may be many). */
+function positionOf(differenceRows: Int32Array, row: number): number {
+  let low = 0;
+  let high = differenceRows.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (differenceRows[mid]! < row) low = mid + 1;
+    else high = mid;
+  }
+  return differenceRows[low] === row ? low + 1 : 0;
 }
