@@ -12,6 +12,7 @@ import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js
 import { FlashTab } from './features/program/FlashTab.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
+import { App } from './App.js';
 import { RDP2_PHRASE } from './text.js';
 import type { DecodedOptionBytes, JobResult, PlanSummary, VerifyReport } from '../core/api.js';
 
@@ -218,6 +219,29 @@ describe('DiffViewer', () => {
     await act(() => Promise.resolve());
     expect(view.container.textContent).toContain('Only the samples in the report are shown');
     expect(view.container.querySelector('.diff-nav [aria-live]')?.textContent).toContain('Difference 1 of 1 sampled');
+    view.unmount();
+  });
+});
+
+describe('access denied', () => {
+  it.each([
+    ['win32', /Zadig.*WinUSB/],
+    ['linux', /udev rule.*50-dfu-desk\.rules.*udevadm control/],
+    ['darwin', /macOS needs no driver/],
+  ] as const)('shows the %s driver fix when connecting fails, and keeps it in the empty device list', async (platform, fix) => {
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info] }));
+    bridge.answer('connect', () => Promise.resolve({ ok: false, error: { kind: 'access-denied', platform, detail: 'LIBUSB_ERROR_ACCESS' } }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<App />, store);
+    await click(view.container.querySelector(`[data-device-id="${l073Info.id}"]`));
+    const failure = [...view.container.querySelectorAll('.error-box')].find((box) => box.textContent?.includes('Connect: No permission to open the USB device'));
+    expect(failure?.querySelector('.error-hint')?.textContent).toMatch(fix);
+    // The user unplugs the board to apply the fix: the empty list still says what to do.
+    await act(() => Promise.resolve(bridge.emit({ type: 'session', session: baseSnapshot({ devices: [] }) })));
+    const picker = view.container.querySelector('nav[aria-label="Devices"]');
+    expect(picker?.textContent).toContain('No DFU device connected');
+    expect(picker?.querySelector('[role="alert"]')?.textContent).toMatch(fix);
     view.unmount();
   });
 });
