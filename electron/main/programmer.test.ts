@@ -160,6 +160,22 @@ describe('ProgrammerService', () => {
     expect(state.device?.family).toBe('F4');
   });
 
+  it('treats connecting the connected device again as a no-op (the Electron e2e clicks the auto-connected board)', async () => {
+    const { service, snapshot } = await setup({ spec: 'stm32f405' });
+    const before = await snapshot();
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    const optionBytes = await service.readOptionBytes();
+    const plans = (await snapshot()).plans;
+    expect(plans).toBeDefined();
+    const again = await service.connect(before.selectedDeviceId!);
+    expect(again).toBe(before.device);
+    const after = await snapshot();
+    // Nothing was reopened or reset: the option bytes read and the plan are still there.
+    expect(after.optionBytes).toBe(optionBytes);
+    expect(after.plans).toBe(plans);
+    expect((await service.getLog()).filter((entry) => entry.message.startsWith('connected to'))).toHaveLength(1);
+  });
+
   it('flashes an image end to end: connect, open, plan, program, verified', async () => {
     const { service, events, device, lastSession } = await setup({ spec: 'stm32l073' });
     const image = firmware(66_748);

@@ -278,6 +278,8 @@ export class ProgrammerService implements Programmer {
 
   connect(deviceId: string): Promise<DeviceInfo> {
     return this.guard('connect', async () => {
+      // Already connected: a no-op, so clicking the selected board (or the DFU_SIMULATOR board
+      // connected at start) keeps its session, option bytes and plan, even mid-job.
       if (this.selectedId === deviceId) {
         const current = this.open.get(deviceId);
         if (current) return current.info;
