@@ -71,6 +71,30 @@ describe('guessFamily', () => {
     expect(result.reason.length).toBeGreaterThan(10);
   });
 
+  it('tells the dual-bank L47x from the G47x although both send two option-byte blocks', () => {
+    const l476 = ['@Internal Flash  /0x08000000/0512*0002Kg', '@Option Bytes  /0x1FFF7800/01*040 e/0x1FFFF800/01*040 e', d.l4Otp.descriptor];
+    expect(guess(l476, { bcdDevice: 0x2200, product: 'STM32  BOOTLOADER' })).toMatchObject({ family: 'L4', reason: expect.stringMatching(/older BL generation/) });
+    // Any one sign of the older generation is enough: the product string, or the zero-padded flash string.
+    expect(guess(l476, { bcdDevice: 0x0200, product: 'STM32  BOOTLOADER' }).family).toBe('L4');
+    expect(guess(l476, { bcdDevice: 0x0200 }).family).toBe('L4');
+    expect(guess([d.g474Flash.descriptor, d.g474OptionBytes.descriptor], { bcdDevice: 0x0200, product: 'DFU in FS Mode' }).family).toBe('G4');
+    // 48-byte blocks are G4 whatever else the device says.
+    expect(guess([d.g474Flash.descriptor, d.g474OptionBytes.descriptor], { bcdDevice: 0x2200 }).family).toBe('G4');
+  });
+
+  it('splits the newer-generation parts at 0x1FFF7800 into G4 (40/48-byte blocks) and G0', () => {
+    const newer = { bcdDevice: 0x0200, product: 'DFU in FS Mode' };
+    expect(guess(['@Internal Flash   /0x08000000/64*02Kg', d.g431OptionBytes.descriptor], newer).family).toBe('G4');
+    expect(guess(['@Internal Flash   /0x08000000/64*02Kg', '@Option Bytes   /0x1FFF7800/01*128 e'], newer).family).toBe('G0');
+    expect(guess(['@Internal Flash   /0x08000000/256*02Kg', '@Option Bytes   /0x1FFF7800/01*068 e/0x1FFF7870/01*004 e'], newer).family).toBe('G0');
+  });
+
+  it('tells an F07x from an F3 (both 2 KiB pages) by the F0 bootloaders\' serial number', () => {
+    const f072 = ['@Internal Flash  /0x08000000/064*0002Kg', '@Option Bytes  /0x1FFFF800/01*016 e'];
+    expect(guessFamily({ ...st, bcdDevice: 0x2200, serialNumber: 'FFFFFFFEFFFF', alternateNames: f072 }).family).toBe('F0');
+    expect(guessFamily({ ...st, bcdDevice: 0x2200, serialNumber: '205939885533', alternateNames: f072 }).family).toBe('F3');
+  });
+
   it('uses the device ID in old product strings first', () => {
     expect(guess([], { product: 'STM32 0x418 DFU Bootloader' })).toMatchObject({ family: 'F1' });
   });

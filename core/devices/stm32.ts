@@ -164,6 +164,7 @@ export interface FamilyGuessInput {
   readonly productId: number;
   readonly bcdDevice: number;
   readonly product?: string;
+  readonly serialNumber?: string;
   /** Raw alt-setting strings, e.g. "@Internal Flash  /0x08000000/1536*128g". */
   readonly alternateNames: readonly string[];
 }
@@ -227,8 +228,6 @@ export function guessFamily(input: FamilyGuessInput): { family: Stm32Family; rea
   const optionBytes = alternates.find(isNamed(/option/i));
   const hasDataMemory = alternates.some(isNamed(/data memory|eeprom/i));
   const obAddress = optionBytes?.region.segments[0]?.start;
-  const obSize = optionBytes ? optionBytes.region.segments.reduce((sum, s) => sum + (s.end - s.start), 0) : undefined;
-  const obBlocks = optionBytes?.region.segments.length ?? 0;
   const pageSize = flash?.segments[0]?.sectorSize;
   const ob = obAddress === undefined ? '' : `option bytes at ${formatAddress(obAddress)}`;
 
@@ -256,17 +255,17 @@ export function guessFamily(input: FamilyGuessInput): { family: Stm32Family; rea
       if (pageSize === 8 * K) return { family: 'U5', reason: `${ob} and 8 KiB flash pages` };
       return { family: 'L5', reason: `${ob} (L5 or U5; flash pages are not 8 KiB)` };
     }
-    case 0x1fff7800: {
-      if (obBlocks > 1 || obSize === 48 || obSize === 96) return { family: 'G4', reason: `${ob}, ${obSize ?? 0} bytes in ${obBlocks} block(s)` };
-      if (input.bcdDevice >= 0x2000) return { family: 'L4', reason: `${ob} and bcdDevice 0x${input.bcdDevice.toString(16)} (older BL generation)` };
-      return { family: 'G0', reason: `${ob}, ${obSize ?? 0} bytes, newer BL generation (bcdDevice 0x${input.bcdDevice.toString(16)})` };
-    }
+    case 0x1fff7800:
+      return guessL4G0G4(input, optionBytes!, alternates, ob);
     case 0x1ffff800: {
       // F0/F1/F3 share OB layout and flash rules. F1 BLs write the UM0290 widths (128*002Kg),
       // F0/F3 BLs zero-pad to 4 digits (064*0002Kg, reference §3.4).
       const flashRaw = alternates.find(isNamed(/internal flash/i))?.raw ?? '';
       if (/\*\d{3}[KBM ]?[a-g]/.test(flashRaw) && !/\*\d{4}/.test(flashRaw)) return { family: 'F1', reason: `${ob} and 3-digit sector sizes` };
       if (pageSize === 1 * K) return { family: 'F0', reason: `${ob} and 1 KiB pages` };
+      // F07x/F09x have 2 KiB pages like F3; their BLs give themselves away by the serial number
+      // "FFFFFFFEFFFF" that every F0 BL reports (reference §1.4).
+      if (input.serialNumber === 'FFFFFFFEFFFF') return { family: 'F0', reason: `${ob} and the F0 bootloaders' serial number FFFFFFFEFFFF` };
       return { family: 'F3', reason: `${ob} (F0/F1/F3; all follow the same rules)` };
     }
     default:
@@ -274,6 +273,34 @@ export function guessFamily(input: FamilyGuessInput): { family: Stm32Family; rea
   }
   if (flash && pageSize === 128 && hasDataMemory) return { family: 'L0', reason: 'no option-byte alt; 128-byte pages and a DATA Memory alt' };
   return { family: 'unknown', reason: obAddress === undefined ? 'no option-byte alt setting to tell the family by' : `unrecognised ${ob}` };
+}
+
+/**
+ * L4, G0 and G4 all show their option bytes at 0x1FFF7800, and L47x/L49x and G47x/G48x both add a
+ * bank-2 block at 0x1FFFF800, so the block count says nothing (the L476 and the G474 both send two).
+ * What does differ (reference §1.4, §3.4, §5.2):
+ * - the block size: 40 bytes on L4 (`01*040 e`), 48 on G47x/G48x (`01*048 e`); the G431 also has
+ *   40 (`01*40Be`, and an ST community post where dfu-util reads 40 bytes there);
+ * - the bootloader generation: L4 BLs are the older one (bcdDevice 0x2200, iProduct
+ *   "STM32  BOOTLOADER", zero-padded fields such as `0256*0002Kg`); G0/G4 BLs are the newer one
+ *   (bcdDevice 0x0200, "DFU in FS Mode", `256*02Kg`);
+ * - G0: a 128-byte block (RM0444; CubeProgrammer on a G0C1), or 68 + 4 bytes on the G0B0
+ *   (CubeProgrammer log on the ST community).
+ */
+function guessL4G0G4(input: FamilyGuessInput, optionBytes: ParsedAlternate, alternates: readonly ParsedAlternate[], ob: string): { family: Stm32Family; reason: string } {
+  const sizes = optionBytes.region.segments.map((s) => s.end - s.start);
+  const blocks = `${sizes.join(' + ')} bytes`;
+  const flashRaw = alternates.find(isNamed(/internal flash/i))?.raw ?? '';
+  const olderGeneration: string[] = [];
+  if (input.bcdDevice >= 0x2000) olderGeneration.push(`bcdDevice 0x${input.bcdDevice.toString(16)}`);
+  if (/^STM32\s+BOOTLOADER$/i.test((input.product ?? '').trim())) olderGeneration.push(`product "${input.product ?? ''}"`);
+  if (/\/0\d{3}\*|\*0\d{3}/.test(flashRaw)) olderGeneration.push('zero-padded flash fields');
+  const newer = `newer BL generation (bcdDevice 0x${input.bcdDevice.toString(16)})`;
+
+  if (sizes.some((size) => size === 48)) return { family: 'G4', reason: `${ob}, ${blocks} (48-byte blocks are G47x/G48x; L4 blocks are 40 bytes)` };
+  if (olderGeneration.length > 0) return { family: 'L4', reason: `${ob}, ${blocks}; older BL generation (${olderGeneration.join(', ')})` };
+  if (sizes.every((size) => size === 40)) return { family: 'G4', reason: `${ob}, ${blocks} and a ${newer} (G431-style 40-byte block)` };
+  return { family: 'G0', reason: `${ob}, ${blocks} and a ${newer}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,9 @@ import type { Stm32Family } from '../devices/stm32.js';
 import { decodeOptionBytes } from '../dfuse/optionBytes.js';
 import { parseMemoryLayout } from '../dfuse/memoryLayout.js';
 import { capturedDescriptors } from '../testing/fixtures/descriptors.js';
+import { describeDevice } from '../usb/descriptors.js';
+import { VirtualClock } from './clock.js';
+import { SimulatedDevice } from './device.js';
 import { SimulatedMemory } from './memory.js';
 import { readRdpLevel, withRdp } from './optionBytesModel.js';
 import { profiles } from './profiles.js';
@@ -43,6 +46,14 @@ describe('profiles', () => {
       });
       expect(profile.alternates[0]!.descriptor).toMatch(/^@Internal Flash/);
       expect(profile.alternates[profile.optionBytes.alternate]!.descriptor).toMatch(/^@Option Bytes/);
+    });
+  }
+
+  for (const profile of Object.values(profiles)) {
+    it(`${profile.id}: the family guessed from its USB descriptors is ${profile.family}`, () => {
+      const device = new SimulatedDevice({ profile, clock: new VirtualClock() });
+      const info = describeDevice(device.open());
+      expect({ family: info.family, reason: info.familyReason }).toMatchObject({ family: profile.family });
     });
   }
 

@@ -289,8 +289,9 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
   });
 
   const product = string(device.productIndex) ?? summary.product;
+  const serialNumber = string(device.serialNumberIndex) ?? summary.serialNumber;
   const identity = { vendorId: device.vendorId, productId: device.productId, bcdDevice: device.bcdDevice };
-  const guess = guessFamily({ ...identity, product, alternateNames: alternates.map((a) => a.descriptor) });
+  const guess = guessFamily({ ...identity, product, serialNumber, alternateNames: alternates.map((a) => a.descriptor) });
   const quirks = quirksFor({ ...identity, family: guess.family });
   const quirkIds = quirks.map((q) => q.id);
 
@@ -307,7 +308,7 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
     bcdDevice: device.bcdDevice,
     manufacturer: string(device.manufacturerIndex),
     product,
-    serialNumber: string(device.serialNumberIndex) ?? summary.serialNumber,
+    serialNumber,
     path: summary.path,
     isSimulated: summary.isSimulated,
     functional,
