@@ -5,7 +5,7 @@
 // The simulator runs always (every profile x every fault scenario); real hardware only with
 // DFU_HARDWARE=1, through the node-usb adapter, on the last flash sector (backed up and restored).
 import type { DfuError} from '../errors.js';
-import { isDfuError, type DfuErrorKind } from '../errors.js';
+import { isDfuError, stateName, type DfuErrorKind } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { VirtualClock } from '../simulator/clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
@@ -122,6 +122,7 @@ describe('engine contract against the simulator', () => {
 
           if (expectation.outcome === 'success') {
             expect(error).toBeUndefined();
+            expect(stateName(device.dfuState)).toBe('dfuIDLE');
           } else {
             // Every fault fires with the contract image (it needs 2+ erases, 4+ chunks, 4+ uploads).
             expect(error).toBeDefined();
@@ -153,6 +154,7 @@ describe('engine contract against the simulator', () => {
           const recoveredBefore = snapshot(device);
           const again = await fresh.program(image, options);
           expect(again.verify?.isMatch).toBe(true);
+          expect(stateName(device.dfuState)).toBe('dfuIDLE');
           expect(changedOutside(device, recoveredBefore, allowedRanges(fresh, image))).toEqual([]);
           expect(device.violations).toEqual([]);
         });

@@ -1,5 +1,5 @@
 import { readU32LE, writeU32LE } from '../bytes.js';
-import { DFU_DNLOAD, DfuState } from '../dfu/spec.js';
+import { DFU_DNLOAD, DFU_GETSTATUS, DfuState } from '../dfu/spec.js';
 import type { DfuError } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { parseIntelHex, writeIntelHex } from '../image/intelHex.js';
@@ -183,6 +183,46 @@ describe('DfuseSession on the STM32L073 (the founding case)', () => {
   });
 });
 
+describe('DfuseSession hands the device back in dfuIDLE', () => {
+  it('two sessions in a row on the same device (program without leave or verify, then read): no violations', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, clock });
+    const image = MemoryImage.fromBytes(0x08000000, foundingFirmware(5000));
+
+    const first = await DfuseSession.open(device.open(), { clock });
+    const result = await first.program(image, { erase: 'touched', verify: false });
+    expect(result.hasLeft).toBe(false);
+    expect(device.dfuState).toBe(DfuState.dfuIDLE);
+    await first.close();
+
+    const second = await DfuseSession.open(device.open(), { clock });
+    const back = await second.read(0, { start: 0x08000000, end: 0x08000000 + 5000 });
+    expect(back.read({ start: 0x08000000, end: 0x08000000 + 5000 }, 0)).toEqual(image.read({ start: 0x08000000, end: 0x08000000 + 5000 }, 0));
+    await second.eraseSectors(0, [1]);
+    expect(device.dfuState).toBe(DfuState.dfuIDLE);
+    await second.close();
+    expect(device.violations).toEqual([]);
+  });
+
+  it('recovers a device another tool left in dfuDNLOAD-IDLE before selecting an alt setting', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32l476!, clock });
+    // Another host: set-address on the option-byte alt, polled, and left in dfuDNLOAD-IDLE.
+    await device.selectAlternate(1);
+    await device.controlOut(DFU_DNLOAD, 0, Uint8Array.of(0x21, 0x00, 0x78, 0xff, 0x1f));
+    await device.controlIn(DFU_GETSTATUS, 0, 6);
+    await clock.sleep(50);
+    await device.controlIn(DFU_GETSTATUS, 0, 6);
+    expect(device.dfuState).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(device.violations).toEqual([]);
+
+    const session = await DfuseSession.open(device.open(), { clock });
+    expect(device.dfuState).toBe(DfuState.dfuIDLE);
+    await session.read(0, { start: 0x08000000, end: 0x08000100 });
+    expect(device.violations).toEqual([]);
+  });
+});
+
 describe('DfuseSession modes', () => {
   it('differential re-flash: reads, then erases and writes only the sector that changed', async () => {
     const { session, device, commands } = await rig('stm32f405');
@@ -276,7 +316,7 @@ describe('DfuseSession quirks', () => {
     await session.massErase(0);
     expect(clock.now() - t0).toBeGreaterThanOrEqual(16_000);
     expect(device.peek(0x08000000, 64)).toEqual(new Uint8Array(64).fill(0xff));
-    expect(device.dfuState).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(device.dfuState).toBe(DfuState.dfuIDLE);
   });
 
   it('H743 stuck in dfuDNBUSY after an erase: released with two CLRSTATUS, flash verified', async () => {

@@ -159,6 +159,12 @@ export class DfuseSession {
   private readonly onEvent: (event: SessionEvent) => void;
   private readonly sessionSignal: AbortSignal | undefined;
   private selectedAlternate = -1;
+  /**
+   * True while the device sits in dfuDNLOAD-IDLE after our last DNLOAD. Every phase ends with an
+   * ABORT in that case, so each operation hands the device back in dfuIDLE as dfu-util does
+   * (dfu_abort_to_idle; reference §2.8 item 3) and a later session can select an alt setting.
+   */
+  private isInDownload = false;
   private isGone = false;
   /**
    * Device bytes this session has read back and not changed since (reads, verification). Nothing
@@ -195,7 +201,9 @@ export class DfuseSession {
 
   /**
    * Parses the descriptors and brings the device to dfuIDLE (dfuERROR at connect is normal on
-   * L0/L1/F4 BLs). Emits the 'connect' phase.
+   * L0/L1/F4 BLs), then selects alt 0. Emits the 'connect' phase. Recovery comes first: an earlier
+   * session or tool may have left the device in dfuDNLOAD-IDLE or dfuUPLOAD-IDLE, and SET_INTERFACE
+   * belongs in dfuIDLE (DFU 1.1 §A.2; GETSTATUS, CLRSTATUS and ABORT work on any alt setting).
    */
   static async open(opened: OpenedDevice, options: SessionOptions): Promise<DfuseSession> {
     const info = describeDevice(opened);
@@ -208,7 +216,6 @@ export class DfuseSession {
         quirks: info.quirks,
       });
       for (const warning of info.warnings) session.log('warn', warning);
-      await session.selectAlternate(0, 'connect');
       const reply = await recoverToIdle(session.transport, {
         clock: session.clock,
         during: 'connect',
@@ -219,6 +226,7 @@ export class DfuseSession {
         },
       });
       session.log('debug', `connect: ${stateName(reply.state)}, ${statusName(reply.status)}`);
+      await session.selectAlternate(0, 'connect');
     });
     return session;
   }
@@ -542,6 +550,7 @@ export class DfuseSession {
       await dnload(this.transport, block, chunk.data, during);
       const outcome = await this.poller.afterDnload({ kind: 'write', bytes: chunk.data.length, during });
       this.checkReply(outcome, [DfuState.dfuDNLOAD_IDLE], during);
+      this.isInDownload = true;
       this.logWait(during, outcome);
       written++;
       // Only full chunks continue a run: the device computes pointer + (n-2) x wTransferSize.
@@ -590,6 +599,7 @@ export class DfuseSession {
     await dnload(this.transport, 0, encodeCommand(command), during);
     const outcome = await this.poller.afterDnload({ kind, bytes, during });
     this.checkReply(outcome, [DfuState.dfuDNLOAD_IDLE, ...(outcome.recoveredFromStuckBusy ? [DfuState.dfuIDLE] : [])], during);
+    this.isInDownload = outcome.reply.state === DfuState.dfuDNLOAD_IDLE;
     this.logWait(during, outcome);
     return outcome;
   }
@@ -608,7 +618,7 @@ export class DfuseSession {
         await this.ensureIdle(alternate, `read at ${formatAddress(address)}`);
         await this.command({ kind: 'set-address', address }, 'set-address', `read at ${formatAddress(address)}`);
         // AN3156: an UPLOAD must start from dfuIDLE; dfu-util's dfu_abort_to_idle after set-address.
-        await abort(this.transport, `read at ${formatAddress(address)}`);
+        await this.abortToIdle(`read at ${formatAddress(address)}`);
         block = DFUSE_FIRST_DATA_BLOCK;
       }
       const length = Math.min(size, out.length - offset);
@@ -629,7 +639,7 @@ export class DfuseSession {
       this.progress(run, length);
     }
     // Leave dfuUPLOAD-IDLE so the next request starts from dfuIDLE.
-    await abort(this.transport, `read at ${formatAddress(range.start)}`);
+    await this.abortToIdle(`read at ${formatAddress(range.start)}`);
     const image = MemoryImage.fromBytes(range.start, out);
     this.known = this.known.without(range).join(image);
     return image;
@@ -716,12 +726,22 @@ export class DfuseSession {
 
   private async toIdle(during: string): Promise<void> {
     const reply = await getStatus(this.transport, during);
-    if (reply.state === DfuState.dfuIDLE) return;
+    if (reply.state === DfuState.dfuIDLE) {
+      this.isInDownload = false;
+      return;
+    }
     if (reply.state === DfuState.dfuDNLOAD_IDLE || reply.state === DfuState.dfuUPLOAD_IDLE) {
-      await abort(this.transport, during);
+      await this.abortToIdle(during);
       return;
     }
     await recoverToIdle(this.transport, { clock: this.clock, during });
+    this.isInDownload = false;
+  }
+
+  /** ABORT from dfuDNLOAD-IDLE or dfuUPLOAD-IDLE: the device goes to dfuIDLE (DFU 1.1 §6.1.4). */
+  private async abortToIdle(during: string): Promise<void> {
+    await abort(this.transport, during);
+    this.isInDownload = false;
   }
 
   private checkReply(outcome: WaitOutcome, expected: readonly number[], during: string): void {
@@ -775,6 +795,7 @@ export class DfuseSession {
     if (this.isGone) return;
     try {
       await recoverToIdle(this.transport, { clock: this.clock, during: `recovery after ${during}` });
+      this.isInDownload = false;
     } catch (error) {
       if (error instanceof DfuError && error.info.kind === 'device-gone') this.isGone = true;
       this.log('warn', `could not bring the device back to dfuIDLE after ${during}`, { error: String(error) });
@@ -783,7 +804,7 @@ export class DfuseSession {
 
   private async abortQuietly(during: string): Promise<void> {
     try {
-      await abort(this.transport, during);
+      await this.abortToIdle(during);
     } catch {
       await this.recoverQuietly(during);
     }
@@ -816,8 +837,9 @@ export class DfuseSession {
   // Events
 
   /**
-   * Runs one phase with its start/finish events. On failure: the device is brought back to
-   * dfuIDLE (unless gone), a 'failed' event is emitted, and the error is rethrown.
+   * Runs one phase with its start/finish events. On success a device left in dfuDNLOAD-IDLE is
+   * aborted to dfuIDLE. On failure: the device is brought back to dfuIDLE (unless gone), a
+   * 'failed' event is emitted, and the error is rethrown.
    */
   private async phase(phase: SessionPhase, total: number, signal: AbortSignal | undefined, body: (run: PhaseRun) => Promise<void>): Promise<PhaseTiming> {
     if (this.isGone && phase !== 'connect') throw new DfuError({ kind: 'device-gone', during: phase });
@@ -826,6 +848,10 @@ export class DfuseSession {
     this.onEvent({ type: 'phase', phase, status: 'start', bytes: total });
     try {
       await body(run);
+      if (this.isInDownload && !this.isGone) {
+        this.log('debug', `end of ${phase}: ABORT from dfuDNLOAD-IDLE to dfuIDLE`);
+        await this.abortToIdle(`end of ${phase}`);
+      }
     } catch (caught) {
       let error = caught instanceof DfuError ? caught : new DfuError({ kind: 'internal', message: String(caught) }, { cause: caught });
       if (error.info.kind === 'device-gone') this.isGone = true;
