@@ -149,8 +149,11 @@ describe('realFlashEnd', () => {
     expect(erased.warning).toMatch(/not a size/);
   });
 
-  it('warns about known overstating descriptors when F_SIZE is not known', () => {
-    expect(realFlashEnd({ family: 'L0', region: l0 }).warning).toMatch(/L072xB.*128 KiB/);
+  it('notes known overstating descriptors when F_SIZE is not known (a note, not a warning)', () => {
+    const limit = realFlashEnd({ family: 'L0', region: l0 });
+    expect(limit.warning).toBeUndefined();
+    expect(limit.note).toMatch(/^If this is an STM32L072xB\/L082xB \(128 KiB of flash\)/);
+    expect(realFlashEnd({ family: 'L1', region: l0 }).note).toBeUndefined();
     expect(realFlashEnd({ family: 'F4', region: parseMemoryLayout(d.f405Flash.descriptor).region })).toEqual({ end: 0x08100000, isLimited: false });
   });
 });

@@ -411,25 +411,55 @@ export interface FlashOverstatement {
   /** The flash alt-setting string, whitespace-insensitive. */
   readonly descriptor: string;
   readonly claimedBytes: number;
+  /** The smaller parts that send it ("STM32L072xB/L082xB"). */
   readonly parts: string;
   readonly realBytes: number;
+  /** The parts that really have the claimed size and send the same string. */
+  readonly sameStringAs: string;
+  /** What is wrong above the real end on the smaller parts ("... there"). */
+  readonly risk: string;
   readonly source: string;
 }
 
 export const knownFlashOverstatements: readonly FlashOverstatement[] = [
   {
     family: 'L0', descriptor: '@Internal Flash /0x08000000/1536*128g', claimedBytes: 192 * K,
-    parts: 'STM32L072xB/L082xB', realBytes: 128 * K,
+    parts: 'STM32L072xB/L082xB', realBytes: 128 * K, sameStringAs: 'the 192 KiB L072xZ/L073xZ/L082xZ/L083xZ',
+    risk: 'the part has no flash there and erasing it hangs the bootloader',
     source: 'ST community (M. Kooijman, F_SIZE reads 128 KB); reference §7.1',
   },
   {
     family: 'H7', descriptor: '@Internal Flash /0x08000000/16*128Kg', claimedBytes: 2048 * K,
-    parts: 'STM32H750 (WeAct board)', realBytes: 128 * K,
+    parts: 'STM32H750', realBytes: 128 * K, sameStringAs: 'the 2 MiB H743',
+    risk: 'ST does not guarantee any flash there (WeAct H750 boards send this string)',
     source: 'NuttX docs (WeAct H750), Daisy board capture; reference §8',
   },
 ];
 
 const squeeze = (text: string) => text.replace(/\s+/g, ' ').replace(/ \//g, '/').trim();
+
+/** The known overstatement this family's flash region matches (same name, start and claimed size). */
+export function knownFlashOverstatement(family: Stm32Family, region: MemoryRegion): FlashOverstatement | undefined {
+  const { start, end } = regionRange(region);
+  const canonical = squeeze(`@${region.name}/`);
+  return knownFlashOverstatements.find(
+    (o) => o.family === family && o.claimedBytes === end - start && squeeze(o.descriptor).startsWith(canonical) && start === FLASH_BASE,
+  );
+}
+
+/**
+ * The DeviceInfo note for a descriptor that some smaller parts also send: the descriptor cannot
+ * tell the parts apart, so this is information, not a warning (plan.ts warns when an image
+ * actually reaches above the smaller size).
+ */
+export function flashOverstatementNote(known: FlashOverstatement, region: MemoryRegion): string {
+  const { start, end } = regionRange(region);
+  const realEnd = formatAddress(start + known.realBytes);
+  return (
+    `If this is an ${known.parts} (${formatSize(known.realBytes)} of flash), its bootloader describes ${formatSize(end - start)} like ${known.sameStringAs}; ` +
+    `from ${realEnd} on, ${known.risk}. The descriptor cannot tell the parts apart: a plan warns only when an image reaches ${realEnd} or above.`
+  );
+}
 
 export interface FlashLimit {
   /** Exclusive end of the flash that really exists (or the descriptor's end when unknown). */
@@ -438,12 +468,15 @@ export interface FlashLimit {
   readonly isLimited: boolean;
   /** Flash size in bytes according to F_SIZE, when the value was usable. */
   readonly flashSizeBytes?: number;
+  /** Something is wrong with what the device reported (F_SIZE below the descriptor, or unusable). */
   readonly warning?: string;
+  /** Without F_SIZE: the descriptor is one that smaller parts send too (flashOverstatementNote). */
+  readonly note?: string;
 }
 
 /**
  * The real end of internal flash. `flashSizeRegisterValue` is the raw 16-bit F_SIZE read from
- * flashSizeRegisterFor() (KiB). Without it, known overstating descriptors still get a warning.
+ * flashSizeRegisterFor() (KiB). Without it, known overstating descriptors get a note.
  */
 export function realFlashEnd(input: { family: Stm32Family; region: MemoryRegion; flashSizeRegisterValue?: number }): FlashLimit {
   const { start, end } = regionRange(input.region);
@@ -465,17 +498,8 @@ export function realFlashEnd(input: { family: Stm32Family; region: MemoryRegion;
     }
     return { end, isLimited: false, flashSizeBytes: real };
   }
-  const canonical = squeeze(`@${input.region.name}/`);
-  const known = knownFlashOverstatements.find(
-    (o) => o.family === input.family && o.claimedBytes === claimed && squeeze(o.descriptor).startsWith(canonical) && start === FLASH_BASE,
-  );
-  if (known) {
-    return {
-      end,
-      isLimited: false,
-      warning: `${known.parts} parts have only ${formatSize(known.realBytes)} although this bootloader describes ${formatSize(claimed)}; read the flash-size register or set a limit before writing above ${formatAddress(start + known.realBytes)}`,
-    };
-  }
+  const known = knownFlashOverstatement(input.family, input.region);
+  if (known) return { end, isLimited: false, note: flashOverstatementNote(known, input.region) };
   return { end, isLimited: false };
 }
 

@@ -183,6 +183,18 @@ describe('planProgram', () => {
     expect(planProgram({ image: below, info: l073, alternate: 0, options: touched }).warnings.map((w) => w.kind)).not.toContain('flash-overstated');
   });
 
+  it('the same for the H743 string that WeAct H750 boards send: a warning only above 0x08020000, naming the risk', () => {
+    const above = planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(0x20000 + 32)), info: h743, alternate: 0, options: touched });
+    const warning = above.warnings.find((w) => w.kind === 'flash-overstated');
+    expect(warning?.range).toEqual({ start: 0x08020000, end: 0x08020020 });
+    expect(warning?.message).toBe(
+      'the image reaches 0x08020020, past 0x08020000: if this is an STM32H750 (128 KiB of flash), ST does not guarantee any flash there ' +
+        '(WeAct H750 boards send this string) (its bootloader describes the same flash as the 2 MiB H743)',
+    );
+    const below = planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(0x20000)), info: h743, alternate: 0, options: touched });
+    expect(below.warnings.map((w) => w.kind)).not.toContain('flash-overstated');
+  });
+
   it('mass erase: every sector listed, a warning about what it clears, differential and preserve ignored', () => {
     const image = MemoryImage.fromBytes(0x08000000, firmware(1000));
     const plan = planProgram({ image, info: f405, alternate: 0, options: { erase: 'mass', verify: true, differential: true, preserve: true } });

@@ -2,7 +2,7 @@
 // touches the device, as probe-rs does. The session executes a plan and never decides on its own
 // which memory to erase or write.
 import { formatAddress, formatSize } from '../bytes.js';
-import { familyFacts, knownFlashOverstatements, realFlashEnd } from '../devices/stm32.js';
+import { familyFacts, knownFlashOverstatement, realFlashEnd } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
@@ -420,17 +420,17 @@ function checkRealFlash(image: MemoryImage, info: DeviceInfo, region: MemoryRegi
     return;
   }
   if (!info.quirks.includes('descriptor-overstates-flash')) return;
-  const claimed = bounds.end - bounds.start;
-  const known = knownFlashOverstatements.find((o) => o.family === info.family && o.claimedBytes === claimed);
+  const known = knownFlashOverstatement(info.family, region);
   if (!known) return;
   const realEnd = bounds.start + known.realBytes;
+  // Only an image that reaches above the smaller size is at risk; DeviceInfo.notes has the rest.
   if (image.end <= realEnd) return;
   warnings.push({
     kind: 'flash-overstated',
     range: { start: realEnd, end: image.end },
     message:
-      `the image reaches ${formatAddress(image.end)}, but ${known.parts} parts have flash only up to ${formatAddress(realEnd)} ` +
-      '(their bootloader reports more than the chip has, and hangs when erasing above it)',
+      `the image reaches ${formatAddress(image.end)}, past ${formatAddress(realEnd)}: if this is an ${known.parts} (${formatSize(known.realBytes)} of flash), ` +
+      `${known.risk} (its bootloader describes the same flash as ${known.sameStringAs})`,
   });
 }
 

@@ -140,6 +140,14 @@ describe('DfuseSession on the STM32L073 (the founding case)', () => {
     expect(phases).toEqual(['erase', 'write', 'verify']);
   });
 
+  it('connects without warnings: that an L072xB sends the same flash string is one info-level note', async () => {
+    const { events, session } = await rig('stm32l073');
+    expect(events.filter((e) => e.type === 'log' && e.level === 'warn')).toEqual([]);
+    const notes = events.filter((e) => e.type === 'log' && e.level === 'info' && /L072xB/.test(e.message));
+    expect(notes).toHaveLength(1);
+    expect(session.info.notes).toHaveLength(1);
+  });
+
   it('reads a region back as an image (backup) and refuses ranges outside it', async () => {
     const { session, device } = await rig('stm32l073');
     const image = await session.read(0, { start: 0x08000100, end: 0x08001234 });

@@ -216,6 +216,7 @@ export class DfuseSession {
         quirks: info.quirks,
       });
       for (const warning of info.warnings) session.log('warn', warning);
+      for (const note of info.notes ?? []) session.log('info', note);
       const reply = await recoverToIdle(session.transport, {
         clock: session.clock,
         during: 'connect',

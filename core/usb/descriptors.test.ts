@@ -80,13 +80,22 @@ describe('describeDevice', () => {
     expect(flash.warnings.map((w) => w.message).join('\n')).toMatch(/multiplier/);
     expect(info.quirks).toContain('error-state-at-connect');
     expect(info.quirks).toContain('descriptor-overstates-flash');
-    expect(info.warnings.join('\n')).toMatch(/L072xB/);
+    // The L073 and the 128 KiB L072xB send the same string: one note, no warning on every connect.
+    expect(info.warnings).toEqual([]);
+    expect(info.notes).toEqual([
+      'If this is an STM32L072xB/L082xB (128 KiB of flash), its bootloader describes 192 KiB like the 192 KiB L072xZ/L073xZ/L082xZ/L083xZ; ' +
+        'from 0x08020000 on, the part has no flash there and erasing it hangs the bootloader. ' +
+        'The descriptor cannot tell the parts apart: a plan warns only when an image reaches 0x08020000 or above.',
+    ]);
   });
 
   it('takes the transfer size from the descriptor: 1024 on the H743, never a hard-coded 2048', () => {
     const info = describeDevice(opened(buildDescriptors(h743)));
     expect(info.functional.transferSize).toBe(1024);
     expect(info.family).toBe('H7');
+    expect(info.warnings).toEqual([]);
+    expect(info.notes).toHaveLength(1);
+    expect(info.notes![0]).toMatch(/^If this is an STM32H750 \(128 KiB of flash\), its bootloader describes 2 MiB like the 2 MiB H743; from 0x08020000 on, ST does not guarantee/);
     expect(info.quirks).toEqual(expect.arrayContaining(['stuck-busy-after-erase', 'no-status-after-leave']));
   });
 

@@ -97,6 +97,11 @@ export interface DeviceInfo {
   readonly familyReason: string;
   readonly quirks: readonly QuirkId[];
   readonly warnings: readonly string[];
+  /**
+   * Facts worth knowing that are not problems, e.g. that smaller parts send the same flash string
+   * (L072xB vs L073, H750 vs H743). Optional so older DeviceInfo literals stay valid.
+   */
+  readonly notes?: readonly string[];
   /** Real flash size from the flash-size register, when a session could read it. */
   readonly flashSizeBytes?: number;
 }
@@ -295,10 +300,12 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
   const quirks = quirksFor({ ...identity, family: guess.family });
   const quirkIds = quirks.map((q) => q.id);
 
+  const notes: string[] = [];
   if (quirkIds.includes('descriptor-overstates-flash')) {
     const flash = alternates.find((a) => a.layout && /flash/i.test(a.name))?.layout;
     const limit = flash ? realFlashEnd({ family: guess.family, region: flash.region }) : undefined;
     if (limit?.warning) warnings.push(limit.warning);
+    if (limit?.note) notes.push(limit.note);
   }
 
   return {
@@ -317,6 +324,7 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
     familyReason: guess.reason,
     quirks: quirkIds,
     warnings,
+    notes,
   };
 }
 
