@@ -14,6 +14,7 @@ import { MemoryImage } from '../core/image/memoryImage.js';
 import { VirtualClock } from '../core/simulator/clock.js';
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
+import { nonErasedBytes } from '../core/simulator/pseudoRandom.js';
 import type { Clock } from '../core/usb/transport.js';
 import { realClock } from './realClock.js';
 
@@ -75,19 +76,6 @@ const DFU_UTIL: SessionStrategy = { polling: 'reported', addressing: 'per-chunk'
  */
 const SIMULATOR_QUANTUM_MS = 0;
 
-/** Firmware-like bytes (xorshift32), never a run of erased values. */
-function firmware(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = 1 + ((x >>> 0) % 253);
-  }
-  return out;
-}
-
 interface Flashed {
   readonly row: EngineFlashRow;
   readonly session: DfuseSession;
@@ -127,7 +115,7 @@ async function runTables(makeClock: () => Clock, isReal: boolean, only?: readonl
   const diffRows: EngineDiffRow[] = [];
   for (const { id, bytes, extraChangedOffsets = [] } of PROFILES.filter((p) => !only || only.includes(p.id))) {
     const flashStart = profiles[id]!.alternates[0]!.memory.segments[0]!.start;
-    const data = firmware(bytes, bytes);
+    const data = nonErasedBytes(bytes, bytes);
     const image = MemoryImage.fromBytes(flashStart, data);
     const clock = makeClock();
     const ours = await flash(id, image, DFU_DESK, clock, isReal);

@@ -9,6 +9,7 @@ import MemoryMap from 'nrf-intel-hex';
 import { loadFirmware } from '../core/image/firmwareFile.js';
 import { parseIntelHex, writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
+import { xorshiftBytes } from '../core/simulator/pseudoRandom.js';
 
 // intel-hex 0.2.0 is CommonJS without type declarations; this is the one function it exports
 // that matters here: parse(text, bufferSize?, addressOffset?).
@@ -32,19 +33,6 @@ export interface HexBenchRow {
 
 const FLASH = 0x08000000;
 const EEPROM = 0x08080000; // STM32L0/L1 data EEPROM
-
-/** Deterministic bytes (xorshift32), so every run and machine parses the same text. */
-function pseudoRandomBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,10 +61,10 @@ function kib(bytes: number): string {
 
 /** The two inputs: objcopy-style HEX (16-byte records, CRLF) of a full 2 MiB image, and flash + data EEPROM. */
 export function hexBenchInputs(): { name: string; text: string; image: MemoryImage; span: { start: number; end: number } }[] {
-  const contiguous = MemoryImage.fromBytes(FLASH, pseudoRandomBytes(2 * 1024 * 1024, 1));
+  const contiguous = MemoryImage.fromBytes(FLASH, xorshiftBytes(2 * 1024 * 1024, 1));
   const sparse = MemoryImage.fromBlocks([
-    { start: FLASH, data: pseudoRandomBytes(64 * 1024, 2) },
-    { start: EEPROM, data: pseudoRandomBytes(4 * 1024, 3) },
+    { start: FLASH, data: xorshiftBytes(64 * 1024, 2) },
+    { start: EEPROM, data: xorshiftBytes(4 * 1024, 3) },
   ]);
   return [
     { name: '2 MiB contiguous', text: writeIntelHex(contiguous), image: contiguous, span: { start: contiguous.start, end: contiguous.end } },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
+import { xorshiftBytes } from '../core/simulator/pseudoRandom.js';
 import { realClock } from '../electron/main/realClock.js';
 import { UsbClient } from '../usb-harness/clientProcess.js';
 import { dfuUtilVersion, runDfuUtil } from '../usb-harness/dfuUtil.js';
@@ -46,18 +47,6 @@ export interface UsbBenchRow {
   readonly note: string;
 }
 
-function image(length: number): Uint8Array {
-  let x = 0x2545f491;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 function freshDevice(profileId: string): SimulatedDevice {
   const profile = profiles[profileId];
   if (!profile) throw new Error(`no simulator profile ${profileId}`);
@@ -80,7 +69,7 @@ export async function runUsbBench(options: { cases?: readonly UsbBenchCase[]; lo
   const rows: UsbBenchRow[] = [];
   try {
     for (const benchCase of options.cases ?? defaultCases) {
-      const data = image(benchCase.imageBytes);
+      const data = xorshiftBytes(benchCase.imageBytes, 0x2545f491);
       const file = join(dir, `${benchCase.profile}.bin`);
       writeFileSync(file, data);
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
 import { SimulatedDevice } from '../core/simulator/device.js';
+import { lcgBytes } from '../core/simulator/pseudoRandom.js';
 import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
 import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { cliBundle, repoRoot, runCliProcess, type CliRun } from '../electron/cli/testing/cliProcess.js';
@@ -21,14 +22,6 @@ function simulated(spec: string): SimulatedDevice {
   const { profile, scenario } = parseSimulatorSpec(spec);
   // The CLI's libusb timeouts decide, as with a real board (docs/virtual-usb.md §5).
   return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
-}
-
-function bytes(length: number, seed: number): Uint8Array {
-  let x = seed;
-  return Uint8Array.from({ length }, () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x >>> 24;
-  });
 }
 
 const idOf = (plugged: PluggedDevice) => `usb:1-${plugged.id}`;
@@ -138,8 +131,8 @@ describeWithHarness('dfu-desk CLI over NodeUsbBus on the virtual bus', () => {
   it.each(['stm32l073', 'stm32f405', 'stm32h743'])('flash FILE --json on %s: planned, written and verified; the board holds the image', async (profileId) => {
     const { device, id } = await plug(profileId);
     // An odd-length application and a small configuration block further up, as a linker makes them.
-    const code = bytes(24 * 1024 + 333, 11);
-    const config = bytes(300, 12);
+    const code = lcgBytes(24 * 1024 + 333, 11);
+    const config = lcgBytes(300, 12);
     const configAt = FLASH + 0x20000;
     const image = MemoryImage.fromBlocks([
       { start: FLASH, data: code },
@@ -182,7 +175,7 @@ describeWithHarness('dfu-desk CLI over NodeUsbBus on the virtual bus', () => {
 
   it('flash on a board unplugged mid-write: exit 5 and a device-gone error, in JSON and in the human output', async () => {
     const image = join(dir, 'app.bin');
-    writeFileSync(image, bytes(64 * 1024, 13));
+    writeFileSync(image, lcgBytes(64 * 1024, 13));
 
     const first = await plug('stm32f405:unplugMidWrite');
     const json = await dfuDesk('flash', image, '--address', '0x08000000', '--device', first.id, '--json');

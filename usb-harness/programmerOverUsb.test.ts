@@ -6,6 +6,7 @@ import type { JobResult, Result, SessionSnapshot } from '../core/api.js';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
 import { SimulatedDevice } from '../core/simulator/device.js';
+import { lcgBytes } from '../core/simulator/pseudoRandom.js';
 import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
 import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { FOUNDING, foundingBytes } from '../electron/cli/testing/foundingImage.js';
@@ -21,14 +22,6 @@ function simulated(spec: string): SimulatedDevice {
   const { profile, scenario } = parseSimulatorSpec(spec);
   // The client's libusb timeouts decide, as with a real board (docs/virtual-usb.md §5).
   return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
-}
-
-function bytes(length: number, seed: number): Uint8Array {
-  let x = seed;
-  return Uint8Array.from({ length }, () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x >>> 24;
-  });
 }
 
 function value<T>(result: Result<T>): T {
@@ -136,7 +129,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
     const id = idOf(plugged);
     await client.nextSession(lists(id));
     value(await client.programmer.connect(id));
-    const code = bytes(64 * 1024, 5);
+    const code = lcgBytes(64 * 1024, 5);
     value(await client.programmer.openImage({ kind: 'bytes', fileName: 'app.bin', bytes: code, baseAddress: FLASH }));
 
     const failed: JobResult = value(await client.programmer.program({ erase: 'touched', verify: true }));

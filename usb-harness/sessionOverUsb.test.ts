@@ -3,6 +3,7 @@
 // virtual bus, and reports a device that disappears mid-write the way the user sees it.
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
+import { lcgBytes } from '../core/simulator/pseudoRandom.js';
 import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
 import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { ClientError, UsbClient } from './clientProcess.js';
@@ -12,14 +13,6 @@ import { VirtualUsbHost } from './virtualUsbHost.js';
 const FLASH = 0x08000000;
 // Flash operations run 100x faster than on the chip; the USB side is real.
 const SPEED = 100;
-
-function bytes(length: number, seed: number): Uint8Array {
-  let x = seed;
-  return Uint8Array.from({ length }, () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x >>> 24;
-  });
-}
 
 function simulated(spec: string, speed = SPEED): SimulatedDevice {
   const { profile, scenario } = parseSimulatorSpec(spec);
@@ -45,8 +38,8 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     const device = simulated(profileId);
     const plugged = await host.plug(device);
     // An odd-length application and a small configuration block further up, as a linker makes them.
-    const code = bytes(24 * 1024 + 333, 1);
-    const config = bytes(300, 2);
+    const code = lcgBytes(24 * 1024 + 333, 1);
+    const config = lcgBytes(300, 2);
     const configAt = FLASH + 0x20000;
     const outcome = await client.call('program', `usb:1-${plugged.id}`, {
       blocks: [
@@ -90,7 +83,7 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     // Real time: at 100x the erase is over before the next poll arrives and nothing is STALLed.
     const device = simulated('stm32l476', 1);
     const plugged = await host.plug(device);
-    const code = bytes(8192, 4);
+    const code = lcgBytes(8192, 4);
     const outcome = await client.call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
     expect(device.stats.stalls).toBeGreaterThan(0);
     expect(outcome.verify).toMatchObject({ isMatch: true });
@@ -103,7 +96,7 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     const device = simulated('stm32f405:unplugMidWrite');
     const plugged = await host.plug(device);
     const failure = await client
-      .call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: bytes(64 * 1024, 3) }], options: { erase: 'touched', verify: true } })
+      .call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: lcgBytes(64 * 1024, 3) }], options: { erase: 'touched', verify: true } })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ClientError);
     expect((failure as ClientError).serialized.info).toEqual({ kind: 'device-gone', during: expect.stringMatching(/^write of \d+ bytes at 0x080/) });

@@ -10,6 +10,7 @@ import { MemoryImage } from '../image/memoryImage.js';
 import { VirtualClock } from '../simulator/clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
+import { nonErasedBytes } from '../simulator/pseudoRandom.js';
 import { parseScenario, scenarios } from '../simulator/scenarios.js';
 import type { Clock, UsbBus } from '../usb/transport.js';
 import { regionRange, sectorsIn } from './memoryLayout.js';
@@ -17,19 +18,6 @@ import { planImage, type ProgramOptions } from './plan.js';
 import { DfuseSession } from './session.js';
 
 const options: ProgramOptions = { erase: 'touched', verify: true };
-
-/** Bytes no erased flash and no old application holds by accident. */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = 1 + ((x >>> 0) % 253);
-  }
-  return out;
-}
 
 type Expectation = { readonly outcome: 'success' } | { readonly outcome: 'error'; readonly kinds: readonly DfuErrorKind[]; readonly recover: 'none' | 'replug' | 'unprotect' };
 
@@ -59,7 +47,7 @@ function contractImage(session: DfuseSession, seed: number): MemoryImage {
   const flash = session.info.alternates[0]!.layout!.region;
   const start = regionRange(flash).start;
   const firstSector = flash.segments[0]!.sectorSize;
-  return MemoryImage.fromBytes(start + Math.max(firstSector, 8192) - 4096, pattern(8192, seed));
+  return MemoryImage.fromBytes(start + Math.max(firstSector, 8192) - 4096, nonErasedBytes(8192, seed));
 }
 
 /** Snapshot of every alt setting's bytes, to prove nothing outside the plan changed. */
@@ -185,7 +173,7 @@ describe.skipIf(process.env.DFU_HARDWARE !== '1')('engine contract on real hardw
     const last = sectorsIn(region, regionRange(region)).at(-1)!;
     const backup = await session.read(flash.alternate, last);
     try {
-      const image = MemoryImage.fromBytes(last.start, pattern(Math.min(4096, last.end - last.start), 7));
+      const image = MemoryImage.fromBytes(last.start, nonErasedBytes(Math.min(4096, last.end - last.start), 7));
       const result = await session.program(image, { ...options, alternate: flash.alternate });
       expect(result.verify?.isMatch).toBe(true);
       const readBack = await session.read(flash.alternate, { start: last.start, end: last.start + image.size });

@@ -25,6 +25,7 @@ import { TransferError } from '../usb/transport.js';
 import { scheduleOn } from './clock.js';
 import { buildDescriptors } from './descriptorBuilder.js';
 import { SimulatedMemory } from './memory.js';
+import { lcgBytes } from './pseudoRandom.js';
 import { loadedOptionBytes, RDP_LEVEL_0, readRdpLevel, withRdp } from './optionBytesModel.js';
 import type { RdpLevel } from './optionBytesModel.js';
 import { FLASH_ALTERNATE } from './profiles.js';
@@ -129,12 +130,7 @@ function emptyStats(): SimulatorStats {
  * is deterministic pseudo-random code-like bytes.
  */
 export function previousFirmware(seed: string, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = crc32(new TextEncoder().encode(seed)) || 1;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
+  const out = lcgBytes(length, crc32(new TextEncoder().encode(seed)) || 1);
   if (length >= 8) {
     writeU32LE(out, 0, 0x20005000);
     writeU32LE(out, 4, 0x0800c329);
