@@ -26,6 +26,8 @@ describe('argumentValidators', () => {
     expect(validateArguments('openImage', [{ kind: 'dialog' }])).toEqual([{ kind: 'dialog' }]);
     expect(validateArguments('openImage', [{ kind: 'path', path: '/tmp/a.hex' }])).toEqual([{ kind: 'path', path: '/tmp/a.hex' }]);
     expect(validateArguments('program', [{ ...program, differential: true }])).toEqual([{ ...program, differential: true }]);
+    expect(validateArguments('program', [{ ...program, flashSizeBytes: 128 * 1024 }])).toEqual([{ ...program, flashSizeBytes: 128 * 1024 }]);
+    expect(validateArguments('updateSettings', [{ programOptions: { ...program, flashSizeBytes: undefined } }])).toEqual([{ programOptions: program }]);
     expect(validateArguments('readMemory', [{ alternate: 0, start: 0x0800_0000, length: 1024 }])).toEqual([
       { alternate: 0, start: 0x0800_0000, length: 1024 },
     ]);
@@ -69,6 +71,9 @@ describe('argumentValidators', () => {
     ['program', [{ erase: 'all', verify: true }], 'options.erase'],
     ['program', [{ erase: 'mass' }], 'options.verify'],
     ['program', [{ ...program, differential: 'yes' }], 'options.differential'],
+    ['program', [{ ...program, flashSizeBytes: '128K' }], 'options.flashSizeBytes'],
+    ['program', [{ ...program, flashSizeBytes: 512 }], 'options.flashSizeBytes'],
+    ['program', [{ ...program, flashSizeBytes: 0x1_0000_0001 }], 'options.flashSizeBytes'],
     ['planProgram', [null], 'options'],
     ['planProgram', [[program]], 'options'],
     ['readMemory', [{ alternate: 0, start: 0x0800_0000, length: 0 }], 'request.length'],

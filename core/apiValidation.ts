@@ -97,7 +97,7 @@ function expectLength(value: unknown, argument: string, start: number, max: numb
 }
 
 const eraseModes: readonly ProgramOptions['erase'][] = ['touched', 'mass', 'none'];
-const programOptionKeys = ['erase', 'differential', 'preserve', 'verify', 'skipErasedChunks', 'leave'] as const;
+const programOptionKeys = ['erase', 'differential', 'preserve', 'verify', 'skipErasedChunks', 'leave', 'flashSizeBytes'] as const;
 
 export function validateProgramOptions(value: unknown, argument = 'options'): ProgramOptions {
   const input = expectObject(value, argument, programOptionKeys);
@@ -114,7 +114,9 @@ export function validateProgramOptions(value: unknown, argument = 'options'): Pr
     const flag = optionalBoolean(input[key], `${argument}.${key}`);
     if (flag !== undefined) flags[key] = flag;
   }
-  return { ...options, ...flags };
+  // A size, not an address: at least 1 KiB (the flash-size register counts KiB) and within 32 bits.
+  const flashSizeBytes = input.flashSizeBytes === undefined ? undefined : expectInteger(input.flashSizeBytes, `${argument}.flashSizeBytes`, 1024, ADDRESS_LIMIT);
+  return { ...options, ...flags, ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}) };
 }
 
 function validateImageSource(value: unknown): ImageSource {

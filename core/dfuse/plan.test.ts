@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DfuError } from '../errors.js';
+import { DfuError, describe as describeError } from '../errors.js';
 import { familyFacts } from '../devices/stm32.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { buildDescriptors, type DescriptorInput } from '../simulator/descriptorBuilder.js';
@@ -189,10 +189,92 @@ describe('planProgram', () => {
     expect(warning?.range).toEqual({ start: 0x08020000, end: 0x08020020 });
     expect(warning?.message).toBe(
       'the image reaches 0x08020020, past 0x08020000: if this is an STM32H750 (128 KiB of flash), ST does not guarantee any flash there ' +
-        '(WeAct H750 boards send this string) (its bootloader describes the same flash as the 2 MiB H743)',
+        '(WeAct H750 boards send this string) (its bootloader describes the same flash as the 2 MiB H743); set the flash size to refuse it',
     );
     const below = planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(0x20000)), info: h743, alternate: 0, options: touched });
     expect(below.warnings.map((w) => w.kind)).not.toContain('flash-overstated');
+  });
+
+  describe('a user flash-size limit (options.flashSizeBytes)', () => {
+    const limited: ProgramOptions = { ...touched, flashSizeBytes: 128 * 1024 };
+
+    it('refuses the first byte at or above the limit, naming its address and the limit', () => {
+      const error = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: l073, alternate: 0, options: limited }));
+      expect(error.info).toEqual({
+        kind: 'not-writable',
+        address: 0x08020000,
+        region: 'Internal Flash',
+        detail: 'at or above the 128 KiB flash-size limit (flash ends at 0x08020000; the bootloader describes 192 KiB)',
+      });
+      const above = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08028000, firmware(16)), info: l073, alternate: 0, options: limited }));
+      expect(above.info).toMatchObject({ kind: 'not-writable', address: 0x08028000 });
+    });
+
+    it('plans an image below the limit as usual, without the overstatement warning (the user answered it)', () => {
+      const image = MemoryImage.fromBytes(0x08000000, firmware(128 * 1024));
+      const plan = planProgram({ image, info: l073, alternate: 0, options: limited });
+      expect(plan.sectors).toHaveLength(1024);
+      expect(plan.sectors[1023]!.end).toBe(0x08020000);
+      expect(plan.eraseMode).toBe('touched');
+      expect(plan.warnings.map((w) => w.kind)).toEqual([]);
+    });
+
+    it('turns a mass erase into sector erases of the flash below the limit, with no data-loss warning per sector', () => {
+      const image = MemoryImage.fromBytes(0x08000000, firmware(1000));
+      const plan = planProgram({ image, info: l073, alternate: 0, options: { ...limited, erase: 'mass' } });
+      expect(plan.eraseMode).toBe('touched');
+      expect(plan.sectors).toHaveLength(1024);
+      expect(plan.sectors[0]!.start).toBe(0x08000000);
+      expect(plan.sectors[1023]!.end).toBe(0x08020000);
+      expect(plan.warnings.map((w) => w.kind)).toEqual(['mass-erase', 'mass-erase']);
+      expect(plan.warnings[0]!.message).toBe(
+        'mass erase sent as 1024 sector erases up to 0x08020000: the 128 KiB flash-size limit (flash ends at 0x08020000; the bootloader describes 192 KiB) ' +
+          'is below what a mass erase would cover',
+      );
+      expect(plan.warnings[1]!.message).toBe('mass erase clears all 128 KiB of Internal Flash, not only the 1000 B of the image');
+    });
+
+    it('never turns a full image into a mass erase under the limit (L0 would otherwise prefer it)', () => {
+      const full = MemoryImage.fromBytes(0x08000000, firmware(128 * 1024));
+      const register: DeviceInfo = { ...l073, flashSizeBytes: 128 * 1024 };
+      expect(planProgram({ image: full, info: register, alternate: 0, options: touched }).eraseMode).toBe('touched');
+    });
+
+    it('changes nothing at or above the described size, and applies to internal flash only', () => {
+      const image = MemoryImage.fromBytes(0x08000000, firmware(192 * 1024));
+      const plan = planProgram({ image, info: l073, alternate: 0, options: { ...touched, flashSizeBytes: 192 * 1024 } });
+      expect(plan.eraseMode).toBe('mass');
+      expect(plan.warnings.map((w) => w.kind)).not.toContain('flash-overstated');
+      const eeprom = planProgram({ image: MemoryImage.fromBytes(0x08080000, firmware(16)), info: l073, alternate: 2, options: { ...touched, flashSizeBytes: 1024 } });
+      expect(eeprom.chunks).toHaveLength(1);
+    });
+
+    it('the smaller of the user limit and the flash-size register wins', () => {
+      const register: DeviceInfo = { ...l073, flashSizeBytes: 128 * 1024 };
+      const image = MemoryImage.fromBytes(0x08010000, firmware(32));
+      expect(errorOf(() => planProgram({ image, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 64 * 1024 } })).info).toMatchObject({
+        kind: 'not-writable',
+        address: 0x08010000,
+      });
+      const above = MemoryImage.fromBytes(0x0801fff0, firmware(32));
+      expect(errorOf(() => planProgram({ image: above, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 160 * 1024 } })).info).toMatchObject({
+        kind: 'image-too-large',
+        regionEnd: 0x08020000,
+      });
+    });
+
+    it('refuses a limit that ends inside a sector (F405: 100 KiB is inside the 64 KiB sector 4)', () => {
+      const error = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(16)), info: f405, alternate: 0, options: { ...touched, flashSizeBytes: 100 * 1024 } }));
+      expect(error.info).toMatchObject({ kind: 'invalid-argument', argument: 'flashSizeBytes' });
+      expect(describeError(error.info)).toContain('inside sector 4 [0x08010000, 0x08020000)');
+      expect(planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(16)), info: f405, alternate: 0, options: { ...touched, flashSizeBytes: 128 * 1024 } }).sectors).toHaveLength(1);
+    });
+
+    it('planImage applies it too (verify plans included)', () => {
+      const image = MemoryImage.fromBytes(0x0801fff0, firmware(32));
+      expect(errorOf(() => planImage(image, l073, { erase: 'none', verify: true, flashSizeBytes: 128 * 1024 })).info).toMatchObject({ kind: 'not-writable', address: 0x08020000 });
+      expect(planImage(image, l073, { erase: 'none', verify: true })).toHaveLength(1);
+    });
   });
 
   it('mass erase: every sector listed, a warning about what it clears, differential and preserve ignored', () => {

@@ -2,10 +2,11 @@
 // touches the device, as probe-rs does. The session executes a plan and never decides on its own
 // which memory to erase or write.
 import { formatAddress, formatSize } from '../bytes.js';
-import { familyFacts, knownFlashOverstatement, realFlashEnd } from '../devices/stm32.js';
+import { familyFacts, knownFlashOverstatement } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
+import { checkLimitOnSectorBoundary, describeFlashSizeLimit, flashSizeLimit, isInternalFlash, sectorsBelowLimit, type FlashSizeLimit } from './flashLimit.js';
 import { regionRange, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
 import { typicalEraseMs, typicalMassEraseMs, typicalProgramMs, typicalTransferMs } from './timing.js';
 
@@ -28,6 +29,13 @@ export interface ProgramOptions {
    * family's mass erase is faster (L0: 1 command instead of 1536). Default true.
    */
   readonly massEraseWhenFaster?: boolean;
+  /**
+   * The real size of Internal Flash in bytes, for parts whose bootloader describes more (L072xB:
+   * 192 KiB described, 128 KiB real; reference §7.3 item 5). Bytes at or above start + size are
+   * refused, and a mass erase becomes a sector erase of the flash below the limit (flashLimit.ts).
+   * At or above the described size it changes nothing. Must end on a sector boundary.
+   */
+  readonly flashSizeBytes?: number;
 }
 
 export type PlanWarningKind =
@@ -108,7 +116,8 @@ export function planProgram(input: PlanInput): ProgramPlan {
     throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `no bytes to write into ${region.name}` });
   }
   checkWritable(image, region);
-  checkRealFlash(image, info, region, warnings);
+  const limit = flashSizeLimit(info, region, options.flashSizeBytes);
+  checkRealFlash(image, info, region, limit, options.flashSizeBytes !== undefined, warnings);
 
   let eraseMode = options.erase;
   const hasErasable = region.segments.some((s) => s.erasable);
@@ -157,7 +166,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
   const touchedErasable = eraseMode === 'touched' ? toWrite.filter((s) => s.segment.erasable) : [];
   const erasableBytes = region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
   const erasableCount = region.segments.filter((s) => s.erasable).reduce((n, s) => n + s.sectorCount, 0);
-  if (eraseMode === 'touched' && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount) {
+  if (eraseMode === 'touched' && !limit && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount) {
     const sectorsMs = touchedErasable.reduce((ms, s) => ms + ERASE_COMMAND_MS + typicalEraseMs(info.family, s.end - s.start), 0);
     const massMs = ERASE_COMMAND_MS + typicalMassEraseMs(info.family, erasableBytes);
     if (massMs < sectorsMs) {
@@ -168,15 +177,34 @@ export function planProgram(input: PlanInput): ProgramPlan {
       });
     }
   }
-  const eraseSectors =
-    eraseMode === 'touched' ? touchedErasable : eraseMode === 'mass' ? region.segments.filter((s) => s.erasable).flatMap((s) => sectorsIn(region, s)) : [];
+  // Under a flash-size limit a mass erase is sent as sector erases of the real flash: the DfuSe
+  // mass erase has no address and the bootloader erases what it describes (flashLimit.ts).
+  const isMassBelowLimit = eraseMode === 'mass' && limit !== undefined;
+  const eraseSectors = isMassBelowLimit
+    ? sectorsBelowLimit(region, limit)
+    : eraseMode === 'touched'
+      ? touchedErasable
+      : eraseMode === 'mass'
+        ? region.segments.filter((s) => s.erasable).flatMap((s) => sectorsIn(region, s))
+        : [];
+  if (isMassBelowLimit) {
+    eraseMode = 'touched';
+    warnings.push({
+      kind: 'mass-erase',
+      message:
+        `mass erase sent as ${eraseSectors.length} sector erases up to ${formatAddress(limit.end)}: ${describeFlashSizeLimit(limit, regionRange(region).start)} ` +
+        'is below what a mass erase would cover',
+    });
+  } else if (limit) {
+    checkLimitOnSectorBoundary(region, limit);
+  }
   const erased = new Set(eraseSectors.map((s) => s.index));
   const isErased = (sector: Sector): boolean => erased.has(sector.index);
 
   // Data outside the image in a sector we erase is lost unless preserved (reference §7.3: never
   // destroy silently).
   const preserveRanges: AddressRange[] = [];
-  for (const sector of eraseMode === 'touched' ? eraseSectors : []) {
+  for (const sector of eraseMode === 'touched' && !isMassBelowLimit ? eraseSectors : []) {
     const outside = complementIn(sector, image);
     if (outside.length === 0) continue;
     if (preserve) {
@@ -205,7 +233,8 @@ export function planProgram(input: PlanInput): ProgramPlan {
     for (const range of preserveRanges) if (!deviceContent?.covers(range)) readRanges.push(range);
   }
   if (options.erase === 'mass') {
-    warnings.push({ kind: 'mass-erase', message: `mass erase clears all ${formatSize(erasableBytes)} of ${region.name}, not only the ${formatSize(image.size)} of the image` });
+    const cleared = isMassBelowLimit ? totalLength(eraseSectors) : erasableBytes;
+    warnings.push({ kind: 'mass-erase', message: `mass erase clears all ${formatSize(cleared)} of ${region.name}, not only the ${formatSize(image.size)} of the image` });
   }
   const unerasedTouched = eraseMode === 'none' ? touched.filter((s) => s.segment.erasable) : [];
   if (unerasedTouched.length > 0) {
@@ -405,20 +434,27 @@ function checkWritable(image: MemoryImage, region: MemoryRegion): void {
 }
 
 /**
- * The L072xB BL claims 192 KB for 128 KB of flash (reference §7.1). With the flash size measured
- * (DeviceInfo.flashSizeBytes, from F_SIZE) writing above it is refused; without it, an image that
- * reaches above the real size of a known overstating part gets a warning.
+ * The L072xB BL claims 192 KB for 128 KB of flash (reference §7.1, §7.3 item 5). Under a known
+ * limit (the flash-size register or the user's flash size) writing at or above it is refused;
+ * without one, an image that reaches above the real size of a known overstating part gets a
+ * warning (a user who set a flash size has answered that question).
  */
-function checkRealFlash(image: MemoryImage, info: DeviceInfo, region: MemoryRegion, warnings: PlanWarning[]): void {
-  if (!/flash/i.test(region.name)) return;
+function checkRealFlash(image: MemoryImage, info: DeviceInfo, region: MemoryRegion, limit: FlashSizeLimit | undefined, hasUserSize: boolean, warnings: PlanWarning[]): void {
+  if (!isInternalFlash(region)) return;
   const bounds = regionRange(region);
-  if (info.flashSizeBytes !== undefined) {
-    const limit = realFlashEnd({ family: info.family, region, flashSizeRegisterValue: info.flashSizeBytes / 1024 });
-    if (limit.isLimited && image.end > limit.end) {
+  if (limit) {
+    if (image.end <= limit.end) return;
+    if (limit.source === 'register') {
       throw new DfuError({ kind: 'image-too-large', imageEnd: image.end, regionEnd: limit.end, region: region.name });
     }
-    return;
+    throw new DfuError({
+      kind: 'not-writable',
+      address: Math.max(image.start, limit.end),
+      region: region.name,
+      detail: `at or above ${describeFlashSizeLimit(limit, bounds.start)}`,
+    });
   }
+  if (info.flashSizeBytes !== undefined || hasUserSize) return;
   if (!info.quirks.includes('descriptor-overstates-flash')) return;
   const known = knownFlashOverstatement(info.family, region);
   if (!known) return;
@@ -430,7 +466,7 @@ function checkRealFlash(image: MemoryImage, info: DeviceInfo, region: MemoryRegi
     range: { start: realEnd, end: image.end },
     message:
       `the image reaches ${formatAddress(image.end)}, past ${formatAddress(realEnd)}: if this is an ${known.parts} (${formatSize(known.realBytes)} of flash), ` +
-      `${known.risk} (its bootloader describes the same flash as ${known.sameStringAs})`,
+      `${known.risk} (its bootloader describes the same flash as ${known.sameStringAs}); set the flash size to refuse it`,
   });
 }
 
