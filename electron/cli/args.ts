@@ -135,6 +135,27 @@ export function parseLengthArgument(option: string, text: string): number {
   return value;
 }
 
+/**
+ * --flash-size (flash, verify, erase, read): the real size of Internal Flash when the bootloader
+ * describes more (reference §7.3 item 5: the L072xB claims 192 KiB for 128 KiB).
+ */
+export const flashSizeOption: OptionSpecs = {
+  'flash-size': {
+    type: 'string',
+    value: 'N',
+    description: 'the real size of Internal Flash, e.g. 128K (STM32L072xB, H750): nothing at or above it is erased, written or read',
+  },
+};
+
+/** The --flash-size value in bytes, or undefined. At least 1K: the flash-size register counts KiB. */
+export function flashSizeArgument(values: OptionValues): number | undefined {
+  const text = stringOption(values, 'flash-size');
+  if (text === undefined) return undefined;
+  const value = parseLengthArgument('--flash-size', text);
+  if (value < 1024) throw usageError('--flash-size', `'${text}' is below 1K; give the flash size, e.g. 128K`);
+  return value;
+}
+
 /** "ADDR:LEN" as dfu-util writes it (-s 0x08000000:1024). Returns a half-open range. */
 export function parseRangeArgument(option: string, text: string): { start: number; end: number } {
   const colon = text.indexOf(':');

@@ -18,6 +18,7 @@ import { errorJson } from '../errorJson.js';
 import { ExitCode, exitCodeFor, type ExitCodeValue } from '../exitCodes.js';
 import { parseFirmwareInput, type FirmwareInput } from '../imageInput.js';
 import { formatBytes, formatCount, formatDuration } from '../output/units.js';
+import { reportDeviceOf, reportPlanOf, reportRegionsOf } from '../../../core/report/flashReport.js';
 import { writeFlashReport } from '../reportFiles.js';
 
 export interface DeviceJob {
@@ -174,8 +175,8 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
       placed = placeImage(job, info);
       warnings.push(...placed.warnings);
       say(`Device   ${deviceLine(info)}`);
-      const options: ProgramOptions = job.kind === 'verify' ? { erase: 'none', verify: true } : job.program;
-      plans = planFor(placed.image, info, placed.alternate, options);
+      // Verify jobs carry { erase: 'none', verify: true } plus any --flash-size (prepareImageJob).
+      plans = planFor(placed.image, info, placed.alternate, job.program);
       if (job.kind === 'flash' && !job.planOnly) for (const plan of plans) say(`Plan     ${planLine(plan)}`);
       for (const plan of plans) for (const warning of plan.warnings) warnings.push(`${plan.region}: ${warning.message}`);
       if (job.planOnly) {
@@ -225,18 +226,7 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
           operation: job.kind,
           startedAt: startedWall,
           finishedAt: context.io.wallClock(),
-          device: {
-            id: info.id,
-            vendorId: info.vendorId,
-            productId: info.productId,
-            bcdDevice: info.bcdDevice,
-            path: info.path,
-            ...(info.serialNumber !== undefined ? { serialNumber: info.serialNumber } : {}),
-            ...(info.manufacturer !== undefined ? { manufacturer: info.manufacturer } : {}),
-            ...(info.product !== undefined ? { product: info.product } : {}),
-            family: info.family,
-            isSimulated: info.isSimulated,
-          },
+          device: reportDeviceOf(info),
           image: {
             fileName: job.input.fileName,
             sha256: job.input.sha256,
@@ -245,21 +235,8 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
             image: placed.image,
             ...(placed.entryAddress !== undefined ? { entryAddress: placed.entryAddress } : {}),
           },
-          regions: regionsOf(info, plans),
-          plans:
-            job.kind === 'flash'
-              ? plans.map((plan) => ({
-                  alternate: plan.alternate,
-                  region: plan.region,
-                  eraseMode: plan.eraseMode,
-                  isDifferential: plan.isDifferential,
-                  sectors: plan.sectors,
-                  bytesToWrite: plan.bytesToWrite,
-                  estimatedMs: plan.estimatedMs,
-                  preserveRanges: plan.preserveRanges,
-                  warnings: plan.warnings.map((w) => w.message),
-                }))
-              : [],
+          regions: reportRegionsOf(info, plans),
+          plans: job.kind === 'flash' ? plans.map(reportPlanOf) : [],
           timings,
           ...(verify ? { verification: verify } : {}),
           warnings,
@@ -284,13 +261,6 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
     reportFiles,
     warnings,
   };
-}
-
-function regionsOf(info: DeviceInfo, plans: readonly ProgramPlan[]): { alternate: number; name: string; range: { start: number; end: number } }[] {
-  return plans.flatMap((plan) => {
-    const alt = info.alternates.find((a) => a.alternate === plan.alternate);
-    return alt?.layout ? [{ alternate: plan.alternate, name: alt.layout.region.name, range: regionRange(alt.layout.region) }] : [];
-  });
 }
 
 /** The JSON of one device's outcome (a device-result line, and an element of the result's devices). */

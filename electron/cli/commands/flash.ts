@@ -8,6 +8,8 @@ import {
   commonOptions,
   deviceOptions,
   flagOption,
+  flashSizeArgument,
+  flashSizeOption,
   parseAddressArgument,
   parseAltArgument,
   parseEraseMode,
@@ -32,6 +34,7 @@ export const imageTargetOptions: OptionSpecs = {
   alt: { type: 'string', value: 'NAME|N', description: 'the target region: alt-setting number or name (default: by the image addresses)' },
   all: { type: 'boolean', description: 'every connected DFU device, in parallel, one result line each' },
   report: { type: 'string', value: 'FILE', description: 'write a flash report: FILE.json plus Markdown (or HTML if FILE ends in .html)' },
+  ...flashSizeOption,
 };
 
 const spec: CommandSpec = {
@@ -63,12 +66,14 @@ const spec: CommandSpec = {
 
 export function programOptionsFrom(values: OptionValues): ProgramOptions {
   const eraseText = stringOption(values, 'erase');
+  const flashSizeBytes = flashSizeArgument(values);
   return {
     erase: eraseText !== undefined ? parseEraseMode(eraseText) : 'touched',
     differential: flagOption(values, 'differential'),
     preserve: flagOption(values, 'preserve'),
     verify: !flagOption(values, 'no-verify'),
     leave: flagOption(values, 'leave'),
+    ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}),
   };
 }
 
@@ -79,7 +84,9 @@ export function prepareImageJob(context: CommandContext, kind: 'flash' | 'verify
   const baseAddress = addressText !== undefined ? parseAddressArgument('--address', addressText) : undefined;
   const altText = stringOption(values, 'alt');
   const alt = altText !== undefined ? parseAltArgument(altText) : undefined;
-  const program = kind === 'flash' ? programOptionsFrom(values) : { erase: 'none' as const, verify: true };
+  const flashSizeBytes = flashSizeArgument(values);
+  const program: ProgramOptions =
+    kind === 'flash' ? programOptionsFrom(values) : { erase: 'none', verify: true, ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}) };
   const reportPath = stringOption(values, 'report');
   if (reportPath !== undefined) {
     const folder = dirname(resolve(context.io.cwd, reportPath));

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { formatAddress } from '../../../core/bytes.js';
 import { familyFacts } from '../../../core/devices/stm32.js';
+import { checkRangeBelowLimit, flashSizeLimit } from '../../../core/dfuse/flashLimit.js';
 import { regionRange } from '../../../core/dfuse/memoryLayout.js';
 import { writeBinary } from '../../../core/image/binary.js';
 import { writeDfuFile } from '../../../core/image/dfuFile.js';
@@ -13,6 +14,8 @@ import type { DeviceInfo } from '../../../core/usb/descriptors.js';
 import {
   commonOptions,
   deviceOptions,
+  flashSizeArgument,
+  flashSizeOption,
   parseAddressArgument,
   parseAltArgument,
   parseLengthArgument,
@@ -38,6 +41,7 @@ const spec: CommandSpec = {
     address: { type: 'string', short: 'a', value: 'ADDR', description: 'first address (default: the start of the region)' },
     length: { type: 'string', short: 'l', value: 'N', description: 'bytes to read, e.g. 65536, 0x10000 or 64K (default: to the end of the region)' },
     output: { type: 'string', short: 'o', value: 'OUT', description: 'the file to write; .hex, .bin or .dfu picks the format' },
+    ...flashSizeOption,
   },
   notes: ['Example: dfu-desk read --alt 0 --address 0x08000000 --length 192K -o backup.hex'],
 };
@@ -74,6 +78,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   const lengthText = stringOption(values, 'length');
   const start = addressText !== undefined ? parseAddressArgument('--address', addressText) : undefined;
   const length = lengthText !== undefined ? parseLengthArgument('--length', lengthText) : undefined;
+  const flashSizeBytes = flashSizeArgument(values);
   checkDeviceOptions(values, context.io.env);
 
   let range = { start: 0, end: 0 };
@@ -84,14 +89,18 @@ function run(context: CommandContext): Promise<CommandOutcome> {
       const found = resolveAlternate(info, alt);
       if (!found.layout) throw usageError('--alt', `alt setting ${found.alternate} "${found.name}" has no memory layout to read`);
       const bounds = regionRange(found.layout.region);
+      // Reading above the real flash hangs the L072xB bootloader (reference §7.1): without
+      // --length, read up to the limit; with it, refuse to cross the limit.
+      const limit = flashSizeLimit(info, found.layout.region, flashSizeBytes);
       const from = start ?? bounds.start;
-      const to = length !== undefined ? from + length : bounds.end;
+      const to = length !== undefined ? from + length : limit && from < limit.end ? limit.end : bounds.end;
       if (from < bounds.start || to > bounds.end || to <= from) {
         throw usageError(
           '--address/--length',
           `[${formatAddress(from)}, ${formatAddress(to)}) is not inside ${found.layout.region.name} [${formatAddress(bounds.start)}, ${formatAddress(bounds.end)})`,
         );
       }
+      checkRangeBelowLimit(found.layout.region, { start: from, end: to }, limit, '--address/--length', 'reading');
       range = { start: from, end: to };
       alternate = found.alternate;
       regionName = found.layout.region.name;
