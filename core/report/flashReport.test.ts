@@ -1,6 +1,20 @@
 import { crc32 } from '../bytes.js';
 import { MemoryImage } from '../image/memoryImage.js';
-import { buildFlashReport, crc32Within, renderReportJson, sectorRuns, type FlashReportInput } from './flashReport.js';
+import { planImage } from '../dfuse/plan.js';
+import { buildDescriptors } from '../simulator/descriptorBuilder.js';
+import { capturedDescriptors as captured } from '../testing/fixtures/descriptors.js';
+import { describeDevice } from '../usb/descriptors.js';
+import type { DfuTransport } from '../usb/transport.js';
+import {
+  buildFlashReport,
+  crc32Within,
+  renderReportJson,
+  reportDeviceOf,
+  reportPlanOf,
+  reportRegionsOf,
+  sectorRuns,
+  type FlashReportInput,
+} from './flashReport.js';
 import { renderReportHtml } from './renderHtml.js';
 import { renderReportMarkdown } from './renderMarkdown.js';
 
@@ -114,6 +128,56 @@ describe('buildFlashReport', () => {
     expect(report.result).toBe('failed');
     expect(report.verification).toEqual({ performed: false });
     expect(report.error).toEqual({ kind: 'device-gone', during: 'write', message: 'device disconnected during write' });
+  });
+});
+
+describe('report input from a device and its plans', () => {
+  const l073 = describeDevice({
+    summary: { id: 'usb:1-4', vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200, path: '1-4', isSimulated: false },
+    descriptors: buildDescriptors({
+      vendorId: 0x0483,
+      productId: 0xdf11,
+      bcdDevice: 0x2200,
+      manufacturer: 'STMicroelectronics',
+      product: 'STM32  BOOTLOADER',
+      serial: '3868388E3137',
+      alternateNames: [captured.l07xFlash.descriptor, captured.l07xOptionBytes.descriptor, captured.l07xDataMemory.descriptor],
+      attributes: 0x0b,
+      detachTimeoutMs: 255,
+      transferSize: 2048,
+    }),
+    interfaceNumber: 0,
+    transport: {} as DfuTransport,
+  });
+
+  it('reportDeviceOf keeps the identity in the report order and leaves out strings the device lacks', () => {
+    expect(Object.entries(reportDeviceOf(l073))).toEqual([
+      ['id', 'usb:1-4'],
+      ['vendorId', 0x0483],
+      ['productId', 0xdf11],
+      ['bcdDevice', 0x2200],
+      ['path', '1-4'],
+      ['serialNumber', '3868388E3137'],
+      ['manufacturer', 'STMicroelectronics'],
+      ['product', 'STM32  BOOTLOADER'],
+      ['family', l073.family],
+      ['isSimulated', false],
+    ]);
+    const anonymous = Object.keys(reportDeviceOf({ ...l073, serialNumber: undefined, manufacturer: undefined }));
+    expect(anonymous).toEqual(['id', 'vendorId', 'productId', 'bcdDevice', 'path', 'product', 'family', 'isSimulated']);
+  });
+
+  it('reportRegionsOf and reportPlanOf name each planned region with its range and keep warnings as text', () => {
+    const plans = planImage(image, l073, { erase: 'touched', verify: true });
+    expect(reportRegionsOf(l073, plans)).toEqual([
+      { alternate: 0, name: 'Internal Flash', range: { start: FLASH, end: FLASH + 1536 * 128 } },
+      { alternate: 2, name: 'DATA Memory', range: { start: 0x08080000, end: 0x08081800 } },
+    ]);
+    expect(reportRegionsOf(l073, [])).toEqual([]);
+    const flash = reportPlanOf(plans[0]!);
+    expect(flash).toMatchObject({ alternate: 0, region: 'Internal Flash', eraseMode: 'touched', isDifferential: false, bytesToWrite: plans[0]!.bytesToWrite });
+    expect(flash.sectors).toHaveLength(522);
+    expect(flash.warnings).toEqual(plans[0]!.warnings.map((warning) => warning.message));
   });
 });
 

@@ -6,6 +6,9 @@ import { crc32 } from '../bytes.js';
 import { describe, type DfuErrorInfo } from '../errors.js';
 import type { AddressRange, MemoryImage } from '../image/memoryImage.js';
 import type { Phase } from '../api.js';
+import { regionRange } from '../dfuse/memoryLayout.js';
+import type { ProgramPlan } from '../dfuse/plan.js';
+import type { DeviceInfo } from '../usb/descriptors.js';
 
 export const FLASH_REPORT_SCHEMA = 'dfu-desk/flash-report@1';
 
@@ -134,6 +137,45 @@ export interface FlashReport {
   };
   readonly warnings: readonly string[];
   readonly error?: DfuErrorInfo & { readonly message: string };
+}
+
+/** The report's identity of a connected device (optional strings only when the device has them). */
+export function reportDeviceOf(info: DeviceInfo): ReportDevice {
+  return {
+    id: info.id,
+    vendorId: info.vendorId,
+    productId: info.productId,
+    bcdDevice: info.bcdDevice,
+    path: info.path,
+    ...(info.serialNumber !== undefined ? { serialNumber: info.serialNumber } : {}),
+    ...(info.manufacturer !== undefined ? { manufacturer: info.manufacturer } : {}),
+    ...(info.product !== undefined ? { product: info.product } : {}),
+    family: info.family,
+    isSimulated: info.isSimulated,
+  };
+}
+
+/** The region each plan writes to (or compares with), in plan order; alt settings without a layout are left out. */
+export function reportRegionsOf(info: DeviceInfo, plans: readonly ProgramPlan[]): FlashReportInput['regions'] {
+  return plans.flatMap((plan) => {
+    const layout = info.alternates.find((alternate) => alternate.alternate === plan.alternate)?.layout;
+    return layout ? [{ alternate: plan.alternate, name: layout.region.name, range: regionRange(layout.region) }] : [];
+  });
+}
+
+/** What the report keeps of a plan: the plan warnings as their messages. */
+export function reportPlanOf(plan: ProgramPlan): ReportPlanInput {
+  return {
+    alternate: plan.alternate,
+    region: plan.region,
+    eraseMode: plan.eraseMode,
+    isDifferential: plan.isDifferential,
+    sectors: plan.sectors,
+    bytesToWrite: plan.bytesToWrite,
+    estimatedMs: plan.estimatedMs,
+    preserveRanges: plan.preserveRanges,
+    warnings: plan.warnings.map((warning) => warning.message),
+  };
 }
 
 /** Groups ascending sectors into runs of consecutive indexes. */

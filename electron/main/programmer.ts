@@ -49,7 +49,7 @@ import { writeDfuFile } from '../../core/image/dfuFile.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
 import { MemoryImage } from '../../core/image/memoryImage.js';
 import type { AddressRange } from '../../core/image/memoryImage.js';
-import { buildFlashReport, renderReportJson } from '../../core/report/flashReport.js';
+import { buildFlashReport, renderReportJson, reportDeviceOf, reportPlanOf, reportRegionsOf } from '../../core/report/flashReport.js';
 import type { FlashReportInput } from '../../core/report/flashReport.js';
 import { renderReportHtml } from '../../core/report/renderHtml.js';
 import { renderReportMarkdown } from '../../core/report/renderMarkdown.js';
@@ -918,9 +918,6 @@ export class ProgrammerService implements Programmer {
     result: JobResult,
     plans: readonly ProgramPlan[] | undefined,
   ): void {
-    const regions = info.alternates
-      .filter((alternate) => alternate.layout && (plans ?? []).some((plan) => plan.alternate === alternate.alternate))
-      .map((alternate) => ({ alternate: alternate.alternate, name: alternate.layout!.region.name, range: regionRange(alternate.layout!.region) }));
     const verify = result.verify;
     this.lastFlash = {
       input: {
@@ -928,18 +925,7 @@ export class ProgrammerService implements Programmer {
         operation,
         startedAt,
         finishedAt: result.finishedAt,
-        device: {
-          id: info.id,
-          vendorId: info.vendorId,
-          productId: info.productId,
-          bcdDevice: info.bcdDevice,
-          path: info.path,
-          isSimulated: info.isSimulated,
-          family: info.family,
-          ...(info.serialNumber !== undefined ? { serialNumber: info.serialNumber } : {}),
-          ...(info.manufacturer !== undefined ? { manufacturer: info.manufacturer } : {}),
-          ...(info.product !== undefined ? { product: info.product } : {}),
-        },
+        device: reportDeviceOf(info),
         image: {
           fileName: loaded.summary.fileName,
           sha256: loaded.summary.sha256 ?? '',
@@ -948,18 +934,8 @@ export class ProgrammerService implements Programmer {
           image: loaded.image,
           ...(loaded.summary.entryAddress !== undefined ? { entryAddress: loaded.summary.entryAddress } : {}),
         },
-        regions,
-        plans: (plans ?? []).map((plan) => ({
-          alternate: plan.alternate,
-          region: plan.region,
-          eraseMode: plan.eraseMode,
-          isDifferential: plan.isDifferential,
-          sectors: plan.sectors,
-          bytesToWrite: plan.bytesToWrite,
-          estimatedMs: plan.estimatedMs,
-          preserveRanges: plan.preserveRanges,
-          warnings: plan.warnings.map((warning) => warning.message),
-        })),
+        regions: reportRegionsOf(info, plans ?? []),
+        plans: (plans ?? []).map(reportPlanOf),
         timings: result.timings,
         ...(verify ? { verification: verify } : {}),
         warnings: [...loaded.summary.warnings],
