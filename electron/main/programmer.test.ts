@@ -386,6 +386,22 @@ describe('ProgrammerService', () => {
     expect(await service.saveReadBack('bin')).toBeNull();
   });
 
+  it('honours the flash size of the settings on the L072xB: program, mass erase and read stay below 0x08020000', async () => {
+    const { service, device } = await setup({ spec: 'stm32l072xb' });
+    await service.updateSettings({ programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } });
+    await service.openImage({ kind: 'bytes', fileName: 'big.hex', bytes: hexBytes(firmware(160 * 1024)) });
+    const refused = await service.program({ erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 });
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'not-writable', address: 0x08020000 } });
+    expect(device('sim:1').stats.operations.erase).toBe(0);
+
+    expectOk(await service.erase({ kind: 'mass' }));
+    expect(device('sim:1').stats.operations).toMatchObject({ massErase: 0, erase: 1024 });
+    const read = await rejection(service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 }));
+    expect(read.info).toMatchObject({ kind: 'invalid-argument', argument: 'request.length' });
+    expect(read.message).toContain('reading would reach 0x08020000');
+    expect(device('sim:1').stats.operations.upload).toBe(0);
+  });
+
   it('keeps a log, writes it to the day file and exports it', async () => {
     const { service, host } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });

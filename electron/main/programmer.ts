@@ -35,6 +35,7 @@ import { MAX_VERIFY_WINDOW_BYTES } from '../../core/api.js';
 import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
 import { formatAddress, formatSize } from '../../core/bytes.js';
 import { familyFacts } from '../../core/devices/stm32.js';
+import { checkRangeBelowLimit, flashSizeLimit, sectorsBelowLimit } from '../../core/dfuse/flashLimit.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
 import type { DecodedOptionBytes } from '../../core/dfuse/optionBytes.js';
 import { encodeOptionBytes } from '../../core/dfuse/optionBytes.js';
@@ -536,6 +537,9 @@ export class ProgrammerService implements Programmer {
     return this.guard('readMemory', async () => {
       const { deviceId, info } = this.requireSelected();
       const range = { start: request.start, end: request.start + request.length };
+      // The Flash tab's flash size also protects reads: above the real flash the L072xB BL hangs.
+      const region = info.alternates.find((a) => a.alternate === request.alternate)?.layout?.region;
+      if (region) checkRangeBelowLimit(region, range, flashSizeLimit(info, region, this.settings.programOptions.flashSizeBytes), 'request.length', 'reading');
       const { result, value } = await this.runJob('read', deviceId, async ({ session, signal }) => ({
         value: await session.read(request.alternate, range, { signal }),
       }));
@@ -567,9 +571,18 @@ export class ProgrammerService implements Programmer {
 
   erase(request: EraseRequest): Promise<JobResult> {
     return this.guard('erase', async () => {
-      const { deviceId } = this.requireSelected();
+      const { deviceId, info } = this.requireSelected();
+      const alternate = request.alternate ?? 0;
+      const region = info.alternates.find((a) => a.alternate === alternate)?.layout?.region;
+      const limit = region ? flashSizeLimit(info, region, this.settings.programOptions.flashSizeBytes) : undefined;
+      // Under the Flash tab's flash size a mass erase becomes sector erases below it (as the planner does).
+      const belowLimit = region && limit && request.kind === 'mass' ? sectorsBelowLimit(region, limit) : undefined;
+      if (region && request.kind === 'range') {
+        checkRangeBelowLimit(region, { start: request.start, end: request.start + request.length }, limit, 'request.length', 'erasing');
+      }
       const { result } = await this.runJob('erase', deviceId, async ({ session, signal }) => {
-        if (request.kind === 'mass') await session.massErase(request.alternate ?? 0, { signal });
+        if (belowLimit) await session.eraseSectors(alternate, belowLimit, { signal });
+        else if (request.kind === 'mass') await session.massErase(alternate, { signal });
         else await session.eraseRange(request.alternate, { start: request.start, end: request.start + request.length }, { signal });
         return { value: undefined };
       });
