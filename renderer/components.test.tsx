@@ -10,6 +10,7 @@ import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { FlashTab } from './features/program/FlashTab.js';
+import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
 import { App } from './App.js';
@@ -112,6 +113,47 @@ describe('FlashTab', () => {
     expect(text).toContain('Estimated 7.2 s');
     await click(button(view.container, 'Flash'));
     expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ erase: 'touched', verify: true }]);
+    view.unmount();
+  });
+});
+
+describe('flash size and device notes (STM32L072xB: the bootloader describes 192 KiB for 128 KiB)', () => {
+  const note = 'If this is an STM32L072xB/L082xB (128 KiB of flash), its bootloader describes 192 KiB like the 192 KiB L072xZ/L073xZ/L082xZ/L083xZ.';
+  const l072Info = { ...l073Info, quirks: ['descriptor-overstates-flash' as const], notes: [note] };
+
+  it('shows the flash size field only when the device notes an overstatement, and saves whole KiB on Enter', async () => {
+    const plain = createAppStore(createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage })));
+    await act(() => plain.getState().start());
+    const without = await render(<FlashTab />, plain);
+    expect(without.container.querySelector('input[aria-label="Real flash size in KiB"]')).toBeNull();
+    without.unmount();
+
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l072Info], device: l072Info, image: hexImage }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<FlashTab />, store);
+    const input = view.container.querySelector<HTMLInputElement>('input[aria-label="Real flash size in KiB"]');
+    expect(input?.placeholder).toBe('192');
+    expect(view.container.textContent).toContain('The bootloader describes 192 KiB, and smaller parts send the same');
+    await type(input, '12x');
+    expect(input?.getAttribute('aria-invalid')).toBe('true');
+    await type(input, '128');
+    await act(() => Promise.resolve(input!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))));
+    expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([
+      { programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } },
+    ]);
+    expect(input?.value).toBe('128');
+    view.unmount();
+  });
+
+  it('the Device tab shows the notes as plain text, apart from the warnings', async () => {
+    const store = createAppStore(createFakeBridge(baseSnapshot({ devices: [l072Info], device: { ...l072Info, warnings: ['a real warning'] } })));
+    await act(() => store.getState().start());
+    const view = await render(<DeviceInfoPanel />, store);
+    const notes = view.container.querySelector('section[aria-label="Notes"]');
+    expect(notes?.textContent).toContain(note);
+    expect(notes?.querySelector('.warning-text')).toBeNull();
+    expect([...view.container.querySelectorAll('.warning-text')].map((element) => element.textContent)).toEqual(['a real warning']);
     view.unmount();
   });
 });

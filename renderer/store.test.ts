@@ -55,6 +55,24 @@ describe('store: mirroring main', () => {
     ]);
   });
 
+  it('saves a flash size in the program options and plans with it; clearing it plans without', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    await store.getState().setProgramOptions({ flashSizeBytes: 128 * 1024 });
+    await flushed();
+    expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([
+      { programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } },
+    ]);
+    expect(store.getState().session?.settings.programOptions.flashSizeBytes).toBe(128 * 1024);
+    await store.getState().setProgramOptions({ flashSizeBytes: undefined });
+    await flushed();
+    const planCalls = bridge.calls.filter((call) => call.method === 'planProgram').map((call) => call.args[0] as { flashSizeBytes?: number });
+    expect(planCalls.map((options) => options.flashSizeBytes)).toEqual([undefined, 128 * 1024, undefined]);
+  });
+
   it('keeps a refused plan as the plan error instead of a generic failure', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
     bridge.answer('planProgram', () =>

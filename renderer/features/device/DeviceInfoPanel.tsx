@@ -65,6 +65,16 @@ export function DeviceInfoPanel() {
           ))}
         </ul>
       </section>
+      {(device.notes?.length ?? 0) > 0 && (
+        <section className="card" aria-label="Notes">
+          <h2>Notes</h2>
+          {device.notes?.map((note) => (
+            <p key={note} className="device-note">
+              {note}
+            </p>
+          ))}
+        </section>
+      )}
       {(device.quirks.length > 0 || device.warnings.length > 0) && (
         <section className="card">
           <h2>Known quirks and warnings</h2>

@@ -1,6 +1,7 @@
 import { useApp } from '../../storeContext.js';
 import { texts } from '../../text.js';
 import type { ProgramOptions } from '../../../core/api.js';
+import { FlashSizeField } from './FlashSizeField.js';
 
 type Mode = 'touched' | 'differential' | 'mass' | 'none';
 
@@ -52,6 +53,7 @@ export function ProgramOptionsForm({ isDisabled }: { isDisabled: boolean }) {
           Start the application when done
         </label>
       </div>
+      <FlashSizeField />
     </fieldset>
   );
 }
