@@ -57,6 +57,21 @@ describe('dfu-desk list and device selection', () => {
   });
 });
 
+describe('dfu-desk info: notes', () => {
+  it('prints DeviceInfo.notes apart from the warnings, and as notes[] in JSON', async () => {
+    const run = await runCliProcess(['info', '--simulate', 'stm32l072xb', ...fast]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\nNotes:\n {2}If this is an STM32L072xB\/L082xB \(128 KiB of flash\), its bootloader describes 192 KiB/);
+    expect(run.stdout).not.toContain('Warnings:');
+    const json = await runCliProcess(['info', '--simulate', 'stm32l072xb', ...fast, '--json']);
+    const notes = ((json.result as Json).device as Json).notes as string[];
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('from 0x08020000 on, the part has no flash there');
+    const f405 = await runCliProcess(['info', '--simulate', 'stm32f405', ...fast, '--json']);
+    expect(((f405.result as Json).device as Json).notes).toEqual([]);
+  });
+});
+
 describe('dfu-desk flash --all (gang programming)', () => {
   it('flashes three simulated boards in parallel, one result line each', async () => {
     const run = await runCliProcess(['flash', join(__dirname, '../../../core/testing/fixtures/firmware/blinky.hex'), '--simulate', 'stm32l073x3', '--sim-speed', '20', '--all', '--json']);

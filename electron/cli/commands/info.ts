@@ -53,6 +53,8 @@ export function infoText(info: DeviceInfo): string {
     }
   }
   if (info.warnings.length > 0) lines.push('', 'Warnings:', ...info.warnings.map((warning) => `  ${warning}`));
+  // Notes are facts, not problems (e.g. smaller parts send the same flash string: --flash-size).
+  if ((info.notes?.length ?? 0) > 0) lines.push('', 'Notes:', ...(info.notes ?? []).map((note) => `  ${note}`));
   return lines.join('\n');
 }
 
@@ -77,6 +79,7 @@ export function infoJson(info: DeviceInfo): Record<string, unknown> {
       ...(alt.error ? { error: alt.error } : {}),
     })),
     warnings: info.warnings,
+    notes: info.notes ?? [],
   };
 }
 
