@@ -5,6 +5,7 @@
 import type { DeviceSummary } from '../../core/api.js';
 import type { SimulatorBus } from '../../core/simulator/bus.js';
 import { CompositeBus } from '../../core/usb/compositeBus.js';
+import { sortDevices } from '../../core/usb/deviceOrder.js';
 import type { BusEvent, OpenedDevice, UsbBus } from '../../core/usb/transport.js';
 
 export interface DeviceRegistryOptions {
@@ -72,7 +73,8 @@ export class DeviceRegistry {
     }
     const simulated = await this.options.simulator.list();
     const showAll = this.options.isSimulatorForced || this.showSimulated || hardware.length === 0;
-    this.visible = [...hardware, ...simulated.filter((device) => showAll || this.options.isPinned(device.id))];
+    // libusb lists the newest device first; a stable order keeps boards in place across replugs.
+    this.visible = sortDevices([...hardware, ...simulated.filter((device) => showAll || this.options.isPinned(device.id))]);
     return this.visible;
   }
 }

@@ -152,6 +152,20 @@ describe('ProgrammerService', () => {
     expect(host.storedSettings).toMatchObject({ showSimulatedDevices: true });
   });
 
+  it('lists hardware in a stable order (natural path order), whatever order the bus reports, simulated devices last', async () => {
+    const host = memoryHost();
+    const hardware = new SimulatorBus(host.clock);
+    const { profile } = parseSimulatorSpec('stm32f072');
+    // libusb reports the newest device first.
+    for (const path of ['3-1.10', '3-1.2', '1-4']) hardware.add(new SimulatedDevice({ profile, clock: host.clock, id: `usb:${path}`, path }));
+    const service = await ProgrammerService.create({ host, simulatorBus: new SimulatorBus(host.clock), hardwareBus: hardware });
+    await service.updateSettings({ showSimulatedDevices: true });
+    const ids = (await service.getSnapshot()).devices.map((device) => device.id);
+    expect(ids.slice(0, 3)).toEqual(['usb:1-4', 'usb:3-1.2', 'usb:3-1.10']);
+    expect(ids.slice(3).every((id) => id.startsWith('sim:'))).toBe(true);
+    expect(ids).toHaveLength(6);
+  });
+
   it('connects the DFU_SIMULATOR device at start and lists only it', async () => {
     const { snapshot } = await setup({ spec: 'stm32f405' });
     const state = await snapshot();

@@ -1,4 +1,5 @@
 // `dfu-desk list`: the DFU devices on the bus, with what is needed to pick one (serial, path).
+import { sortDevices } from '../../../core/usb/deviceOrder.js';
 import type { UsbDeviceSummary } from '../../../core/usb/transport.js';
 import { commonOptions, deviceOptions, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
@@ -36,7 +37,8 @@ export function deviceSummaryJson(device: UsbDeviceSummary): Record<string, unkn
 async function run(context: CommandContext): Promise<CommandOutcome> {
   const access = await openDeviceAccess(context.values, context.io);
   try {
-    const devices = await access.bus.list();
+    // libusb lists the newest device first: sort so the rows keep their places across replugs.
+    const devices = sortDevices(await access.bus.list());
     if (devices.length === 0) {
       context.reporter.text('No DFU devices found. Put the board in DFU mode (BOOT0 high, then reset) or try --simulate stm32l073.');
     } else {

@@ -4,6 +4,7 @@
 import type { Phase } from '../../../core/api.js';
 import { DfuseSession, type SessionEvent } from '../../../core/dfuse/session.js';
 import { DfuError } from '../../../core/errors.js';
+import { sortDevices } from '../../../core/usb/deviceOrder.js';
 import { describeDevice, type AlternateInfo, type DeviceInfo } from '../../../core/usb/descriptors.js';
 import type { OpenedDevice, UsbDeviceSummary } from '../../../core/usb/transport.js';
 import { flagOption, stringOption, usageError, type AltSelector, type OptionValues } from '../args.js';
@@ -27,7 +28,8 @@ export interface ConnectedDevice {
 
 /** Lists the bus and applies --device / --all. */
 export async function chooseDevices(access: DeviceAccess, values: OptionValues): Promise<UsbDeviceSummary[]> {
-  const devices = await access.bus.list();
+  // Sorted as `dfu-desk list` prints them, so candidates and --all results come in a stable order.
+  const devices = sortDevices(await access.bus.list());
   const selector = stringOption(values, 'device');
   return selectDevices(devices, { ...(selector !== undefined ? { selector } : {}), all: flagOption(values, 'all') });
 }
