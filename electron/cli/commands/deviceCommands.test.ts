@@ -33,11 +33,11 @@ describe('dfu-desk list and device selection', () => {
   it('lists in natural path order (sim-2 before sim-10), in the table, the JSON and the candidates of a selection error', async () => {
     const expected = Array.from({ length: 11 }, (_, index) => `sim-${index + 1}`);
     const run = await runCliProcess(['list', '--simulate', 'stm32l073x11', '--json']);
-    expect(((run.result as Json).devices as Json[]).map((device) => device.path)).toEqual(expected);
+    expect(((run.result as Json).devices as Json[]).map((device) => String(device.path))).toEqual(expected);
     const human = await runCliProcess(['list', '--simulate', 'stm32l073x11']);
     expect([...human.stdout.matchAll(/ (sim-\d+) /g)].map((match) => match[1])).toEqual(expected);
     const ambiguous = await runCliProcess(['info', '--simulate', 'stm32l073x11', ...fast, '--json']);
-    expect(((ambiguous.result as Json).candidates as Json[]).map((device) => device.path)).toEqual(expected);
+    expect(((ambiguous.result as Json).candidates as Json[]).map((device) => String(device.path))).toEqual(expected);
   });
 
   it('refuses an ambiguous selection (exit 4) listing the candidates, and selects by path', async () => {
