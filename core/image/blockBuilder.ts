@@ -2,6 +2,7 @@
 // allocation per record: all bytes go into one buffer sized from the input, and a new run is
 // started only when a record does not continue the previous one.
 
+import { formatAddress } from '../bytes.js';
 import type { Block } from './memoryImage.js';
 
 /** Where two records (or elements, segments) claim the same address. */
@@ -95,6 +96,28 @@ export class BlockBuilder {
     this.runOffsets.push(this.currentOffset);
     this.currentStart = this.currentEnd;
   }
+}
+
+/**
+ * Runs `scan` (one pass over a text image's records) into a BlockBuilder of `capacity` bytes. When
+ * two records claim one address, it scans again in locate mode (the error path only) and fails
+ * naming the lines of both records; `fail` adds the format and file.
+ */
+export function collectRecords<T>(
+  capacity: number,
+  scan: (builder: BlockBuilder) => T,
+  fail: (line: number | undefined, reason: string) => never,
+): { blocks: Block[]; scanned: T } {
+  const builder = new BlockBuilder(capacity);
+  const scanned = scan(builder);
+  const { blocks, overlap } = builder.finish();
+  if (overlap) {
+    const locator = new BlockBuilder(capacity, overlap.address);
+    scan(locator);
+    const [first, second] = locator.hits;
+    fail(second, `${formatAddress(overlap.address)} is defined twice: on line ${first} and on line ${second}`);
+  }
+  return { blocks, scanned };
 }
 
 export interface LabelledRange {

@@ -5,9 +5,10 @@
 
 import { DfuError } from '../errors.js';
 import { formatAddress, formatHexByte } from '../bytes.js';
-import { BlockBuilder } from './blockBuilder.js';
+import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_PAIR_CODES, HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';
+import { recordSyntaxError, textAfterRecord } from './recordSyntax.js';
 
 /** Record types 05 (EIP, 32-bit) and 03 (CS:IP, 8086 real mode). */
 export type HexStartAddress =
@@ -42,17 +43,11 @@ const COLON = 0x3a;
  * inside the 32-bit address space.
  */
 export function parseIntelHex(text: string, options: { file?: string } = {}): IntelHexParseResult {
-  const capacity = text.length >>> 1;
-  const builder = new BlockBuilder(capacity);
-  const startAddress = scanIntelHex(text, builder, options.file);
-  const { blocks, overlap } = builder.finish();
-  if (overlap) {
-    // Error path only: scan again, this time recording the lines of the records that hold the byte.
-    const locator = new BlockBuilder(capacity, overlap.address);
-    scanIntelHex(text, locator, options.file);
-    const [first, second] = locator.hits;
-    fail(options.file, second, `${formatAddress(overlap.address)} is defined twice: on line ${first} and on line ${second}`);
-  }
+  const { blocks, scanned: startAddress } = collectRecords(
+    text.length >>> 1,
+    (builder) => scanIntelHex(text, builder, options.file),
+    (line, reason) => fail(options.file, line, reason),
+  );
   const image = MemoryImage.fromBlocks(blocks);
   return startAddress ? { image, startAddress } : { image };
 }
@@ -166,18 +161,9 @@ function scanIntelHex(text: string, builder: BlockBuilder, file: string | undefi
       }
     }
 
+    const after = textAfterRecord(text, end, lineStart, count);
+    if (after !== undefined) fail(file, line, after);
     pos = end;
-    while (pos < length && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
-    if (pos < length) {
-      const after = text.charCodeAt(pos);
-      if (after !== LF && after !== CR) {
-        const reason =
-          hex[after]! <= 15
-            ? `record is longer than its byte count (${count}) says`
-            : `unexpected ${describeChar(after)} at column ${pos - lineStart + 1} after the record`;
-        fail(file, line, reason);
-      }
-    }
   }
   if (eofLine === 0) fail(file, Math.max(lastRecordLine, 1), 'missing end-of-file record (:00000001FF)');
   return start;
@@ -187,18 +173,9 @@ function sameStart(a: HexStartAddress, b: HexStartAddress): boolean {
   return a.kind === 'linear' ? b.kind === 'linear' && a.address === b.address : b.kind === 'segment' && a.cs === b.cs && a.ip === b.ip;
 }
 
-/** Slow path: says why text[recordStart, end) is not a complete record of hex digits. */
+/** Slow path: says why text[recordStart, end) is not a complete record of hex digits (after the ':'). */
 function recordError(text: string, recordStart: number, end: number, lineStart: number, line: number, file: string | undefined): never {
-  for (let pos = recordStart + 1; pos < end; pos++) {
-    const code = pos < text.length ? text.charCodeAt(pos) : -1;
-    if (code >= 0 && HEX_VALUE[code]! <= 15) continue;
-    if (code < 0 || code === LF || code === CR || code === SPACE || code === TAB) {
-      const needed = end - recordStart;
-      fail(file, line, `record is cut short: ${pos - recordStart} characters, its byte count needs ${needed}`);
-    }
-    fail(file, line, `${describeChar(code)} at column ${pos - lineStart + 1} is not a hex digit`);
-  }
-  return fail(file, line, 'malformed record');
+  return fail(file, line, recordSyntaxError(text, recordStart, recordStart + 1, end, lineStart));
 }
 
 function fail(file: string | undefined, line: number | undefined, reason: string): never {

@@ -4,9 +4,10 @@
 
 import { DfuError } from '../errors.js';
 import { formatAddress, formatHexByte } from '../bytes.js';
-import { BlockBuilder } from './blockBuilder.js';
+import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';
+import { recordSyntaxError, textAfterRecord } from './recordSyntax.js';
 
 export interface SrecParseResult {
   readonly image: MemoryImage;
@@ -40,17 +41,12 @@ const LETTER_S_LOWER = 0x73;
 const ADDRESS_BYTES = [2, 2, 3, 4, 0, 2, 3, 4, 3, 2];
 
 export function parseSrec(text: string, options: { file?: string } = {}): SrecParseResult {
-  const capacity = text.length >>> 1;
-  const builder = new BlockBuilder(capacity);
-  const scan = scanSrec(text, builder, options.file);
-  const { blocks, overlap } = builder.finish();
-  if (overlap) {
-    const locator = new BlockBuilder(capacity, overlap.address);
-    scanSrec(text, locator, options.file);
-    const [first, second] = locator.hits;
-    fail(options.file, second, `${formatAddress(overlap.address)} is defined twice: on line ${first} and on line ${second}`);
-  }
-  return { image: MemoryImage.fromBlocks(blocks), ...scan };
+  const { blocks, scanned } = collectRecords(
+    text.length >>> 1,
+    (builder) => scanSrec(text, builder, options.file),
+    (line, reason) => fail(options.file, line, reason),
+  );
+  return { image: MemoryImage.fromBlocks(blocks), ...scanned };
 }
 
 function scanSrec(text: string, builder: BlockBuilder, file: string | undefined): Omit<SrecParseResult, 'image'> {
@@ -148,18 +144,9 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
       endLine = line;
     }
 
+    const after = textAfterRecord(text, end, lineStart, count);
+    if (after !== undefined) fail(file, line, after);
     pos = end;
-    while (pos < length && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
-    if (pos < length) {
-      const after = text.charCodeAt(pos);
-      if (after !== LF && after !== CR) {
-        const reason =
-          hex[after]! <= 15
-            ? `record is longer than its byte count (${count}) says`
-            : `unexpected ${describeChar(after)} at column ${pos - lineStart + 1} after the record`;
-        fail(file, line, reason);
-      }
-    }
   }
   if (lastRecordLine === 0) fail(file, 1, 'no S-records');
   if (endLine === 0) warnings.push('no termination record (S7, S8 or S9): the file may be cut short');
@@ -170,16 +157,9 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
   };
 }
 
+/** Slow path: says why text[recordStart, end) is not a complete record of hex digits (after 'S' and the type). */
 function recordError(text: string, recordStart: number, end: number, lineStart: number, line: number, file: string | undefined): never {
-  for (let pos = recordStart + 2; pos < end; pos++) {
-    const code = pos < text.length ? text.charCodeAt(pos) : -1;
-    if (code >= 0 && HEX_VALUE[code]! <= 15) continue;
-    if (code < 0 || code === LF || code === CR || code === SPACE || code === TAB) {
-      fail(file, line, `record is cut short: ${pos - recordStart} characters, its byte count needs ${end - recordStart}`);
-    }
-    fail(file, line, `${describeChar(code)} at column ${pos - lineStart + 1} is not a hex digit`);
-  }
-  return fail(file, line, 'malformed record');
+  return fail(file, line, recordSyntaxError(text, recordStart, recordStart + 2, end, lineStart));
 }
 
 function fail(file: string | undefined, line: number | undefined, reason: string): never {
