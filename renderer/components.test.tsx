@@ -134,7 +134,7 @@ describe('flash size and device notes (STM32L072xB: the bootloader describes 192
     const view = await render(<FlashTab />, store);
     const input = view.container.querySelector<HTMLInputElement>('input[aria-label="Real flash size in KiB"]');
     expect(input?.placeholder).toBe('192');
-    expect(view.container.textContent).toContain('The bootloader describes 192 KiB, and smaller parts send the same');
+    expect(view.container.textContent).toContain('The bootloader says 192 KiB; smaller parts say the same (Device tab).');
     await type(input, '12x');
     expect(input?.getAttribute('aria-invalid')).toBe('true');
     await type(input, '128');

@@ -41,7 +41,8 @@ export function errorText(info: DfuErrorInfo): ErrorText {
     case 'not-writable':
       return {
         title: 'The image covers memory that cannot be written',
-        hint: `${formatAddress(info.address)}${info.region ? ` in ${info.region}` : ''} is read-only. Check the file's start address or the linker script.`,
+        // The engine's detail says why (outside the region, a gap, a read-only segment, above the flash size).
+        hint: `${formatAddress(info.address)}${info.region ? ` in ${info.region}` : ''} ${info.detail ? `is not writable: ${info.detail}` : 'is read-only'}. Check the file's start address or the linker script.`,
         isUserActionable: true,
       };
     case 'not-erasable':

@@ -51,7 +51,7 @@ export function FlashSizeField() {
       <span className="muted">
         {isInvalid
           ? 'Whole KiB, e.g. 128.'
-          : `The bootloader describes ${formatSize(end - start)}, and smaller parts send the same (see the Device tab). Nothing above the size is erased or written.`}
+          : `The bootloader says ${formatSize(end - start)}; smaller parts say the same (Device tab). Empty: trust it.`}
       </span>
     </p>
   );

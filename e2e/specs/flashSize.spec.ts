@@ -1,0 +1,27 @@
+import { test, expect } from '../fixtures/app.js';
+import { firmwareImage, hexText } from '../fixtures/firmware.js';
+
+// The STM32L072xB: its bootloader describes 192 KiB of flash for 128 KiB (reference §7.1).
+test.describe('on an STM32L072xB', () => {
+  test.use({ simulator: 'stm32l072xb', speed: 50 });
+
+  test('the Device tab notes the overstatement; a real flash size refuses an image above it and flashes one below', async ({ app }) => {
+    const { page } = app;
+    await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
+    await page.getByRole('tab', { name: 'Device' }).click();
+    await expect(page.getByRole('region', { name: 'Notes' })).toContainText('If this is an STM32L072xB/L082xB (128 KiB of flash)');
+
+    await page.getByRole('tab', { name: 'Flash' }).click();
+    await app.drop('big.hex', hexText(firmwareImage(160 * 1024)));
+    const size = page.getByLabel('Real flash size in KiB');
+    await size.fill('128');
+    await size.press('Enter');
+    await expect(page.getByRole('alert', { name: 'Plan' })).toContainText('0x08020000 in Internal Flash is not writable: at or above the 128 KiB flash-size limit');
+    await app.screenshot('15-flash-size-refused');
+
+    await app.drop('small.hex', hexText(firmwareImage(8 * 1024)));
+    await expect(page.getByTestId('plan')).toContainText('erase 64 sectors');
+    await page.getByTestId('flash-button').click();
+    await expect(page.getByRole('status', { name: 'Result' })).toContainText('Flashed and verified');
+  });
+});
