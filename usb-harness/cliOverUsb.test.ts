@@ -6,24 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
-import { SimulatedDevice } from '../core/simulator/device.js';
+import type { SimulatedDevice } from '../core/simulator/device.js';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';
-import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
-import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { cliBundle, repoRoot, runCliProcess, type CliRun } from '../electron/cli/testing/cliProcess.js';
-import { describeWithHarness } from './harnessSuite.js';
+import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
 import { VirtualUsbHost, type PluggedDevice } from './virtualUsbHost.js';
 
 const FLASH = 0x08000000;
-// Flash operations run 100x faster than on the chip; the USB side (libusb, usbdevfs ioctls) is real.
-const SPEED = 100;
-
-function simulated(spec: string): SimulatedDevice {
-  const { profile, scenario } = parseSimulatorSpec(spec);
-  // The CLI's libusb timeouts decide, as with a real board (docs/virtual-usb.md §5).
-  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
-}
-
 const idOf = (plugged: PluggedDevice) => `usb:1-${plugged.id}`;
 
 describeWithHarness('dfu-desk CLI over NodeUsbBus on the virtual bus', () => {
@@ -50,7 +39,7 @@ describeWithHarness('dfu-desk CLI over NodeUsbBus on the virtual bus', () => {
   }
 
   async function plug(spec: string): Promise<{ device: SimulatedDevice; id: string; at: PluggedDevice }> {
-    const device = simulated(spec);
+    const device = simulatedBoard(spec);
     const at = await host.plug(device);
     plugged.push(at);
     return { device, id: idOf(at), at };

@@ -1,6 +1,13 @@
-// describe() for tests that need the virtual USB bus: where it cannot run (no umockdev, not Linux)
-// the suite is skipped and its title says why, so a skipped run never looks like a passing one.
+// What the tests on the virtual USB bus share. describe(): where the bus cannot run (no umockdev,
+// not Linux) the suite is skipped and its title says why, so a skipped run never looks like a
+// passing one. simulatedBoard(): the boards they plug.
+import { SimulatedDevice } from '../core/simulator/device.js';
+import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
+import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { harnessAvailability } from './hostBuild.js';
+
+/** Flash operations run this many times faster than on the chip; the USB side (libusb, usbdevfs ioctls) is real. */
+export const HARNESS_SPEED = 100;
 
 export function describeWithHarness(name: string, body: () => void): void {
   const availability = harnessAvailability();
@@ -9,4 +16,13 @@ export function describeWithHarness(name: string, body: () => void): void {
     return;
   }
   describe.skip(`${name} [skipped: ${availability.reason}]`, body);
+}
+
+/**
+ * A simulated board for the bus from a "profile[:scenario]" spec. Its host timeout is long: the
+ * libusb client's own timeouts decide, as with a real board (docs/virtual-usb.md §5).
+ */
+export function simulatedBoard(spec: string, speed = HARNESS_SPEED): SimulatedDevice {
+  const { profile, scenario } = parseSimulatorSpec(spec);
+  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(speed, () => performance.now()), hostTimeoutMs: 60_000 });
 }

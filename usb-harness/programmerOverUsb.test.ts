@@ -5,25 +5,13 @@
 import type { JobResult, Result, SessionSnapshot } from '../core/api.js';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
-import { SimulatedDevice } from '../core/simulator/device.js';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';
-import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
-import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { FOUNDING, foundingBytes } from '../electron/cli/testing/foundingImage.js';
-import { describeWithHarness } from './harnessSuite.js';
+import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
 import { ProgrammerClient } from './programmerProcess.js';
 import { VirtualUsbHost, type PluggedDevice } from './virtualUsbHost.js';
 
 const FLASH = 0x08000000;
-// Flash operations run 100x faster than on the chip; the USB side (libusb, usbdevfs ioctls) is real.
-const SPEED = 100;
-
-function simulated(spec: string): SimulatedDevice {
-  const { profile, scenario } = parseSimulatorSpec(spec);
-  // The client's libusb timeouts decide, as with a real board (docs/virtual-usb.md §5).
-  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(SPEED, () => performance.now()), hostTimeoutMs: 60_000 });
-}
-
 function value<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`call failed: ${JSON.stringify(result.error)}`);
   return result.value;
@@ -53,7 +41,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
   });
 
   it('lists a plugged-in STM32L073 as real USB, connects and flashes the founding image given as bytes: verified', async () => {
-    const device = simulated('stm32l073');
+    const device = simulatedBoard('stm32l073');
     const plugged = await host.plug(device);
     const id = idOf(plugged);
 
@@ -105,7 +93,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
   });
 
   it('follows hotplug: a board plugged in appears in the pushed device list, and pulling the connected board drops it and its session', async () => {
-    const device = simulated('stm32h743');
+    const device = simulatedBoard('stm32h743');
     const plugged = await host.plug(device);
     const id = idOf(plugged);
     // Nobody called listDevices: the attach came from libusb's hotplug through NodeUsbBus.watch.
@@ -124,7 +112,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
   });
 
   it('reports a board unplugged mid-write as a failed JobResult with device-gone, and flashes it once it is back', async () => {
-    const device = simulated('stm32f405:unplugMidWrite');
+    const device = simulatedBoard('stm32f405:unplugMidWrite');
     const plugged = await host.plug(device);
     const id = idOf(plugged);
     await client.nextSession(lists(id));

@@ -1,24 +1,13 @@
 // The engine through real libusb: DfuseSession over NodeUsbBus (in a client process with umockdev's
 // preload) flashes, verifies and reads back simulated L073, F405 and H743 bootloaders on the
 // virtual bus, and reports a device that disappears mid-write the way the user sees it.
-import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';
-import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
-import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
 import { ClientError, UsbClient } from './clientProcess.js';
-import { describeWithHarness } from './harnessSuite.js';
+import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
 import { VirtualUsbHost } from './virtualUsbHost.js';
 
 const FLASH = 0x08000000;
-// Flash operations run 100x faster than on the chip; the USB side is real.
-const SPEED = 100;
-
-function simulated(spec: string, speed = SPEED): SimulatedDevice {
-  const { profile, scenario } = parseSimulatorSpec(spec);
-  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(speed, () => performance.now()), hostTimeoutMs: 60_000 });
-}
-
 describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
   let host: VirtualUsbHost;
   let client: UsbClient;
@@ -35,7 +24,7 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
 
   it.each(['stm32l073', 'stm32f405', 'stm32h743'])('%s: flashes a two-block image, verifies it and reads it back', async (profileId) => {
     expect(profiles[profileId]).toBeDefined();
-    const device = simulated(profileId);
+    const device = simulatedBoard(profileId);
     const plugged = await host.plug(device);
     // An odd-length application and a small configuration block further up, as a linker makes them.
     const code = lcgBytes(24 * 1024 + 333, 1);
@@ -81,7 +70,7 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
 
   it('stm32l476: a GETSTATUS STALLed while a page erase runs reaches the engine as a STALL, and it recovers', async () => {
     // Real time: at 100x the erase is over before the next poll arrives and nothing is STALLed.
-    const device = simulated('stm32l476', 1);
+    const device = simulatedBoard('stm32l476', 1);
     const plugged = await host.plug(device);
     const code = lcgBytes(8192, 4);
     const outcome = await client.call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
@@ -93,7 +82,7 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
   });
 
   it('reports a board unplugged in the middle of the write as device-gone', async () => {
-    const device = simulated('stm32f405:unplugMidWrite');
+    const device = simulatedBoard('stm32f405:unplugMidWrite');
     const plugged = await host.plug(device);
     const failure = await client
       .call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: lcgBytes(64 * 1024, 3) }], options: { erase: 'touched', verify: true } })
