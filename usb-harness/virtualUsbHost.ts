@@ -4,6 +4,7 @@
 // the project's SimulatedDevice). Clients (a Node process using the `usb` package, dfu-util) must be
 // started with clientEnv() so that umockdev's preload library redirects /sys and /dev for them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { concatBytes } from '../core/bytes.js';
 import { TransferError, type DfuTransport, type RawDeviceDescriptors } from '../core/usb/transport.js';
 import { harnessAvailability, hostBinary, preloadLibrary } from './hostBuild.js';
 
@@ -228,7 +229,7 @@ export class VirtualUsbHost {
     const id = this.nextId++;
     const busNumber = 1;
     const deviceAddress = id + 1; // address 1 is the root hub on a real bus
-    const descriptorFile = concat(device.descriptors.device, device.descriptors.configuration);
+    const descriptorFile = concatBytes([device.descriptors.device, device.descriptors.configuration]);
     const strings = device.descriptors.strings;
     const desc = device.descriptors.device;
     const attributes: string[] = [];
@@ -248,7 +249,7 @@ export class VirtualUsbHost {
     view.setUint32(10, descriptorFile.length, true);
     const text = new TextEncoder().encode(attributes.map((a) => `${a}\0`).join(''));
     const added = this.waitFor(`added:${id}`);
-    this.send(IN_ADD, concat(header, descriptorFile, text));
+    this.send(IN_ADD, concatBytes([header, descriptorFile, text]));
     const payload = await added;
     const [syspath, devnode] = new TextDecoder().decode(payload.subarray(4)).split('\0') as [string, string];
     const plugged: PluggedDevice = { id, busNumber, deviceAddress, devnode, syspath, device };
@@ -312,7 +313,7 @@ export class VirtualUsbHost {
     const head = new Uint8Array(5);
     new DataView(head.buffer).setUint32(0, payload.length + 1, true);
     head[4] = type;
-    this.child.stdin!.write(concat(head, payload));
+    this.child.stdin!.write(concatBytes([head, payload]));
   }
 
   private onFrame(type: number, payload: Uint8Array): void {
@@ -453,7 +454,7 @@ export class VirtualUsbHost {
     const view = new DataView(head.buffer);
     view.setUint32(0, seq, true);
     view.setInt32(4, status, true);
-    this.send(IN_REPLY, data ? concat(head, data) : head);
+    this.send(IN_REPLY, data ? concatBytes([head, data]) : head);
   }
 }
 
@@ -510,21 +511,11 @@ function findFunctional(configuration: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 class FrameReader {
   private buffer: Uint8Array = new Uint8Array(0);
 
   *push(chunk: Uint8Array): Generator<[number, Uint8Array]> {
-    this.buffer = this.buffer.length ? concat(this.buffer, chunk) : new Uint8Array(chunk);
+    this.buffer = this.buffer.length ? concatBytes([this.buffer, chunk]) : new Uint8Array(chunk);
     let offset = 0;
     while (this.buffer.length - offset >= 5) {
       const total = new DataView(this.buffer.buffer, this.buffer.byteOffset + offset, 4).getUint32(0, true);

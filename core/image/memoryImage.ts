@@ -1,5 +1,5 @@
 import { DfuError } from '../errors.js';
-import { formatAddress } from '../bytes.js';
+import { concatBytes, formatAddress } from '../bytes.js';
 
 /** Half-open address range: `end` is exclusive. Used everywhere in DFU Desk. */
 export interface AddressRange {
@@ -53,7 +53,7 @@ export class MemoryImage {
     let runEnd = 0;
     const flush = () => {
       if (pending.length === 0) return;
-      merged.push({ start: runStart, data: pending.length === 1 ? pending[0]! : concat(pending) });
+      merged.push({ start: runStart, data: pending.length === 1 ? pending[0]! : concatBytes(pending) });
       pending.length = 0;
     };
     for (const block of sorted) {
@@ -189,14 +189,4 @@ export class MemoryImage {
     }
     return -1;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
 // hash, went onto which device, what was erased, how long it took, whether it verified). Pure: the
 // caller hashes the file (SHA-256 needs node:crypto or WebCrypto, which core does not use) and passes
 // times in; the CLI's --report and the app's "Save report" both build it here.
-import { crc32 } from '../bytes.js';
+import { concatBytes, crc32 } from '../bytes.js';
 import { describe, type DfuErrorInfo } from '../errors.js';
 import type { AddressRange, MemoryImage } from '../image/memoryImage.js';
 import type { Phase } from '../api.js';
@@ -194,15 +194,8 @@ export function sectorRuns(sectors: readonly { readonly index: number; readonly 
 
 /** CRC-32 of the image bytes inside `range`, in address order, gaps excluded. */
 export function crc32Within(image: MemoryImage, range: AddressRange): { bytes: number; crc32: number } {
-  const blocks = image.slice(range).blocks;
-  const bytes = blocks.reduce((sum, block) => sum + block.data.length, 0);
-  const joined = new Uint8Array(bytes);
-  let offset = 0;
-  for (const block of blocks) {
-    joined.set(block.data, offset);
-    offset += block.data.length;
-  }
-  return { bytes, crc32: crc32(joined) };
+  const joined = concatBytes(image.slice(range).blocks.map((block) => block.data));
+  return { bytes: joined.length, crc32: crc32(joined) };
 }
 
 export function buildFlashReport(input: FlashReportInput): FlashReport {
