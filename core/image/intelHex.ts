@@ -8,7 +8,7 @@ import { formatAddress, formatHexByte } from '../bytes.js';
 import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_PAIR_CODES, HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';
-import { recordSyntaxError, textAfterRecord } from './recordSyntax.js';
+import { CR, LF, SPACE, TAB, recordSyntaxError, textAfterRecord } from './recordSyntax.js';
 
 /** Record types 05 (EIP, 32-bit) and 03 (CS:IP, 8086 real mode). */
 export type HexStartAddress =
@@ -30,10 +30,6 @@ export interface IntelHexWriteOptions {
 
 const FORMAT = 'intel-hex';
 const ADDRESS_LIMIT = 0x1_0000_0000;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const TAB = 0x09;
 const COLON = 0x3a;
 
 /**

@@ -4,10 +4,11 @@
 
 import { HEX_VALUE, describeChar } from './hexDigits.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const TAB = 0x09;
+/** The character codes that end a record's line or may stand around a record. */
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const SPACE = 0x20;
+export const TAB = 0x09;
 
 /**
  * Why the text after a record that ends at `end` is not allowed (undefined when only spaces, tabs

@@ -7,7 +7,7 @@ import { formatAddress, formatHexByte } from '../bytes.js';
 import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';
-import { recordSyntaxError, textAfterRecord } from './recordSyntax.js';
+import { CR, LF, SPACE, TAB, recordSyntaxError, textAfterRecord } from './recordSyntax.js';
 
 export interface SrecParseResult {
   readonly image: MemoryImage;
@@ -30,10 +30,6 @@ export interface SrecWriteOptions {
 
 const FORMAT = 'srec';
 const ADDRESS_LIMIT = 0x1_0000_0000;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const TAB = 0x09;
 const LETTER_S = 0x53;
 const LETTER_S_LOWER = 0x73;
 
