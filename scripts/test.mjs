@@ -37,6 +37,7 @@ function addVitestCounts(file) {
 function addPlaywrightCounts(file) {
   if (!existsSync(file)) return;
   const stats = JSON.parse(readFileSync(file, 'utf8')).stats ?? {};
+  if (stats.flaky) notes.push(`e2e: ${stats.flaky} test(s) passed only on retry (flaky); see the list output above.`);
   totals.passed += (stats.expected ?? 0) + (stats.flaky ?? 0);
   totals.failed += stats.unexpected ?? 0;
   totals.skipped += stats.skipped ?? 0;
