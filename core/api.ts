@@ -119,8 +119,18 @@ export interface Settings {
   readonly showSimulatedDevices: boolean;
   readonly recentFiles: readonly string[];
   readonly flashOnConnect: boolean;
-  readonly programOptions: ProgramOptions;
+  /** The Flash tab's options; the flash-size limit is not one of them (see flashSizeLimits). */
+  readonly programOptions: SavedProgramOptions;
+  /**
+   * The user's real flash size in bytes per bootloader (key: bootloaderKey(DeviceInfo), core/dfuse/
+   * bootloaderKey.ts), applied as ProgramOptions.flashSizeBytes, and to erase and read, only while
+   * a device with that key is connected. An entry is replaced or removed by sending the whole record.
+   */
+  readonly flashSizeLimits: Readonly<Record<string, number>>;
 }
+
+/** Program options as saved: a flash-size limit belongs to a bootloader, not to every device. */
+export type SavedProgramOptions = Omit<ProgramOptions, 'flashSizeBytes'>;
 
 export interface FlashTally {
   readonly passed: number;
@@ -132,6 +142,11 @@ export interface SessionSnapshot {
   readonly devices: readonly DeviceSummary[];
   readonly selectedDeviceId?: string;
   readonly device?: DeviceInfo;
+  /**
+   * The connected device's bootloader key (core/dfuse/bootloaderKey.ts): its entry in
+   * settings.flashSizeLimits is the flash size main applies to it. Set whenever `device` is.
+   */
+  readonly bootloaderKey?: string;
   readonly image?: ImageSummary;
   readonly plans?: readonly PlanSummary[];
   readonly job?: JobState;

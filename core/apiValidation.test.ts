@@ -14,6 +14,7 @@ function errorOf(action: () => unknown): DfuError {
 }
 
 const program = { erase: 'touched', verify: true };
+const l0Key = '0483:df11:2200:@Internal Flash  /0x08000000/1536*128 g';
 
 describe('argumentValidators', () => {
   it('has exactly one validator per contract method', () => {
@@ -43,6 +44,8 @@ describe('argumentValidators', () => {
     expect(validateArguments('saveReadBack', ['dfu'])).toEqual(['dfu']);
     expect(validateArguments('readVerifyBytes', [{ start: 0x0800_0000, end: 0x0801_0000 }])).toEqual([{ start: 0x0800_0000, end: 0x0801_0000 }]);
     expect(validateArguments('readVerifyBytes', [{ start: 0xffff_fff0, end: 0x1_0000_0000 }])).toEqual([{ start: 0xffff_fff0, end: 0x1_0000_0000 }]);
+    expect(validateArguments('updateSettings', [{ flashSizeLimits: { [l0Key]: 128 * 1024 } }])).toEqual([{ flashSizeLimits: { [l0Key]: 128 * 1024 } }]);
+    expect(validateArguments('updateSettings', [{ flashSizeLimits: {} }])).toEqual([{ flashSizeLimits: {} }]);
     expect(validateArguments('updateSettings', [{ flashOnConnect: true, recentFiles: ['/a.hex'] }])).toEqual([
       { flashOnConnect: true, recentFiles: ['/a.hex'] },
     ]);
@@ -97,6 +100,19 @@ describe('argumentValidators', () => {
     ['updateSettings', [{ recentFiles: 'a' }], 'patch.recentFiles'],
     ['updateSettings', [{ theme: 'dark' }], 'patch.theme'],
     ['updateSettings', [{ programOptions: { erase: 'none' } }], 'patch.programOptions.verify'],
+    ['updateSettings', [{ programOptions: { ...program, flashSizeBytes: 128 * 1024 } }], 'patch.programOptions.flashSizeBytes'],
+    ['updateSettings', [{ flashSizeLimits: [128 * 1024] }], 'patch.flashSizeLimits'],
+    ['updateSettings', [{ flashSizeLimits: { [l0Key]: '128K' } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
+    ['updateSettings', [{ flashSizeLimits: { [l0Key]: 512 } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
+    ['updateSettings', [{ flashSizeLimits: { [l0Key]: 0x1_0000_0001 } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
+    ['updateSettings', [{ flashSizeLimits: { 'STM32L072xB': 128 * 1024 } }], 'patch.flashSizeLimits["STM32L072xB"]'],
+    ['updateSettings', [{ flashSizeLimits: JSON.parse('{"__proto__": 131072}') as unknown }], 'patch.flashSizeLimits["__proto__"]'],
+    ['updateSettings', [{ flashSizeLimits: { [`0483:df11:2200:${'x'.repeat(5000)}`]: 128 * 1024 } }], `patch.flashSizeLimits[${JSON.stringify(`0483:df11:2200:${'x'.repeat(5000)}`)}]`],
+    [
+      'updateSettings',
+      [{ flashSizeLimits: Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`0483:df11:${index.toString(16).padStart(4, '0')}:@a`, 128 * 1024])) }],
+      'patch.flashSizeLimits',
+    ],
   ] as const)('rejects %s(%j) naming %s', (method, args, argument) => {
     const error = errorOf(() => validateArguments(method, args));
     expect(error.info).toMatchObject({ kind: 'invalid-argument', argument });

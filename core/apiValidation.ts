@@ -4,6 +4,7 @@
 // (extra keys, prototypes, getters) reaches the service. Failures are DfuError 'invalid-argument'
 // naming the argument. The mapped type below makes a missing validator a compile error.
 
+import { BOOTLOADER_KEY_PATTERN } from './dfuse/bootloaderKey.js';
 import { DfuError } from './errors.js';
 import { MAX_VERIFY_WINDOW_BYTES } from './api.js';
 import type {
@@ -24,6 +25,8 @@ export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 /** Largest single read-back; the biggest STM32 flash is 4 MiB, so this is generous. */
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
 export const MAX_RECENT_FILES = 10;
+/** Saved flash-size limits: one per kind of board a user works with, so a few dozen at most. */
+export const MAX_FLASH_SIZE_LIMITS = 64;
 const MAX_TEXT_LENGTH = 4096;
 const ADDRESS_LIMIT = 0x1_0000_0000;
 
@@ -96,6 +99,11 @@ function expectLength(value: unknown, argument: string, start: number, max: numb
   return length;
 }
 
+// A size, not an address: at least 1 KiB (the flash-size register counts KiB) and within 32 bits.
+function expectFlashSize(value: unknown, argument: string): number {
+  return expectInteger(value, argument, 1024, ADDRESS_LIMIT);
+}
+
 const eraseModes: readonly ProgramOptions['erase'][] = ['touched', 'mass', 'none'];
 const programOptionKeys = ['erase', 'differential', 'preserve', 'verify', 'skipErasedChunks', 'leave', 'flashSizeBytes'] as const;
 
@@ -114,8 +122,7 @@ export function validateProgramOptions(value: unknown, argument = 'options'): Pr
     const flag = optionalBoolean(input[key], `${argument}.${key}`);
     if (flag !== undefined) flags[key] = flag;
   }
-  // A size, not an address: at least 1 KiB (the flash-size register counts KiB) and within 32 bits.
-  const flashSizeBytes = input.flashSizeBytes === undefined ? undefined : expectInteger(input.flashSizeBytes, `${argument}.flashSizeBytes`, 1024, ADDRESS_LIMIT);
+  const flashSizeBytes = input.flashSizeBytes === undefined ? undefined : expectFlashSize(input.flashSizeBytes, `${argument}.flashSizeBytes`);
   return { ...options, ...flags, ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}) };
 }
 
@@ -221,8 +228,22 @@ function validateUnprotectConfirmation(value: unknown): { readonly eraseAllFlash
   return { eraseAllFlash: true };
 }
 
+function validateFlashSizeLimits(value: unknown): Record<string, number> {
+  const input = expectObject(value, 'patch.flashSizeLimits');
+  const entries = Object.entries(input);
+  if (entries.length > MAX_FLASH_SIZE_LIMITS) throw invalid('patch.flashSizeLimits', `more than ${MAX_FLASH_SIZE_LIMITS} entries`);
+  const limits: Record<string, number> = {};
+  for (const [key, size] of entries) {
+    const argument = `patch.flashSizeLimits[${JSON.stringify(key)}]`;
+    // The pattern also keeps out "__proto__" and friends: a key starts with hex digits.
+    if (!BOOTLOADER_KEY_PATTERN.test(expectText(key, argument))) throw invalid(argument, 'expected a bootloader key "vvvv:pppp:dddd:<alt-0 string>"');
+    limits[key] = expectFlashSize(size, argument);
+  }
+  return limits;
+}
+
 function validateSettingsPatch(value: unknown): Partial<Settings> {
-  const input = expectObject(value, 'patch', ['showSimulatedDevices', 'recentFiles', 'flashOnConnect', 'programOptions']);
+  const input = expectObject(value, 'patch', ['showSimulatedDevices', 'recentFiles', 'flashOnConnect', 'programOptions', 'flashSizeLimits']);
   const patch: { -readonly [K in keyof Settings]?: Settings[K] } = {};
   const showSimulatedDevices = optionalBoolean(input.showSimulatedDevices, 'patch.showSimulatedDevices');
   if (showSimulatedDevices !== undefined) patch.showSimulatedDevices = showSimulatedDevices;
@@ -233,7 +254,15 @@ function validateSettingsPatch(value: unknown): Partial<Settings> {
     if (input.recentFiles.length > MAX_RECENT_FILES) throw invalid('patch.recentFiles', `more than ${MAX_RECENT_FILES} entries`);
     patch.recentFiles = input.recentFiles.map((path: unknown, index) => expectText(path, `patch.recentFiles[${index}]`));
   }
-  if (input.programOptions !== undefined) patch.programOptions = validateProgramOptions(input.programOptions, 'patch.programOptions');
+  if (input.programOptions !== undefined) {
+    // The limit is saved per bootloader (flashSizeLimits); in the options it would follow the user
+    // to the next, unrelated device.
+    if (expectObject(input.programOptions, 'patch.programOptions').flashSizeBytes !== undefined) {
+      throw invalid('patch.programOptions.flashSizeBytes', 'a flash size is saved per bootloader, in flashSizeLimits');
+    }
+    patch.programOptions = validateProgramOptions(input.programOptions, 'patch.programOptions');
+  }
+  if (input.flashSizeLimits !== undefined) patch.flashSizeLimits = validateFlashSizeLimits(input.flashSizeLimits);
   return patch;
 }
 
