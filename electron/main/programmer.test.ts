@@ -2,6 +2,7 @@
 // window (and the browser test host) will see through the contract.
 
 import type { JobResult, ProgrammerEvent, SessionSnapshot } from '../../core/api.js';
+import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { DfuError } from '../../core/errors.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
 import { MemoryImage } from '../../core/image/memoryImage.js';
@@ -400,11 +401,13 @@ describe('ProgrammerService', () => {
     expect(await service.saveReadBack('bin')).toBeNull();
   });
 
-  it('honours the flash size of the settings on the L072xB: program, mass erase and read stay below 0x08020000', async () => {
-    const { service, device } = await setup({ spec: 'stm32l072xb' });
-    await service.updateSettings({ programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } });
+  it('honours the flash size saved for the L072xB bootloader: program, mass erase and read stay below 0x08020000', async () => {
+    const { service, device, snapshot } = await setup({ spec: 'stm32l072xb' });
+    const key = bootloaderKey((await snapshot()).device!);
+    await service.updateSettings({ flashSizeLimits: { [key]: 128 * 1024 } });
     await service.openImage({ kind: 'bytes', fileName: 'big.hex', bytes: hexBytes(firmware(160 * 1024)) });
-    const refused = await service.program({ erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 });
+    expect((await snapshot()).plans).toBeUndefined();
+    const refused = await service.program({ erase: 'touched', verify: true });
     expect(refused).toMatchObject({ ok: false, error: { kind: 'not-writable', address: 0x08020000 } });
     expect(device('sim:1').stats.operations.erase).toBe(0);
 
@@ -414,6 +417,33 @@ describe('ProgrammerService', () => {
     expect(read.info).toMatchObject({ kind: 'invalid-argument', argument: 'request.length' });
     expect(read.message).toContain('reading would reach 0x08020000');
     expect(device('sim:1').stats.operations.upload).toBe(0);
+  });
+
+  it('applies a saved flash size only to devices with the same bootloader: an F405 plans above 128 KiB, the L072xB again does not', async () => {
+    const { service, simulatorBus, snapshot, lastSession, host } = await setup({ spec: 'stm32l072xb' });
+    const l072 = (await snapshot()).device!;
+    expect((await snapshot()).bootloaderKey).toBe(bootloaderKey(l072));
+    await service.updateSettings({ flashSizeLimits: { [bootloaderKey(l072)]: 128 * 1024 } });
+    await service.openImage({ kind: 'bytes', fileName: 'big.hex', bytes: hexBytes(firmware(160 * 1024)) });
+    expect(await rejection(service.planProgram({ erase: 'touched', verify: true }))).toMatchObject({ info: { kind: 'not-writable', address: 0x08020000 } });
+
+    simulatorBus.addSpec('stm32f405');
+    await vi.waitFor(() => expect(lastSession().devices.map((entry) => entry.id)).toContain('sim:2'));
+    await service.connect('sim:2');
+    expect((await snapshot()).bootloaderKey).not.toBe(bootloaderKey(l072));
+    expect((await snapshot()).plans).toBeDefined();
+    const [plan] = await service.planProgram({ erase: 'touched', verify: true });
+    expect(plan?.bytesToWrite).toBeGreaterThanOrEqual(160 * 1024);
+    expect(await service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 })).toMatchObject({ sizeBytes: 192 * 1024 });
+    expect(host.storedSettings).toMatchObject({ flashSizeLimits: { [bootloaderKey(l072)]: 128 * 1024 }, programOptions: { erase: 'touched', verify: true } });
+
+    await service.connect('sim:1');
+    expect((await snapshot()).plans).toBeUndefined();
+    expect(await rejection(service.planProgram({ erase: 'touched', verify: true }))).toMatchObject({ info: { kind: 'not-writable', address: 0x08020000 } });
+    expect((await rejection(service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 }))).message).toContain('reading would reach 0x08020000');
+
+    await service.updateSettings({ flashSizeLimits: {} });
+    expect((await snapshot()).plans).toBeDefined();
   });
 
   it('keeps a log, writes it to the day file and exports it', async () => {

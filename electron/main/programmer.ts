@@ -35,6 +35,7 @@ import { MAX_VERIFY_WINDOW_BYTES } from '../../core/api.js';
 import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
 import { formatAddress, formatSize } from '../../core/bytes.js';
 import { familyFacts } from '../../core/devices/stm32.js';
+import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { checkRangeBelowLimit, flashSizeLimit, sectorsBelowLimit } from '../../core/dfuse/flashLimit.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
 import type { DecodedOptionBytes } from '../../core/dfuse/optionBytes.js';
@@ -249,7 +250,7 @@ export class ProgrammerService implements Programmer {
     const job = this.selectedId ? this.jobs.get(this.selectedId) : undefined;
     return {
       devices: this.registry.devices,
-      ...(this.selectedId && selected ? { selectedDeviceId: this.selectedId, device: selected.info } : {}),
+      ...(this.selectedId && selected ? { selectedDeviceId: this.selectedId, device: selected.info, bootloaderKey: bootloaderKey(selected.info) } : {}),
       ...(this.loaded ? { image: this.loaded.summary } : {}),
       ...(this.plans ? { plans: this.plans } : {}),
       ...(job ? { job: { ...job.state } } : {}),
@@ -429,7 +430,7 @@ export class ProgrammerService implements Programmer {
     return this.guard('planProgram', () => {
       const { info } = this.requireSelected();
       const loaded = this.requireImage();
-      const plans = planImage(loaded.image, info, options).map(toPlanSummary);
+      const plans = planImage(loaded.image, info, this.withSavedFlashSize(options, info)).map(toPlanSummary);
       this.plans = plans;
       this.planOptions = options;
       this.emitSession();
@@ -454,13 +455,30 @@ export class ProgrammerService implements Programmer {
     this.replan();
   }
 
+  /**
+   * The flash size the user saved for this device's bootloader (settings.flashSizeLimits, keyed by
+   * bootloaderKey): it follows boards of that kind only, never the next unrelated device.
+   */
+  private savedFlashSize(info: DeviceInfo): number | undefined {
+    const key = bootloaderKey(info);
+    return Object.hasOwn(this.settings.flashSizeLimits, key) ? this.settings.flashSizeLimits[key] : undefined;
+  }
+
+  /** `options` with the saved flash size of `info`'s bootloader; a size the caller passed wins. */
+  private withSavedFlashSize(options: ProgramOptions, info: DeviceInfo): ProgramOptions {
+    if (options.flashSizeBytes !== undefined) return options;
+    const saved = this.savedFlashSize(info);
+    return saved !== undefined ? { ...options, flashSizeBytes: saved } : options;
+  }
+
   /** Keeps the plan preview in step with the image and device; a plan that fails is shown as none. */
   private replan(): void {
     this.plans = undefined;
     const device = this.selectedId ? this.open.get(this.selectedId) : undefined;
     if (!device || !this.loaded) return;
     try {
-      this.plans = planImage(this.loaded.image, device.info, this.planOptions ?? this.settings.programOptions).map(toPlanSummary);
+      const options = this.withSavedFlashSize(this.planOptions ?? this.settings.programOptions, device.info);
+      this.plans = planImage(this.loaded.image, device.info, options).map(toPlanSummary);
     } catch (error) {
       this.log.add('warn', 'plan', `the image cannot be programmed on this device: ${messageOf(error)}`, this.selectedId);
     }
@@ -539,7 +557,7 @@ export class ProgrammerService implements Programmer {
       const range = { start: request.start, end: request.start + request.length };
       // The Flash tab's flash size also protects reads: above the real flash the L072xB BL hangs.
       const region = info.alternates.find((a) => a.alternate === request.alternate)?.layout?.region;
-      if (region) checkRangeBelowLimit(region, range, flashSizeLimit(info, region, this.settings.programOptions.flashSizeBytes), 'request.length', 'reading');
+      if (region) checkRangeBelowLimit(region, range, flashSizeLimit(info, region, this.savedFlashSize(info)), 'request.length', 'reading');
       const { result, value } = await this.runJob('read', deviceId, async ({ session, signal }) => ({
         value: await session.read(request.alternate, range, { signal }),
       }));
@@ -574,7 +592,7 @@ export class ProgrammerService implements Programmer {
       const { deviceId, info } = this.requireSelected();
       const alternate = request.alternate ?? 0;
       const region = info.alternates.find((a) => a.alternate === alternate)?.layout?.region;
-      const limit = region ? flashSizeLimit(info, region, this.settings.programOptions.flashSizeBytes) : undefined;
+      const limit = region ? flashSizeLimit(info, region, this.savedFlashSize(info)) : undefined;
       // Under the Flash tab's flash size a mass erase becomes sector erases below it (as the planner does).
       const belowLimit = region && limit && request.kind === 'mass' ? sectorsBelowLimit(region, limit) : undefined;
       if (region && request.kind === 'range') {
@@ -668,7 +686,7 @@ export class ProgrammerService implements Programmer {
     const info = this.open.get(deviceId)?.info;
     let plans: readonly ProgramPlan[] = [];
     const { result } = await this.runJob('program', deviceId, async ({ session, signal }) => {
-      const outcome = await session.program(loaded.image, options, { signal });
+      const outcome = await session.program(loaded.image, info ? this.withSavedFlashSize(options, info) : options, { signal });
       plans = outcome.plans;
       if (!outcome.verify) return { value: undefined };
       // What was verified: each plan's expected bytes (image plus preserved data) over its verify ranges.
@@ -905,10 +923,8 @@ export class ProgrammerService implements Programmer {
         this.registry.setShowSimulated(next.showSimulatedDevices);
         await this.registry.refresh();
       }
-      if (patch.programOptions) {
-        this.planOptions = undefined;
-        this.replan();
-      }
+      if (patch.programOptions) this.planOptions = undefined;
+      if (patch.programOptions || patch.flashSizeLimits) this.replan();
       this.emitSession();
       return this.settings;
     });

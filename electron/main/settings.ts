@@ -9,6 +9,7 @@ export const defaultSettings: Settings = {
   recentFiles: [],
   flashOnConnect: false,
   programOptions: { erase: 'touched', verify: true },
+  flashSizeLimits: {},
 };
 
 /** Settings from whatever the settings file held; unknown or invalid fields are dropped one by one. */
