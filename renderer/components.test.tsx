@@ -120,6 +120,9 @@ describe('FlashTab', () => {
 describe('flash size and device notes (STM32L072xB: the bootloader describes 192 KiB for 128 KiB)', () => {
   const note = 'If this is an STM32L072xB/L082xB (128 KiB of flash), its bootloader describes 192 KiB like the 192 KiB L072xZ/L073xZ/L082xZ/L083xZ.';
   const l072Info = { ...l073Info, quirks: ['descriptor-overstates-flash' as const], notes: [note] };
+  // What main's bootloaderKey() gives for these devices (core/dfuse/bootloaderKey.ts).
+  const l0Key = '0483:df11:2200:@Internal Flash  /0x08000000/1536*128 g';
+  const f4Key = '0483:df11:2200:@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg';
 
   it('shows the flash size field only when the device notes an overstatement, and saves whole KiB on Enter', async () => {
     const plain = createAppStore(createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage })));
@@ -128,7 +131,7 @@ describe('flash size and device notes (STM32L072xB: the bootloader describes 192
     expect(without.container.querySelector('input[aria-label="Real flash size in KiB"]')).toBeNull();
     without.unmount();
 
-    const bridge = createFakeBridge(baseSnapshot({ devices: [l072Info], device: l072Info, image: hexImage }));
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l072Info], device: l072Info, bootloaderKey: l0Key, image: hexImage }));
     const store = createAppStore(bridge);
     await act(() => store.getState().start());
     const view = await render(<FlashTab />, store);
@@ -140,9 +143,28 @@ describe('flash size and device notes (STM32L072xB: the bootloader describes 192
     await type(input, '128');
     await act(() => Promise.resolve(input!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))));
     expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([
-      { programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } },
+      { flashSizeLimits: { [l0Key]: 128 * 1024 } },
     ]);
     expect(input?.value).toBe('128');
+    view.unmount();
+  });
+
+  it('shows the size saved for the connected bootloader only, and stays hidden on a device of another kind', async () => {
+    const f405Info = { ...l073Info, id: 'sim:2', alternates: [{ ...l073Info.alternates[0]!, descriptor: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg' }] };
+    const settings = { ...baseSnapshot().settings, flashSizeLimits: { [l0Key]: 128 * 1024 } };
+    const bridge = createFakeBridge(baseSnapshot({ devices: [f405Info, l073Info], device: f405Info, bootloaderKey: f4Key, image: hexImage, settings }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<FlashTab />, store);
+    const field = () => view.container.querySelector<HTMLInputElement>('input[aria-label="Real flash size in KiB"]');
+    expect(field()).toBeNull();
+    // A plain L073 (no note) with the same bootloader: shown, so the saved size can be cleared.
+    await act(() => Promise.resolve(bridge.emit({ type: 'session', session: { ...bridge.snapshot, device: l073Info, bootloaderKey: l0Key } })));
+    expect(field()?.value).toBe('128');
+    await type(field(), '');
+    await act(() => Promise.resolve(field()!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))));
+    expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([{ flashSizeLimits: {} }]);
+    expect(field()).toBeNull();
     view.unmount();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppStore, destructiveReasons, expectedPhases, isPermanentLock, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
+import { createAppStore, destructiveReasons, savedFlashSize, expectedPhases, isPermanentLock, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
 import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/api.js';
@@ -55,22 +55,42 @@ describe('store: mirroring main', () => {
     ]);
   });
 
-  it('saves a flash size in the program options and plans with it; clearing it plans without', async () => {
-    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+  it('saves a flash size for the connected bootloader only: another bootloader has none, the same one has it again', async () => {
+    const l0Key = '0483:df11:2200:@Internal Flash  /0x08000000/1536*128 g';
+    const otherKey = '0483:df11:2200:@Internal Flash  /0x08000000/512*2Kg';
+    const f405Info = {
+      ...l073Info,
+      id: 'sim:2',
+      alternates: [{ ...l073Info.alternates[0]!, descriptor: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg' }],
+    };
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, bootloaderKey: l0Key, image: hexImage }));
+    bridge.snapshot = { ...bridge.snapshot, settings: { ...bridge.snapshot.settings, flashSizeLimits: { [otherKey]: 64 * 1024 } } };
     bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
     const store = createAppStore(bridge);
     await store.getState().start();
     await flushed();
-    await store.getState().setProgramOptions({ flashSizeBytes: 128 * 1024 });
+    expect(savedFlashSize(store.getState().session)).toBeUndefined();
+    await store.getState().setFlashSizeLimit(128 * 1024);
     await flushed();
     expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([
-      { programOptions: { erase: 'touched', verify: true, flashSizeBytes: 128 * 1024 } },
+      { flashSizeLimits: { [otherKey]: 64 * 1024, [l0Key]: 128 * 1024 } },
     ]);
-    expect(store.getState().session?.settings.programOptions.flashSizeBytes).toBe(128 * 1024);
-    await store.getState().setProgramOptions({ flashSizeBytes: undefined });
-    await flushed();
-    const planCalls = bridge.calls.filter((call) => call.method === 'planProgram').map((call) => call.args[0] as { flashSizeBytes?: number });
-    expect(planCalls.map((options) => options.flashSizeBytes)).toEqual([undefined, 128 * 1024, undefined]);
+    expect(store.getState().session?.settings.programOptions).toEqual({ erase: 'touched', verify: true });
+    expect(savedFlashSize(store.getState().session)).toBe(128 * 1024);
+    // Main applies the size; the window plans again because the size changed.
+    expect(bridge.calls.filter((call) => call.method === 'planProgram').map((call) => call.args[0])).toEqual([
+      { erase: 'touched', verify: true },
+      { erase: 'touched', verify: true },
+    ]);
+
+    bridge.emit({ type: 'session', session: { ...bridge.snapshot, device: f405Info, bootloaderKey: '0483:df11:2200:@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg' } });
+    expect(savedFlashSize(store.getState().session)).toBeUndefined();
+    bridge.emit({ type: 'session', session: { ...bridge.snapshot, device: { ...l073Info, id: 'sim:3', serialNumber: 'ANOTHER' }, bootloaderKey: l0Key } });
+    expect(savedFlashSize(store.getState().session)).toBe(128 * 1024);
+
+    await store.getState().setFlashSizeLimit(undefined);
+    expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])[1]).toEqual({ flashSizeLimits: { [otherKey]: 64 * 1024 } });
+    expect(savedFlashSize(store.getState().session)).toBeUndefined();
   });
 
   it('keeps a refused plan as the plan error instead of a generic failure', async () => {

@@ -19,6 +19,7 @@ import type {
   ReadRequest,
   Result,
   SaveFormat,
+  SavedProgramOptions,
   SessionSnapshot,
   Settings,
 } from '../core/api.js';
@@ -140,7 +141,9 @@ export interface AppActions {
   rebaseImage: (baseAddress: number) => Promise<void>;
   confirmBaseAddress: (baseAddress: number) => Promise<void>;
   cancelBaseAddress: () => void;
-  setProgramOptions: (patch: Partial<ProgramOptions>) => Promise<void>;
+  setProgramOptions: (patch: Partial<SavedProgramOptions>) => Promise<void>;
+  /** Saves (or, with undefined, forgets) the real flash size for the connected device's bootloader. */
+  setFlashSizeLimit: (sizeBytes: number | undefined) => Promise<void>;
   updateSettings: (patch: Partial<Settings>) => Promise<void>;
   /** The primary button: asks for confirmation first when the plan destroys more than the image. */
   requestProgram: () => Promise<void>;
@@ -172,6 +175,17 @@ export const LOG_LIMIT = 20_000;
 export const RDP_LEVEL_2 = 0xcc;
 
 const defaultOptions: ProgramOptions = { erase: 'touched', verify: true };
+
+/**
+ * The flash size saved for the connected device's bootloader (settings.flashSizeLimits), which main
+ * applies to its plans, erase and read; undefined without a device or a saved size.
+ */
+export function savedFlashSize(session: SessionSnapshot | undefined): number | undefined {
+  const key = session?.device ? session.bootloaderKey : undefined;
+  if (key === undefined) return undefined;
+  const limits = session!.settings.flashSizeLimits;
+  return Object.hasOwn(limits, key) ? limits[key] : undefined;
+}
 
 export function createAppStore(bridge: ProgrammerBridge): AppStore {
   return createStore<AppState & AppActions>()((set, get) => {
@@ -219,7 +233,9 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
     function planKey(session: SessionSnapshot | undefined): string | undefined {
       if (!session?.device || !session.image) return undefined;
-      return JSON.stringify([session.device.id, session.image.path ?? session.image.fileName, session.image.loadedAt, session.settings.programOptions]);
+      // The saved flash size is part of the key: main plans with it, so a new size needs a new plan.
+      const image = session.image;
+      return JSON.stringify([session.device.id, image.path ?? image.fileName, image.loadedAt, session.settings.programOptions, savedFlashSize(session) ?? null]);
     }
 
     async function replanIfNeeded(): Promise<void> {
@@ -427,6 +443,14 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       async setProgramOptions(patch) {
         const programOptions = { ...(get().session?.settings.programOptions ?? defaultOptions), ...patch };
         await get().updateSettings({ programOptions });
+      },
+
+      async setFlashSizeLimit(sizeBytes) {
+        const session = get().session;
+        const key = session?.device ? session.bootloaderKey : undefined;
+        if (!session || key === undefined) return;
+        const { [key]: _previous, ...others } = session.settings.flashSizeLimits;
+        await get().updateSettings({ flashSizeLimits: sizeBytes === undefined ? others : { ...others, [key]: sizeBytes } });
       },
 
       async updateSettings(patch) {

@@ -19,7 +19,7 @@ export function baseSnapshot(patch: Partial<SessionSnapshot> = {}): SessionSnaps
     devices: [],
     isImageStale: false,
     tally: { passed: 0, failed: 0 },
-    settings: { showSimulatedDevices: true, recentFiles: [], flashOnConnect: false, programOptions: { erase: 'touched', verify: true } },
+    settings: { showSimulatedDevices: true, recentFiles: [], flashOnConnect: false, programOptions: { erase: 'touched', verify: true }, flashSizeLimits: {} },
     ...patch,
   };
 }

@@ -1,19 +1,22 @@
 import { useState } from 'react';
 import { formatSize } from '../../../core/bytes.js';
+import { savedFlashSize } from '../../store.js';
 import { useApp } from '../../storeContext.js';
 
 /**
  * One line in the Flash options: the real flash size, for boards whose bootloader describes more
  * flash than the part has (the L072xB says 192 KiB for 128 KiB; reference §7.3 item 5). It shows
- * when DeviceInfo.notes names such a descriptor, or while a size is set (so it can be cleared).
- * Saved in settings.programOptions.flashSizeBytes; empty means "as the bootloader describes".
+ * when DeviceInfo.notes names such a descriptor, or while a size is saved for this bootloader (so it
+ * can be cleared). Saved per bootloader in settings.flashSizeLimits, so it follows boards of this
+ * kind and never limits an unrelated device; empty means "as the bootloader describes".
  */
 export function FlashSizeField() {
   const device = useApp((state) => state.session?.device);
-  const flashSizeBytes = useApp((state) => state.session?.settings.programOptions.flashSizeBytes);
-  const setOptions = useApp((state) => state.setProgramOptions);
-  // The text being typed; undefined while the field shows the saved value.
-  const [draft, setDraft] = useState<string | undefined>(undefined);
+  const flashSizeBytes = useApp((state) => savedFlashSize(state.session));
+  const setFlashSizeLimit = useApp((state) => state.setFlashSizeLimit);
+  // The text being typed, for the device it was typed for (another device shows its own saved size).
+  const [typed, setTyped] = useState<{ deviceId: string; text: string } | undefined>(undefined);
+  const draft = typed && typed.deviceId === device?.id ? typed.text : undefined;
   const flash = device?.alternates.find((alternate) => alternate.layout && /flash/i.test(alternate.layout.region.name))?.layout?.region;
   const hasNote = device !== undefined && device.quirks.includes('descriptor-overstates-flash') && (device.notes?.length ?? 0) > 0;
   if (!device || !flash || (!hasNote && flashSizeBytes === undefined)) return null;
@@ -25,9 +28,9 @@ export function FlashSizeField() {
   const isInvalid = text.trim() !== '' && (kib === undefined || kib < 1);
   const commit = () => {
     if (draft === undefined) return;
-    setDraft(undefined);
-    if (draft.trim() === '') void setOptions({ flashSizeBytes: undefined });
-    else if (!isInvalid && kib !== undefined) void setOptions({ flashSizeBytes: kib * 1024 });
+    setTyped(undefined);
+    if (draft.trim() === '') void setFlashSizeLimit(undefined);
+    else if (!isInvalid && kib !== undefined) void setFlashSizeLimit(kib * 1024);
   };
   return (
     <p className="flash-size-row" title={device.notes?.join(' ')}>
@@ -40,7 +43,7 @@ export function FlashSizeField() {
           aria-invalid={isInvalid}
           placeholder={String((end - start) / 1024)}
           value={text}
-          onChange={(event) => setDraft(event.target.value)}
+          onChange={(event) => setTyped({ deviceId: device.id, text: event.target.value })}
           onBlur={commit}
           onKeyDown={(event) => {
             if (event.key === 'Enter') commit();
