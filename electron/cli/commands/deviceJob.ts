@@ -11,11 +11,11 @@ import { DfuError, describe, toDfuError, type DfuErrorInfo } from '../../../core
 import type { DeviceInfo } from '../../../core/usb/descriptors.js';
 import type { UsbDeviceSummary } from '../../../core/usb/transport.js';
 import type { AltSelector } from '../args.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, CommandOutcome } from '../context.js';
 import type { DeviceAccess } from '../devices/deviceAccess.js';
 import { connectSession, deviceIdentityJson, deviceLine, openDevice, resolveAlternate, type PhaseTiming } from '../devices/deviceSession.js';
 import { errorJson } from '../errorJson.js';
-import { ExitCode, exitCodeFor, type ExitCodeValue } from '../exitCodes.js';
+import { combineExitCodes, ExitCode, exitCodeFor, type ExitCodeValue } from '../exitCodes.js';
 import { parseFirmwareInput, type FirmwareInput } from '../imageInput.js';
 import { formatBytes, formatCount, formatDuration } from '../output/units.js';
 import { reportDeviceOf, reportPlanOf, reportRegionsOf } from '../../../core/report/flashReport.js';
@@ -278,6 +278,27 @@ export function outcomeJson(outcome: DeviceOutcome): Record<string, unknown> {
     elapsedMs: Math.round(outcome.elapsedMs),
     reportFiles: outcome.reportFiles,
     warnings: outcome.warnings,
+  };
+}
+
+/**
+ * The command outcome of a run over several boards (flash or verify on selected devices, or a
+ * station): the image, the pass/fail counts, every board's JSON, the combined exit code and the
+ * first failure's error. `extra` adds the command's own fields (planOnly, boards).
+ */
+export function boardsOutcome(input: FirmwareInput, outcomes: readonly DeviceOutcome[], extra: Record<string, unknown>): CommandOutcome {
+  const passed = outcomes.filter((outcome) => outcome.exitCode === ExitCode.ok).length;
+  const firstFailure = outcomes.find((outcome) => outcome.error);
+  return {
+    exitCode: combineExitCodes(outcomes.map((outcome) => outcome.exitCode)),
+    ...(firstFailure?.error ? { error: firstFailure.error } : {}),
+    result: {
+      image: { path: input.path, name: input.fileName, format: input.format, sizeBytes: input.bytes.length, sha256: input.sha256 },
+      ...extra,
+      passed,
+      failed: outcomes.length - passed,
+      devices: outcomes.map(outcomeJson),
+    },
   };
 }
 

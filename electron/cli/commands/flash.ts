@@ -25,7 +25,7 @@ import { chooseDevices } from '../devices/deviceSession.js';
 import { combineExitCodes, ExitCode } from '../exitCodes.js';
 import { formatNames, readFirmwareInput, type FirmwareInput } from '../imageInput.js';
 import { formatCount } from '../output/units.js';
-import { outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
+import { boardsOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 import { runStation } from './station.js';
 
 /** Options flash and verify share. */
@@ -139,18 +139,7 @@ export async function runOnSelectedDevices(context: CommandContext, job: DeviceJ
     const files = outcome.reportFiles.length ? `; report: ${outcome.reportFiles.join(', ')}` : '';
     reporter.text(`${job.kind === 'flash' ? 'Flashed' : 'Verified'} ${input.fileName} on ${outcome.summary.serialNumber ?? outcome.summary.path} in ${(outcome.elapsedMs / 1000).toFixed(2)} s${files}`);
   }
-  const firstFailure = outcomes.find((outcome) => outcome.error);
-  return {
-    exitCode,
-    ...(firstFailure?.error ? { error: firstFailure.error } : {}),
-    result: {
-      image: { path: input.path, name: input.fileName, format: input.format, sizeBytes: input.bytes.length, sha256: input.sha256 },
-      planOnly: job.planOnly,
-      passed,
-      failed: outcomes.length - passed,
-      devices: outcomes.map(outcomeJson),
-    },
-  };
+  return boardsOutcome(input, outcomes, { planOnly: job.planOnly });
 }
 
 async function run(context: CommandContext): Promise<CommandOutcome> {

@@ -5,11 +5,11 @@
 import { parsePositiveNumber, stringOption, usageError } from '../args.js';
 import type { CommandContext, CommandOutcome } from '../context.js';
 import { openDeviceAccess } from '../devices/deviceAccess.js';
-import { combineExitCodes, ExitCode } from '../exitCodes.js';
+import { ExitCode } from '../exitCodes.js';
 import type { FirmwareInput } from '../imageInput.js';
 import { formatCount } from '../output/units.js';
 import type { UsbDeviceSummary } from '../../../core/usb/transport.js';
-import { outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
+import { boardsOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 
 function positiveInteger(option: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -77,17 +77,5 @@ export async function runStation(context: CommandContext, job: DeviceJob, input:
 
   const passed = outcomes.filter((outcome) => outcome.exitCode === ExitCode.ok).length;
   reporter.text(`Station stopped: ${formatCount(outcomes.length)} board${outcomes.length === 1 ? '' : 's'}, ${passed} passed, ${outcomes.length - passed} failed`);
-  const exitCode = combineExitCodes(outcomes.map((outcome) => outcome.exitCode));
-  const firstFailure = outcomes.find((outcome) => outcome.error);
-  return {
-    exitCode,
-    ...(firstFailure?.error ? { error: firstFailure.error } : {}),
-    result: {
-      image: { path: input.path, name: input.fileName, format: input.format, sizeBytes: input.bytes.length, sha256: input.sha256 },
-      boards: outcomes.length,
-      passed,
-      failed: outcomes.length - passed,
-      devices: outcomes.map(outcomeJson),
-    },
-  };
+  return boardsOutcome(input, outcomes, { boards: outcomes.length });
 }
