@@ -1,17 +1,9 @@
 import fc from 'fast-check';
 import { methodNames } from './api.js';
 import { argumentValidators, MAX_IMAGE_BYTES, validateArguments } from './apiValidation.js';
-import { DfuError, isDfuError } from './errors.js';
+import { isDfuError } from './errors.js';
+import { dfuErrorOf } from './testing/dfuErrorOf.js';
 
-function errorOf(action: () => unknown): DfuError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError, nothing was thrown');
-}
 
 const program = { erase: 'touched', verify: true };
 const l0Key = '0483:df11:2200:@Internal Flash  /0x08000000/1536*128 g';
@@ -114,7 +106,7 @@ describe('argumentValidators', () => {
       'patch.flashSizeLimits',
     ],
   ] as const)('rejects %s(%j) naming %s', (method, args, argument) => {
-    const error = errorOf(() => validateArguments(method, args));
+    const error = dfuErrorOf(() => validateArguments(method, args));
     expect(error.info).toMatchObject({ kind: 'invalid-argument', argument });
   });
 
@@ -122,25 +114,25 @@ describe('argumentValidators', () => {
     class Sneaky {
       kind = 'dialog';
     }
-    expect(errorOf(() => validateArguments('openImage', [new Sneaky()])).info).toMatchObject({ argument: 'source' });
+    expect(dfuErrorOf(() => validateArguments('openImage', [new Sneaky()])).info).toMatchObject({ argument: 'source' });
   });
 
   it('refuses oversized byte buffers', () => {
     const bytes = new Uint8Array(MAX_IMAGE_BYTES + 1);
-    expect(errorOf(() => validateArguments('openImage', [{ kind: 'bytes', fileName: 'big.bin', bytes }])).info).toMatchObject({
+    expect(dfuErrorOf(() => validateArguments('openImage', [{ kind: 'bytes', fileName: 'big.bin', bytes }])).info).toMatchObject({
       argument: 'source.bytes',
     });
   });
 
   it('asks for the explicit confirmation before read unprotect', () => {
-    expect(errorOf(() => validateArguments('readUnprotect', [{ eraseAllFlash: false }])).info).toMatchObject({
+    expect(dfuErrorOf(() => validateArguments('readUnprotect', [{ eraseAllFlash: false }])).info).toMatchObject({
       kind: 'confirmation-required',
       action: 'read-unprotect',
     });
   });
 
   it('rejects unknown methods', () => {
-    expect(errorOf(() => validateArguments('toString' as never, [])).info).toMatchObject({ argument: 'method' });
+    expect(dfuErrorOf(() => validateArguments('toString' as never, [])).info).toMatchObject({ argument: 'method' });
   });
 
   it('throws only DfuError for arbitrary input', () => {

@@ -1,7 +1,8 @@
-import { DfuError, describe as describeError } from '../errors.js';
+import { describe as describeError } from '../errors.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import { checkRangeBelowLimit, flashSizeLimit, sectorsBelowLimit } from './flashLimit.js';
 import { parseMemoryLayout } from './memoryLayout.js';
+import { dfuErrorOf } from '../testing/dfuErrorOf.js';
 
 const l0Flash = parseMemoryLayout('@Internal Flash  /0x08000000/1536*128g').region;
 const l0Eeprom = parseMemoryLayout('@DATA Memory /0x08080000/2*3Ke').region;
@@ -9,15 +10,6 @@ const f4Flash = parseMemoryLayout('@Internal Flash  /0x08000000/04*016Kg,01*064K
 // Only family and flashSizeBytes are read.
 const l0 = { family: 'L0' } as DeviceInfo;
 
-function errorOf(action: () => unknown): DfuError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError');
-}
 
 describe('flashSizeLimit', () => {
   it('is the user size below the descriptor, for internal flash only', () => {
@@ -44,7 +36,7 @@ describe('sectorsBelowLimit', () => {
   });
 
   it('refuses a limit inside a sector', () => {
-    const error = errorOf(() => sectorsBelowLimit(f4Flash, flashSizeLimit(l0, f4Flash, 72 * 1024)!));
+    const error = dfuErrorOf(() => sectorsBelowLimit(f4Flash, flashSizeLimit(l0, f4Flash, 72 * 1024)!));
     expect(error.info).toMatchObject({ kind: 'invalid-argument', argument: 'flashSizeBytes' });
     expect(describeError(error.info)).toContain('ends at 0x08012000, inside sector 4 [0x08010000, 0x08020000)');
   });
@@ -59,13 +51,13 @@ describe('checkRangeBelowLimit', () => {
   });
 
   it('names the first address above the limit and the limit', () => {
-    const error = errorOf(() => checkRangeBelowLimit(l0Flash, { start: 0x08010000, end: 0x08030000 }, limit, '--length', 'reading'));
+    const error = dfuErrorOf(() => checkRangeBelowLimit(l0Flash, { start: 0x08010000, end: 0x08030000 }, limit, '--length', 'reading'));
     expect(error.info).toEqual({
       kind: 'invalid-argument',
       argument: '--length',
       reason: 'reading would reach 0x08020000, above the 128 KiB flash-size limit (flash ends at 0x08020000; the bootloader describes 192 KiB)',
     });
-    expect(errorOf(() => checkRangeBelowLimit(l0Flash, { start: 0x08028000, end: 0x08028080 }, limit, 'range', 'erasing')).info).toMatchObject({
+    expect(dfuErrorOf(() => checkRangeBelowLimit(l0Flash, { start: 0x08028000, end: 0x08028080 }, limit, 'range', 'erasing')).info).toMatchObject({
       reason: expect.stringContaining('erasing would reach 0x08028000') as unknown,
     });
   });

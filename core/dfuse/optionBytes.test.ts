@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { DfuError, isDfuError } from '../errors.js';
+import { isDfuError } from '../errors.js';
 import { u32LE, concatBytes } from '../bytes.js';
 import { decodeOptionBytes, encodeOptionBytes, optionByteLayouts, validateOptionBytes, type DecodedOptionBytes } from './optionBytes.js';
+import { dfuErrorOf } from '../testing/dfuErrorOf.js';
 
 const words = (...values: number[]) => concatBytes(values.map(u32LE));
 const valueOf = (decoded: DecodedOptionBytes, id: string) => {
@@ -10,15 +11,6 @@ const valueOf = (decoded: DecodedOptionBytes, id: string) => {
   return f.value;
 };
 
-function thrown(fn: () => unknown): DfuError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError');
-}
 
 // Factory images. L0: Keil STM32L0xx_OPT.s defaults. F0: RM0091 production value 0x00FF55AA.
 // F4: RDP 0xAA, USER 0xEF (BOR off, software watchdog, no resets), nWRP all 1.
@@ -179,9 +171,9 @@ describe('encodeOptionBytes', () => {
       ['L4', 0x1fff7800, L4_DEFAULT],
     ] as const) {
       const decoded = decodeOptionBytes(family, address, raw);
-      const error = thrown(() => encodeOptionBytes(decoded, { rdp: 0xcc }));
+      const error = dfuErrorOf(() => encodeOptionBytes(decoded, { rdp: 0xcc }));
       expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'rdp-level-2' });
-      expect(thrown(() => encodeOptionBytes(decoded, { rdp: 0xcc }, { permanentlyLockChip: false })).info.kind).toBe('confirmation-required');
+      expect(dfuErrorOf(() => encodeOptionBytes(decoded, { rdp: 0xcc }, { permanentlyLockChip: false })).info.kind).toBe('confirmation-required');
       const locked = encodeOptionBytes(decoded, { rdp: 0xcc }, { permanentlyLockChip: true });
       expect(decodeOptionBytes(family, address, locked).rdpLevel).toBe(2);
     }
@@ -193,22 +185,22 @@ describe('encodeOptionBytes', () => {
     const level1 = decodeOptionBytes('F0', 0x1ffff800, level1Raw);
     expect(level1.rdpLevel).toBe(1);
     expect(level1Raw.subarray(0, 2)).toEqual(Uint8Array.from([0xbb, 0x44]));
-    expect(thrown(() => encodeOptionBytes(level1, { rdp: 0xaa })).info).toMatchObject({ kind: 'confirmation-required', action: 'read-unprotect' });
+    expect(dfuErrorOf(() => encodeOptionBytes(level1, { rdp: 0xaa })).info).toMatchObject({ kind: 'confirmation-required', action: 'read-unprotect' });
     expect(encodeOptionBytes(level1, { rdp: 0xaa }, { iUnderstandTheFlashIsErased: true })).toEqual(F0_DEFAULT);
   });
 
   it('rejects unknown fields, values out of range, values outside the choices and read-only fields', () => {
     const l0 = decodeOptionBytes('L0', 0x1ff80000, L0_DEFAULT);
-    expect(thrown(() => encodeOptionBytes(l0, { nope: 1 })).info).toMatchObject({ kind: 'option-bytes', field: 'nope' });
-    expect(thrown(() => encodeOptionBytes(l0, { nrst_stop: 2 })).info).toMatchObject({ kind: 'option-bytes', field: 'nrst_stop' });
-    expect(thrown(() => encodeOptionBytes(l0, { wrprot1: 1.5 })).info).toMatchObject({ kind: 'option-bytes' });
+    expect(dfuErrorOf(() => encodeOptionBytes(l0, { nope: 1 })).info).toMatchObject({ kind: 'option-bytes', field: 'nope' });
+    expect(dfuErrorOf(() => encodeOptionBytes(l0, { nrst_stop: 2 })).info).toMatchObject({ kind: 'option-bytes', field: 'nrst_stop' });
+    expect(dfuErrorOf(() => encodeOptionBytes(l0, { wrprot1: 1.5 })).info).toMatchObject({ kind: 'option-bytes' });
     const l4 = decodeOptionBytes('L4', 0x1fff7800, L4_DEFAULT);
-    expect(thrown(() => encodeOptionBytes(l4, { bor_lev: 7 })).info).toMatchObject({ kind: 'option-bytes', field: 'bor_lev' });
+    expect(dfuErrorOf(() => encodeOptionBytes(l4, { bor_lev: 7 })).info).toMatchObject({ kind: 'option-bytes', field: 'bor_lev' });
     const h7raw = new Uint8Array(128);
     h7raw.set(words(0x13c6aaf0, 0x13c6aaf0));
-    expect(thrown(() => encodeOptionBytes(decodeOptionBytes('H7', 0x5200201c, h7raw), { security: 1 })).info).toMatchObject({ field: 'security' });
+    expect(dfuErrorOf(() => encodeOptionBytes(decodeOptionBytes('H7', 0x5200201c, h7raw), { security: 1 })).info).toMatchObject({ field: 'security' });
     const unknown = decodeOptionBytes('unknown', 0x1fffc000, F4_DEFAULT);
-    expect(thrown(() => encodeOptionBytes(unknown, { rdp: 0xaa })).info.kind).toBe('option-bytes');
+    expect(dfuErrorOf(() => encodeOptionBytes(unknown, { rdp: 0xaa })).info.kind).toBe('option-bytes');
     expect(encodeOptionBytes(unknown, {})).toEqual(F4_DEFAULT);
   });
 });

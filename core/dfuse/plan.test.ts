@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DfuError, describe as describeError } from '../errors.js';
+import { describe as describeError } from '../errors.js';
 import { familyFacts } from '../devices/stm32.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { buildDescriptors, type DescriptorInput } from '../simulator/descriptorBuilder.js';
@@ -8,6 +8,7 @@ import { describeDevice, type DeviceInfo } from '../usb/descriptors.js';
 import type { DfuTransport } from '../usb/transport.js';
 import { sectorAt } from './memoryLayout.js';
 import { formatPlan, planImage, planProgram, type ProgramOptions } from './plan.js';
+import { dfuErrorOf } from '../testing/dfuErrorOf.js';
 
 function deviceInfo(overrides: Partial<DescriptorInput>): DeviceInfo {
   const input: DescriptorInput = {
@@ -50,15 +51,6 @@ function firmware(length: number, seed = 1): Uint8Array {
   return out;
 }
 
-function errorOf(action: () => unknown): DfuError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError');
-}
 
 describe('planProgram', () => {
   it('founding case: a 66,748-byte image at 0x08000000 on the L073 erases exactly pages 0-521', () => {
@@ -138,28 +130,28 @@ describe('planProgram', () => {
   });
 
   it('refuses bytes outside writable segments with the address and the region', () => {
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x07fffffe, firmware(4)), info: f405, alternate: 0, options: touched })).info).toMatchObject({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x07fffffe, firmware(4)), info: f405, alternate: 0, options: touched })).info).toMatchObject({
       kind: 'not-writable',
       address: 0x07fffffe,
       region: 'Internal Flash',
     });
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(200 * 1024)), info: l073, alternate: 0, options: touched })).info).toEqual({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(200 * 1024)), info: l073, alternate: 0, options: touched })).info).toEqual({
       kind: 'image-too-large',
       imageEnd: 0x08032000,
       regionEnd: 0x08030000,
       region: 'Internal Flash',
     });
     const readOnly = deviceInfo({ alternateNames: ['@Internal Flash  /0x08000000/04*016Ka,04*016Kg'] });
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(8)), info: readOnly, alternate: 0, options: touched })).info).toMatchObject({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(8)), info: readOnly, alternate: 0, options: touched })).info).toMatchObject({
       kind: 'not-writable',
       address: 0x08000000,
       detail: 'segment [0x08000000, 0x08010000) is not writable',
     });
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x1ff80000, firmware(4)), info: l073, alternate: 1, options: { erase: 'mass', verify: true } })).info).toMatchObject({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x1ff80000, firmware(4)), info: l073, alternate: 1, options: { erase: 'mass', verify: true } })).info).toMatchObject({
       kind: 'not-erasable',
       region: 'Option Bytes',
     });
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(4)), info: l073, alternate: 7, options: touched })).info).toMatchObject({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(4)), info: l073, alternate: 7, options: touched })).info).toMatchObject({
       kind: 'invalid-argument',
       argument: 'alternate',
     });
@@ -167,7 +159,7 @@ describe('planProgram', () => {
 
   it('refuses a byte above the measured flash size (L072xB: F_SIZE says 128 KiB)', () => {
     const measured: DeviceInfo = { ...l073, flashSizeBytes: 128 * 1024 };
-    expect(errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: measured, alternate: 0, options: touched })).info).toEqual({
+    expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: measured, alternate: 0, options: touched })).info).toEqual({
       kind: 'image-too-large',
       imageEnd: 0x08020010,
       regionEnd: 0x08020000,
@@ -199,14 +191,14 @@ describe('planProgram', () => {
     const limited: ProgramOptions = { ...touched, flashSizeBytes: 128 * 1024 };
 
     it('refuses the first byte at or above the limit, naming its address and the limit', () => {
-      const error = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: l073, alternate: 0, options: limited }));
+      const error = dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: l073, alternate: 0, options: limited }));
       expect(error.info).toEqual({
         kind: 'not-writable',
         address: 0x08020000,
         region: 'Internal Flash',
         detail: 'at or above the 128 KiB flash-size limit (flash ends at 0x08020000; the bootloader describes 192 KiB)',
       });
-      const above = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08028000, firmware(16)), info: l073, alternate: 0, options: limited }));
+      const above = dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08028000, firmware(16)), info: l073, alternate: 0, options: limited }));
       expect(above.info).toMatchObject({ kind: 'not-writable', address: 0x08028000 });
     });
 
@@ -252,19 +244,19 @@ describe('planProgram', () => {
     it('the smaller of the user limit and the flash-size register wins', () => {
       const register: DeviceInfo = { ...l073, flashSizeBytes: 128 * 1024 };
       const image = MemoryImage.fromBytes(0x08010000, firmware(32));
-      expect(errorOf(() => planProgram({ image, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 64 * 1024 } })).info).toMatchObject({
+      expect(dfuErrorOf(() => planProgram({ image, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 64 * 1024 } })).info).toMatchObject({
         kind: 'not-writable',
         address: 0x08010000,
       });
       const above = MemoryImage.fromBytes(0x0801fff0, firmware(32));
-      expect(errorOf(() => planProgram({ image: above, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 160 * 1024 } })).info).toMatchObject({
+      expect(dfuErrorOf(() => planProgram({ image: above, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 160 * 1024 } })).info).toMatchObject({
         kind: 'image-too-large',
         regionEnd: 0x08020000,
       });
     });
 
     it('refuses a limit that ends inside a sector (F405: 100 KiB is inside the 64 KiB sector 4)', () => {
-      const error = errorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(16)), info: f405, alternate: 0, options: { ...touched, flashSizeBytes: 100 * 1024 } }));
+      const error = dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(16)), info: f405, alternate: 0, options: { ...touched, flashSizeBytes: 100 * 1024 } }));
       expect(error.info).toMatchObject({ kind: 'invalid-argument', argument: 'flashSizeBytes' });
       expect(describeError(error.info)).toContain('inside sector 4 [0x08010000, 0x08020000)');
       expect(planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(16)), info: f405, alternate: 0, options: { ...touched, flashSizeBytes: 128 * 1024 } }).sectors).toHaveLength(1);
@@ -272,7 +264,7 @@ describe('planProgram', () => {
 
     it('planImage applies it too (verify plans included)', () => {
       const image = MemoryImage.fromBytes(0x0801fff0, firmware(32));
-      expect(errorOf(() => planImage(image, l073, { erase: 'none', verify: true, flashSizeBytes: 128 * 1024 })).info).toMatchObject({ kind: 'not-writable', address: 0x08020000 });
+      expect(dfuErrorOf(() => planImage(image, l073, { erase: 'none', verify: true, flashSizeBytes: 128 * 1024 })).info).toMatchObject({ kind: 'not-writable', address: 0x08020000 });
       expect(planImage(image, l073, { erase: 'none', verify: true })).toHaveLength(1);
     });
   });
@@ -442,16 +434,16 @@ describe('planImage', () => {
       { start: 0x08000000, data: firmware(16) },
       { start: 0x20000000, data: firmware(16) },
     ]);
-    expect(errorOf(() => planImage(stray, l073, touched)).info).toEqual({
+    expect(dfuErrorOf(() => planImage(stray, l073, touched)).info).toEqual({
       kind: 'not-writable',
       address: 0x20000000,
       detail: 'the address is in no memory region of this device',
     });
-    expect(errorOf(() => planImage(MemoryImage.fromBytes(0x1ff80000, firmware(4)), l073, touched)).info).toMatchObject({
+    expect(dfuErrorOf(() => planImage(MemoryImage.fromBytes(0x1ff80000, firmware(4)), l073, touched)).info).toMatchObject({
       kind: 'not-writable',
       region: 'Option Bytes',
     });
-    expect(errorOf(() => planImage(MemoryImage.fromBytes(0x08020000, firmware(0x10010)), l073, touched)).info).toEqual({
+    expect(dfuErrorOf(() => planImage(MemoryImage.fromBytes(0x08020000, firmware(0x10010)), l073, touched)).info).toEqual({
       kind: 'image-too-large',
       imageEnd: 0x08030010,
       regionEnd: 0x08030000,
