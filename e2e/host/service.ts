@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SimulatorBus } from '../../core/simulator/bus.js';
 import { createNodeHost } from '../../electron/main/nodeHost.js';
 import { createProgrammer, type RunningProgrammer } from './programmerFactory.js';
-import { scaledClock } from './scaledClock.js';
+import { scaledRealClock } from '../../electron/main/realClock.js';
 import type { Programmer, ProgrammerEvent } from '../../core/api.js';
 
 export type ControlAction = 'plug' | 'unplug' | 'replug' | 'remove' | 'devices' | 'next-open' | 'saved';
@@ -24,7 +24,7 @@ export interface HostServiceOptions {
 }
 
 export async function createHostService(options: HostServiceOptions): Promise<HostService> {
-  const clock = scaledClock(options.speed);
+  const clock = scaledRealClock(options.speed);
   const bus = new SimulatorBus(clock);
   const specs = (options.simulator ?? '').split(',').map((part) => part.trim()).filter(Boolean);
   const openQueue: string[] = [];
