@@ -11,7 +11,7 @@ import { JsonSink } from './output/jsonSink.js';
 import { LogFileSink } from './output/logFileSink.js';
 import { Reporter, type OutputSink } from './output/reporter.js';
 import { commands } from './commands/registry.js';
-import { deviceSummaryJson } from './commands/list.js';
+import { deviceSummaryJson } from './devices/deviceSession.js';
 import { describeCandidate, SelectionError } from './devices/selectDevice.js';
 
 export function globalHelp(): string {

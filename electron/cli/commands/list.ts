@@ -1,9 +1,9 @@
 // `dfu-desk list`: the DFU devices on the bus, with what is needed to pick one (serial, path).
 import { sortDevices } from '../../../core/usb/deviceOrder.js';
-import type { UsbDeviceSummary } from '../../../core/usb/transport.js';
 import { commonOptions, deviceOptions, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { openDeviceAccess } from '../devices/deviceAccess.js';
+import { deviceSummaryJson } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
 import { formatTable } from '../output/table.js';
 
@@ -21,18 +21,6 @@ export function hex4(value: number): string {
   return value.toString(16).padStart(4, '0');
 }
 
-export function deviceSummaryJson(device: UsbDeviceSummary): Record<string, unknown> {
-  return {
-    id: device.id,
-    vendorId: device.vendorId,
-    productId: device.productId,
-    bcdDevice: device.bcdDevice,
-    serialNumber: device.serialNumber ?? null,
-    path: device.path,
-    product: device.product ?? null,
-    isSimulated: device.isSimulated,
-  };
-}
 
 async function run(context: CommandContext): Promise<CommandOutcome> {
   const access = await openDeviceAccess(context.values, context.io);

@@ -114,16 +114,20 @@ export function deviceLine(info: DeviceInfo): string {
   return `${info.id} ${hex4(info.vendorId)}:${hex4(info.productId)} ${serial} at ${info.path} (${family}, bootloader 0x${hex4(info.bcdDevice)}${info.isSimulated ? ', simulated' : ''})`;
 }
 
-export function deviceIdentityJson(info: DeviceInfo): Record<string, unknown> {
+export function deviceSummaryJson(device: UsbDeviceSummary): Record<string, unknown> {
   return {
-    id: info.id,
-    vendorId: info.vendorId,
-    productId: info.productId,
-    bcdDevice: info.bcdDevice,
-    serialNumber: info.serialNumber ?? null,
-    path: info.path,
-    product: info.product ?? null,
-    family: info.family,
-    isSimulated: info.isSimulated,
+    id: device.id,
+    vendorId: device.vendorId,
+    productId: device.productId,
+    bcdDevice: device.bcdDevice,
+    serialNumber: device.serialNumber ?? null,
+    path: device.path,
+    product: device.product ?? null,
+    isSimulated: device.isSimulated,
   };
+}
+
+/** A connected device: the summary fields plus the family guess. */
+export function deviceIdentityJson(info: DeviceInfo): Record<string, unknown> {
+  return { ...deviceSummaryJson(info), family: info.family };
 }
