@@ -22,7 +22,7 @@ export default tseslint.config(
     ignores: ['core/**/*.test.ts', 'core/testing/**'],
     rules: {
       // `paths` for package names: as a gitignore-style pattern, 'usb' would also match core's own ../usb/ folder.
-      'no-restricted-imports': ['error', { paths: ['electron', 'usb', 'react'], patterns: ['../../electron/*', '../../renderer/*', 'node:*'] }],
+      'no-restricted-imports': ['error', { paths: ['electron', 'usb', 'react'], patterns: ['../../electron/*', '../../renderer/*', '../../cli/*', '../../node/*', 'node:*'] }],
       'no-console': 'error',
     },
   },
@@ -35,7 +35,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/electron/**', 'electron', 'node:*', 'usb'], message: 'The renderer talks to main only through window.programmer.' },
+            { group: ['**/electron/**', '**/cli/**', '**/node/**', 'electron', 'node:*', 'usb'], message: 'The renderer talks to main only through window.programmer.' },
             {
               group: ['**/core/**', '!**/core/api', '!**/core/api.js', '!**/core/bytes', '!**/core/bytes.js'],
               allowTypeImports: true,
@@ -57,7 +57,7 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Scripts, benchmarks, the CLI, main process and tests run on Node.
-    files: ['**/*.js', '**/*.mjs', 'scripts/**', 'bench/**', 'usb-harness/**', 'electron/**', 'e2e/**'],
+    files: ['**/*.js', '**/*.mjs', 'scripts/**', 'bench/**', 'usb-harness/**', 'electron/**', 'cli/**', 'node/**', 'e2e/**'],
     languageOptions: { globals: { ...globals.node } },
   },
 );

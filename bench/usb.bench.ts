@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
 import { xorshiftBytes } from '../core/simulator/pseudoRandom.js';
-import { realClock } from '../electron/main/realClock.js';
+import { realClock } from '../node/realClock.js';
 import { UsbClient } from '../usb-harness/clientProcess.js';
 import { dfuUtilVersion, runDfuUtil } from '../usb-harness/dfuUtil.js';
 import { harnessAvailability } from '../usb-harness/hostBuild.js';

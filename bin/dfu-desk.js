@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'cli', 'dfu-desk.cjs');
-const source = join(root, 'electron', 'cli', 'index.ts');
+const source = join(root, 'cli', 'index.ts');
 
 /** Newest modification time of the .ts files the CLI is built from (0 when there is no source). */
 function newestSourceMs() {
@@ -27,7 +27,7 @@ function newestSourceMs() {
     }
   };
   try {
-    for (const folder of ['electron/cli', 'electron/main', 'core']) walk(join(root, folder));
+    for (const folder of ['cli', 'node', 'core']) walk(join(root, folder));
   } catch {
     return 0;
   }

@@ -38,7 +38,7 @@ export function targets(outdir) {
       external: ['electron'],
     },
     cli: {
-      entryPoints: [path.join(root, 'electron/cli/index.ts')],
+      entryPoints: [path.join(root, 'cli/index.ts')],
       outfile: path.join(outdir, 'cli/dfu-desk.cjs'),
       platform: 'node',
       target: 'node20',
@@ -49,7 +49,7 @@ export function targets(outdir) {
 }
 
 function isPresent(name) {
-  if (name === 'cli') return existsSync(path.join(root, 'electron/cli/index.ts'));
+  if (name === 'cli') return existsSync(path.join(root, 'cli/index.ts'));
   if (name === 'renderer') return existsSync(path.join(root, 'renderer/vite.config.ts'));
   return true;
 }

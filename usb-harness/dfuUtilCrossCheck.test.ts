@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { previousFirmware, SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
-import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
+import { ScaledClock } from '../cli/devices/scaledClock.js';
 import { dfuUtilVersion, runDfuUtil } from './dfuUtil.js';
 import { describeWithHarness } from './harnessSuite.js';
 import { VirtualUsbHost } from './virtualUsbHost.js';

@@ -3,7 +3,7 @@
 // passing one. simulatedBoard(): the boards they plug.
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
-import { ScaledClock } from '../electron/cli/devices/scaledClock.js';
+import { ScaledClock } from '../cli/devices/scaledClock.js';
 import { harnessAvailability } from './hostBuild.js';
 
 /** Flash operations run this many times faster than on the chip; the USB side (libusb, usbdevfs ioctls) is real. */

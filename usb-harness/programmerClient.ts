@@ -12,9 +12,9 @@ import { channelFor, type ProgrammerEvent, type ProgrammerMethod, type Result } 
 import { SimulatorBus } from '../core/simulator/bus.js';
 import { createIpcHandlers } from '../electron/main/ipcHandlers.js';
 import { createNodeHost } from '../electron/main/nodeHost.js';
-import { NodeUsbBus } from '../electron/main/nodeUsb.js';
+import { NodeUsbBus } from '../node/nodeUsb.js';
 import { ProgrammerService } from '../electron/main/programmer.js';
-import { realClock } from '../electron/main/realClock.js';
+import { realClock } from '../node/realClock.js';
 
 /** Parent -> client: one contract call, arguments as the renderer would pass them. */
 export interface ProgrammerCall {

@@ -6,7 +6,7 @@ import type { JobResult, Result, SessionSnapshot } from '../core/api.js';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';
-import { FOUNDING, foundingBytes } from '../electron/cli/testing/foundingImage.js';
+import { FOUNDING, foundingBytes } from '../cli/testing/foundingImage.js';
 import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
 import { ProgrammerClient } from './programmerProcess.js';
 import { VirtualUsbHost, type PluggedDevice } from './virtualUsbHost.js';

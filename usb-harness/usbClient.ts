@@ -2,7 +2,7 @@
 // library after it has started, so everything that talks to the virtual devices through the real
 // `usb` package runs here, in a child started with VirtualUsbHost.clientEnv(), and is driven over
 // Node's IPC channel (see clientProcess.ts). Each operation is a thin call into the production
-// adapter (electron/main/nodeUsb.ts) and core; nothing here fakes USB.
+// adapter (node/nodeUsb.ts) and core; nothing here fakes USB.
 import type { ProgramOptions } from '../core/dfuse/plan.js';
 import { DfuseSession, type PhaseTiming, type SessionPhase, type SessionStrategy } from '../core/dfuse/session.js';
 import { DfuError } from '../core/errors.js';
@@ -10,8 +10,8 @@ import type { VerifyReport } from '../core/image/diff.js';
 import { MemoryImage, type AddressRange, type Block } from '../core/image/memoryImage.js';
 import { describeDevice, type DeviceInfo } from '../core/usb/descriptors.js';
 import { TransferError, type BusEvent, type OpenedDevice, type UsbDeviceSummary } from '../core/usb/transport.js';
-import { NodeUsbBus } from '../electron/main/nodeUsb.js';
-import { realClock } from '../electron/main/realClock.js';
+import { NodeUsbBus } from '../node/nodeUsb.js';
+import { realClock } from '../node/realClock.js';
 
 export interface SerializedError {
   name: string;

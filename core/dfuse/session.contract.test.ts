@@ -160,7 +160,7 @@ const wallClock: Clock = {
 describe.skipIf(process.env.DFU_HARDWARE !== '1')('engine contract on real hardware (DFU_HARDWARE=1)', () => {
   it('flashes, verifies and restores the last sector of internal flash', async () => {
     // Loaded by path so core's type check does not reach into electron/ (test-only, opt-in).
-    const adapterPath = '../../electron/main/nodeUsb.js';
+    const adapterPath = '../../node/nodeUsb.js';
     const { NodeUsbBus } = (await import(/* @vite-ignore */ adapterPath)) as { NodeUsbBus: new () => UsbBus };
     const bus = new NodeUsbBus();
     const devices = await bus.list();

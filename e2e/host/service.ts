@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SimulatorBus } from '../../core/simulator/bus.js';
 import { createNodeHost } from '../../electron/main/nodeHost.js';
 import { createProgrammer, type RunningProgrammer } from './programmerFactory.js';
-import { scaledRealClock } from '../../electron/main/realClock.js';
+import { scaledRealClock } from '../../node/realClock.js';
 import type { Programmer, ProgrammerEvent } from '../../core/api.js';
 
 export type ControlAction = 'plug' | 'unplug' | 'replug' | 'remove' | 'devices' | 'next-open' | 'saved';

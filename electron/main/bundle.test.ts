@@ -35,7 +35,7 @@ describe('main-process bundle', () => {
     expect(usbRequire).toBeGreaterThan(0);
     const wrapperStart = bundle.lastIndexOf('__esm({', usbRequire);
     expect(wrapperStart).toBeGreaterThan(0);
-    expect(bundle.slice(wrapperStart, usbRequire)).toMatch(/"electron\/main\/nodeUsb\.ts"\(\)/);
+    expect(bundle.slice(wrapperStart, usbRequire)).toMatch(/"node\/nodeUsb\.ts"\(\)/);
   });
 
   it('carries no React or renderer code', () => {

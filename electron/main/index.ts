@@ -17,7 +17,7 @@ import { registerIpc } from './ipc.js';
 import { buildMenuTemplate, installMenu } from './menu.js';
 import { createNodeHost } from './nodeHost.js';
 import { ProgrammerService } from './programmer.js';
-import { realClock } from './realClock.js';
+import { realClock } from '../../node/realClock.js';
 import { APP_ENTRY_URL, APP_SCHEME, buildWindowOptions, hardenSession, hardenWebContents, securityHeaders } from './window.js';
 
 const isDevelopment = !app.isPackaged;
@@ -43,7 +43,7 @@ if (!app.requestSingleInstanceLock()) {
 /** The real USB bus, or why there is none (the usb binary failed to load: the app still runs on simulated devices). */
 async function loadHardwareBus(): Promise<{ bus?: UsbBus; reason?: string }> {
   try {
-    const { NodeUsbBus } = await import('./nodeUsb.js');
+    const { NodeUsbBus } = await import('../../node/nodeUsb.js');
     return { bus: new NodeUsbBus() };
   } catch (error) {
     return { reason: `the usb module could not be loaded (${error instanceof Error ? error.message : String(error)})` };

@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TimerClock } from '../../core/simulator/clock.js';
 import type { Dialogs, Host } from './host.js';
-import { realClock } from './realClock.js';
+import { realClock } from '../../node/realClock.js';
 
 export interface NodeHostOptions {
   /** Settings file and logs/ live here (Electron's app.getPath('userData') in the app). */

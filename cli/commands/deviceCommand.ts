@@ -1,0 +1,34 @@
+// The frame of every single-device command (info, read, erase, options, unprotect, leave): open the
+// device access, pick the one device, connect a session, run, and always close both.
+import type { CommandContext } from '../context.js';
+import { openDeviceAccess, type DeviceAccess } from '../devices/deviceAccess.js';
+import { chooseOneDevice, connectSession, openDevice, type ConnectedDevice } from '../devices/deviceSession.js';
+import type { DeviceInfo } from '../../core/usb/descriptors.js';
+
+export interface DeviceCommandHooks<T> {
+  /** Checks that need the device's descriptors but must come before any DFU request. */
+  readonly check?: (info: DeviceInfo) => void;
+  readonly run: (device: ConnectedDevice, access: DeviceAccess) => Promise<T>;
+}
+
+export async function withOneDevice<T>(context: CommandContext, hooks: DeviceCommandHooks<T>): Promise<T> {
+  const access = await openDeviceAccess(context.values, context.io);
+  try {
+    const summary = await chooseOneDevice(access, context.values);
+    const { opened, info } = await openDevice(access, summary);
+    try {
+      hooks.check?.(info);
+    } catch (error) {
+      await opened.transport.close().catch(() => undefined);
+      throw error;
+    }
+    const device = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label: summary.id });
+    try {
+      return await hooks.run(device, access);
+    } finally {
+      await device.session.close();
+    }
+  } finally {
+    access.close();
+  }
+}

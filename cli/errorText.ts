@@ -1,0 +1,66 @@
+// What the CLI tells a person when something fails: the one-line reason (core's describe()) and,
+// where the user can act on it, a hint. Permission problems get the actual fix, never a libusb code.
+import { describe, type DfuErrorInfo } from '../core/errors.js';
+
+// The rule the Linux packages install (build/linux/50-dfu-desk.rules): "uaccess" gives the user at
+// the seat access; the file must sort before systemd's 73-seat-late.rules.
+export const UDEV_RULE = 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"';
+export const UDEV_RULE_PATH = '/etc/udev/rules.d/50-dfu-desk.rules';
+
+export function accessDeniedHint(platform: string): string {
+  switch (platform) {
+    case 'linux':
+      return [
+        'your user may not open USB devices. Install a udev rule and replug the board:',
+        `  echo '${UDEV_RULE}' | sudo tee ${UDEV_RULE_PATH}`,
+        '  sudo udevadm control --reload-rules && sudo udevadm trigger',
+        '(the DFU Desk .deb installs this rule; the AppImage carries it in resources/udev; running as root works but is not recommended)',
+      ].join('\n');
+    case 'win32':
+      return [
+        'Windows has no WinUSB driver bound to the DFU bootloader (or another program holds it).',
+        'Run Zadig (https://zadig.akeo.ie), choose "STM32 BOOTLOADER" (0483:DF11), select WinUSB and click',
+        '"Replace Driver"; close STM32CubeProgrammer or DfuSe if they are open.',
+      ].join('\n');
+    case 'darwin':
+      return 'another program may hold the device (STM32CubeProgrammer, a second dfu-desk); close it and replug the board.';
+    default:
+      return 'check that your user may open USB devices and that no other program holds the board.';
+  }
+}
+
+/** A hint for errors the user can act on; undefined for the rest. */
+export function hintFor(info: DfuErrorInfo, platform: string): string | undefined {
+  switch (info.kind) {
+    case 'access-denied':
+      return accessDeniedHint(info.platform || platform);
+    case 'no-device':
+      return info.selector
+        ? 'run `dfu-desk list` to see the connected devices and their serials and paths.'
+        : 'put the board in DFU mode (BOOT0 high, then reset or replug) and check the cable; `dfu-desk list` shows what is connected. `--simulate stm32l073` tries dfu-desk without hardware.';
+    case 'ambiguous-device':
+      return 'choose one with --device SERIAL or --device PATH (paths tell apart boards with equal serials), or use --all.';
+    case 'read-protected':
+      return 'the chip is read-protected (RDP level 1). `dfu-desk unprotect --yes` removes it and mass-erases the flash.';
+    case 'verify-mismatch':
+      return 'the device content differs from the image; rerun with --json or --report for the mismatching ranges.';
+    case 'not-writable':
+    case 'image-too-large':
+      return 'check the image base address (--address for raw binaries) and the target region (--alt); `dfu-desk info` lists the regions.';
+    case 'confirmation-required':
+      return info.action === 'rdp-level-2'
+        ? 'RDP level 2 locks the chip for good (no debug, no bootloader, irreversible); add --permanently-lock-chip only if that is what you want.'
+        : 'add --yes to confirm.';
+    case 'device-gone':
+      return 'the board was disconnected or reset; reconnect it in DFU mode and run the command again.';
+    case 'internal':
+      return 'this is a bug in dfu-desk; please report it with the --log file.';
+    default:
+      return undefined;
+  }
+}
+
+export function errorText(info: DfuErrorInfo, platform: string): string {
+  const hint = hintFor(info, platform);
+  return `error: ${describe(info)}${hint ? `\nhint: ${hint}` : ''}`;
+}

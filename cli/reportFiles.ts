@@ -1,0 +1,26 @@
+// --report FILE: the flash report as JSON plus a readable rendering, always both. The extension of
+// FILE picks the readable form (.html/.htm: HTML, anything else: Markdown); the other file sits
+// next to it with the same base name. With several devices the USB path goes into the names.
+import { writeFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { buildFlashReport, renderReportJson, type FlashReportInput } from '../core/report/flashReport.js';
+import { renderReportHtml } from '../core/report/renderHtml.js';
+import { renderReportMarkdown } from '../core/report/renderMarkdown.js';
+
+export function reportPaths(path: string, devicePath: string | undefined): { json: string; readable: string; kind: 'markdown' | 'html' } {
+  const original = extname(path);
+  const extension = original.toLowerCase();
+  let base = original ? path.slice(0, -original.length) : path;
+  if (devicePath !== undefined) base = `${base}-${devicePath.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+  const kind = extension === '.html' || extension === '.htm' ? 'html' : 'markdown';
+  return { json: `${base}.json`, readable: `${base}${extension === '.json' || extension === '' ? '.md' : original}`, kind };
+}
+
+/** Writes both files and returns their absolute paths (JSON first). */
+export function writeFlashReport(options: { path: string; devicePath: string | undefined; cwd: string; input: FlashReportInput }): string[] {
+  const report = buildFlashReport(options.input);
+  const paths = reportPaths(resolve(options.cwd, options.path), options.devicePath);
+  writeFileSync(paths.json, renderReportJson(report));
+  writeFileSync(paths.readable, paths.kind === 'html' ? renderReportHtml(report) : renderReportMarkdown(report));
+  return [paths.json, paths.readable];
+}
