@@ -1,8 +1,9 @@
 // Command-line parsing on node:util parseArgs: no dependency, strict (unknown options are errors),
 // and each command declares its own options so `--help` and the docs come from one table.
 import { parseArgs } from 'node:util';
-import { DfuError } from '../core/errors.js';
+import { DfuError, type ConfirmationKind } from '../core/errors.js';
 import { parseAddress } from '../core/bytes.js';
+import { cliFlagOf } from '../core/jobs/confirmations.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -62,6 +63,44 @@ export const deviceOptions: OptionSpecs = {
   log: { type: 'string', value: 'FILE', description: 'write the full structured log (JSON lines, debug level) to FILE' },
   verbose: { type: 'boolean', short: 'v', description: "print the engine's info and debug log lines on stderr" },
 };
+
+const confirmationHelp: Readonly<Record<ConfirmationKind, string>> = {
+  'permanent-lock': 'allow read protection level 2: debug and the DFU bootloader are disabled FOR GOOD',
+  'read-unprotect': 'allow lowering read protection from level 1 to 0 (this erases all flash)',
+  'write-option-bytes': 'allow writing a whole raw option-byte block from the file (the device resets afterwards)',
+  'write-otp': 'allow writing one-time programmable memory (permanent)',
+  'file-for-other-device': 'flash a .dfu file whose USB ID names another device',
+};
+
+/** The flags that give confirmations (core/jobs/confirmations.ts), one per kind a command may need. */
+export function confirmationOptions(kinds: readonly ConfirmationKind[]): OptionSpecs {
+  return Object.fromEntries(
+    kinds.map((kind) => {
+      const flag = cliFlagOf(kind).replace(/^--/, '');
+      return [flag, { type: 'boolean', ...(flag === 'yes' ? { short: 'y' } : {}), description: confirmationHelp[kind] } satisfies OptionSpec];
+    }),
+  );
+}
+
+/** The confirmations the user gave with those flags. */
+export function confirmedFrom(values: OptionValues, kinds: readonly ConfirmationKind[]): ConfirmationKind[] {
+  return kinds.filter((kind) => flagOption(values, cliFlagOf(kind).replace(/^--/, '')));
+}
+
+/**
+ * Runs `body` and renames the argument of an 'invalid-argument' error from the engine's name to the
+ * command-line option (flashSizeBytes -> --flash-size), so the message names what the user typed.
+ */
+export function inOptionTerms<T>(names: Readonly<Record<string, string>>, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof DfuError && error.info.kind === 'invalid-argument' && Object.hasOwn(names, error.info.argument)) {
+      throw new DfuError({ ...error.info, argument: names[error.info.argument]! }, { cause: error });
+    }
+    throw error;
+  }
+}
 
 export function usageError(argument: string, reason: string): DfuError {
   return new DfuError({ kind: 'invalid-argument', argument, reason });

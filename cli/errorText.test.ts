@@ -32,7 +32,7 @@ describe('errorText', () => {
 describe('exit codes', () => {
   it('maps every error family to its documented code', () => {
     expect(exitCodeFor({ kind: 'invalid-argument', argument: '--address', reason: 'x' })).toBe(2);
-    expect(exitCodeFor({ kind: 'confirmation-required', action: 'rdp-level-2', reason: 'x' })).toBe(2);
+    expect(exitCodeFor({ kind: 'confirmation-required', action: 'permanent-lock', reason: 'x' })).toBe(2);
     expect(exitCodeFor({ kind: 'image-format', format: 'intel-hex', reason: 'x' })).toBe(3);
     expect(exitCodeFor({ kind: 'image-too-large', imageEnd: 2, regionEnd: 1, region: 'r' })).toBe(3);
     expect(exitCodeFor({ kind: 'no-device' })).toBe(4);

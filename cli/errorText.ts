@@ -1,6 +1,7 @@
 // What the CLI tells a person when something fails: the one-line reason (core's describe()) and,
 // where the user can act on it, a hint. Permission problems get the actual fix, never a libusb code.
 import { describe, type DfuErrorInfo } from '../core/errors.js';
+import { cliFlagOf } from '../core/jobs/confirmations.js';
 
 // The rule the Linux packages install (build/linux/50-dfu-desk.rules): "uaccess" gives the user at
 // the seat access; the file must sort before systemd's 73-seat-late.rules.
@@ -48,9 +49,11 @@ export function hintFor(info: DfuErrorInfo, platform: string): string | undefine
     case 'image-too-large':
       return 'check the image base address (--address for raw binaries) and the target region (--alt); `dfu-desk info` lists the regions.';
     case 'confirmation-required':
-      return info.action === 'rdp-level-2'
+      return info.action === 'permanent-lock'
         ? 'RDP level 2 locks the chip for good (no debug, no bootloader, irreversible); add --permanently-lock-chip only if that is what you want.'
-        : 'add --yes to confirm.';
+        : `add ${cliFlagOf(info.action)} to confirm.`;
+    case 'board-mismatch':
+      return 'every board in one run must be the kind the first one was (same bootloader, family and memory layout); flash the others in a run of their own.';
     case 'device-gone':
       return 'the board was disconnected or reset; reconnect it in DFU mode and run the command again.';
     case 'internal':

@@ -12,7 +12,7 @@ export const ExitCode = {
   usage: 2,
   /** The firmware file cannot be used: missing, unreadable, unknown format, does not fit the device. */
   badInput: 3,
-  /** No DFU device found, or the selector matches several. */
+  /** No DFU device found, the selector matches several, or a board is not the kind the run was planned for. */
   noDevice: 4,
   /** The device or USB failed: error status, timeout, disconnect, read protection. */
   deviceError: 5,
@@ -40,6 +40,7 @@ export function exitCodeFor(info: DfuErrorInfo): ExitCodeValue {
       return ExitCode.badInput;
     case 'no-device':
     case 'ambiguous-device':
+    case 'board-mismatch':
       return ExitCode.noDevice;
     case 'access-denied':
       return ExitCode.accessDenied;

@@ -2,7 +2,8 @@
 // domain terms; the IPC plumbing (ipcMain handlers, the preload bridge, the browser shim) is
 // derived from `programmerMethods`, so no channel name is ever typed by hand.
 
-import type { DfuErrorInfo } from './errors.js';
+import type { ConfirmationKind, DfuErrorInfo } from './errors.js';
+import type { Confirmation } from './jobs/confirmations.js';
 import type { AddressRange } from './image/memoryImage.js';
 import type { DeviceInfo } from './usb/descriptors.js';
 import type { ProgramOptions, PlanWarning } from './dfuse/plan.js';
@@ -10,7 +11,7 @@ import type { VerifyReport } from './image/diff.js';
 import type { DecodedOptionBytes } from './dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from './usb/transport.js';
 
-export type { DeviceInfo, ProgramOptions, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange };
+export type { DeviceInfo, ProgramOptions, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
 
 export type DeviceSummary = UsbDeviceSummary;
 
@@ -67,6 +68,36 @@ export interface PlanSummary {
   readonly estimatedMs: number;
   /** Compact text rendering (the CLI's --plan output). */
   readonly text: string;
+}
+
+/**
+ * What flashing the loaded image on the connected device would do (core/jobs/flashJob.ts
+ * prepareFlash, the same the CLI runs): one plan per region, what must be confirmed first, and
+ * where a raw binary goes.
+ */
+export interface FlashPreview {
+  readonly plans: readonly PlanSummary[];
+  /** Each must be confirmed (passed back in ProgramRequest.confirmed) or program() refuses to start. */
+  readonly confirmations: readonly Confirmation[];
+  /** Placement warnings and each plan's warnings, naming the region. */
+  readonly warnings: readonly string[];
+  /** A raw binary's start address. */
+  readonly baseAddress?: number;
+  /** A whole raw option-byte block the file carries, written last (needs 'write-option-bytes'). */
+  readonly optionBytes?: { readonly address: number; readonly sizeBytes: number; readonly rdpLevel: 0 | 1 | 2 };
+}
+
+export interface ProgramRequest {
+  readonly options: ProgramOptions;
+  /** The confirmations the user gave for this flash (see FlashPreview.confirmations). */
+  readonly confirmed?: readonly ConfirmationKind[];
+}
+
+/** What writeOptionBytes(changes) would do: the fields that change and what must be confirmed first. */
+export interface OptionBytesWritePreview {
+  readonly address: number;
+  readonly changes: readonly { readonly id: string; readonly label: string; readonly from: number; readonly to: number }[];
+  readonly confirmations: readonly Confirmation[];
 }
 
 export type JobKind =
@@ -148,7 +179,8 @@ export interface SessionSnapshot {
    */
   readonly bootloaderKey?: string;
   readonly image?: ImageSummary;
-  readonly plans?: readonly PlanSummary[];
+  /** The plan for the loaded image on the connected device (absent when it cannot be flashed there). */
+  readonly preview?: FlashPreview;
   readonly job?: JobState;
   readonly lastResult?: JobResult;
   readonly optionBytes?: DecodedOptionBytes;
@@ -156,6 +188,11 @@ export interface SessionSnapshot {
   readonly isImageStale: boolean;
   readonly readBack?: ImageSummary;
   readonly tally: FlashTally;
+  /**
+   * With "flash every board that connects" on: the kind of board it flashes (the board that was
+   * connected when it was turned on, or the first one flashed); other boards are refused.
+   */
+  readonly flashOnConnectTarget?: string;
   readonly settings: Settings;
 }
 
@@ -202,8 +239,8 @@ export interface VerifyBytes {
 
 export interface OptionBytesWrite {
   readonly changes: Readonly<Record<string, number>>;
-  /** Required for RDP level 2, which disables debug and the bootloader for good. */
-  readonly permanentlyLockChip?: boolean;
+  /** The confirmations the user gave (see OptionBytesWritePreview.confirmations): RDP level 2 needs 'permanent-lock'. */
+  readonly confirmed?: readonly ConfirmationKind[];
 }
 
 /**
@@ -218,8 +255,8 @@ export interface Programmer {
   disconnect(): Promise<void>;
   openImage(source: ImageSource): Promise<ImageSummary | null>;
   reloadImage(): Promise<ImageSummary | null>;
-  planProgram(options: ProgramOptions): Promise<PlanSummary[]>;
-  program(options: ProgramOptions): Promise<JobResult>;
+  planProgram(options: ProgramOptions): Promise<FlashPreview>;
+  program(request: ProgramRequest): Promise<JobResult>;
   verify(): Promise<JobResult>;
   /**
    * Bytes of the last verification (program with verify, or verify) on the selected device, for
@@ -231,6 +268,7 @@ export interface Programmer {
   saveReadBack(format: SaveFormat): Promise<string | null>;
   erase(request: EraseRequest): Promise<JobResult>;
   readOptionBytes(): Promise<DecodedOptionBytes>;
+  planOptionBytesWrite(changes: Readonly<Record<string, number>>): Promise<OptionBytesWritePreview>;
   writeOptionBytes(request: OptionBytesWrite): Promise<JobResult>;
   readUnprotect(confirmation: { readonly eraseAllFlash: true }): Promise<JobResult>;
   leave(address?: number): Promise<JobResult>;
@@ -277,6 +315,7 @@ export const programmerMethods: { readonly [K in keyof Programmer]: true } = {
   saveReadBack: true,
   erase: true,
   readOptionBytes: true,
+  planOptionBytesWrite: true,
   writeOptionBytes: true,
   readUnprotect: true,
   leave: true,

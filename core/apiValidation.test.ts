@@ -18,8 +18,15 @@ describe('argumentValidators', () => {
     expect(validateArguments('getSnapshot', [])).toEqual([]);
     expect(validateArguments('openImage', [{ kind: 'dialog' }])).toEqual([{ kind: 'dialog' }]);
     expect(validateArguments('openImage', [{ kind: 'path', path: '/tmp/a.hex' }])).toEqual([{ kind: 'path', path: '/tmp/a.hex' }]);
-    expect(validateArguments('program', [{ ...program, differential: true }])).toEqual([{ ...program, differential: true }]);
-    expect(validateArguments('program', [{ ...program, flashSizeBytes: 128 * 1024 }])).toEqual([{ ...program, flashSizeBytes: 128 * 1024 }]);
+    expect(validateArguments('program', [{ options: { ...program, differential: true } }])).toEqual([{ options: { ...program, differential: true } }]);
+    expect(validateArguments('program', [{ options: { ...program, flashSizeBytes: 128 * 1024 } }])).toEqual([{ options: { ...program, flashSizeBytes: 128 * 1024 } }]);
+    // Every ProgramOptions field the type allows is accepted (massEraseWhenFaster once was not).
+    expect(validateArguments('program', [{ options: { ...program, massEraseWhenFaster: false, skipErasedChunks: false, leave: true, preserve: true } }])).toEqual([
+      { options: { ...program, massEraseWhenFaster: false, skipErasedChunks: false, leave: true, preserve: true } },
+    ]);
+    expect(validateArguments('program', [{ options: program, confirmed: ['write-otp', 'permanent-lock'] }])).toEqual([{ options: program, confirmed: ['write-otp', 'permanent-lock'] }]);
+    expect(validateArguments('planOptionBytesWrite', [{ rdp: 0xcc }])).toEqual([{ rdp: 0xcc }]);
+    expect(validateArguments('writeOptionBytes', [{ changes: { rdp: 0xcc }, confirmed: ['permanent-lock'] }])).toEqual([{ changes: { rdp: 0xcc }, confirmed: ['permanent-lock'] }]);
     expect(validateArguments('updateSettings', [{ programOptions: { ...program, flashSizeBytes: undefined } }])).toEqual([{ programOptions: program }]);
     expect(validateArguments('readMemory', [{ alternate: 0, start: 0x0800_0000, length: 1024 }])).toEqual([
       { alternate: 0, start: 0x0800_0000, length: 1024 },
@@ -63,12 +70,16 @@ describe('argumentValidators', () => {
     ['openImage', [{ kind: 'path', path: '/a', extra: 1 }], 'source.extra'],
     ['openImage', [{ kind: 'bytes', fileName: 'a.bin', bytes: [1, 2] }], 'source.bytes'],
     ['openImage', [{ kind: 'path', path: '/a', baseAddress: -1 }], 'source.baseAddress'],
-    ['program', [{ erase: 'all', verify: true }], 'options.erase'],
-    ['program', [{ erase: 'mass' }], 'options.verify'],
-    ['program', [{ ...program, differential: 'yes' }], 'options.differential'],
-    ['program', [{ ...program, flashSizeBytes: '128K' }], 'options.flashSizeBytes'],
-    ['program', [{ ...program, flashSizeBytes: 512 }], 'options.flashSizeBytes'],
-    ['program', [{ ...program, flashSizeBytes: 0x1_0000_0001 }], 'options.flashSizeBytes'],
+    ['program', [{ options: { erase: 'all', verify: true } }], 'request.options.erase'],
+    ['program', [{ options: { erase: 'mass' } }], 'request.options.verify'],
+    ['program', [{ options: { ...program, differential: 'yes' } }], 'request.options.differential'],
+    ['program', [{ options: { ...program, flashSizeBytes: '128K' } }], 'request.options.flashSizeBytes'],
+    ['program', [{ options: { ...program, flashSizeBytes: 512 } }], 'request.options.flashSizeBytes'],
+    ['program', [{ options: { ...program, flashSizeBytes: 0x1_0000_0001 } }], 'request.options.flashSizeBytes'],
+    ['program', [program], 'request.erase'],
+    ['program', [{ options: program, confirmed: ['everything'] }], 'request.confirmed[0]'],
+    ['program', [{ options: program, confirmed: 'write-otp' }], 'request.confirmed'],
+    ['planOptionBytesWrite', [{ 'RDP level': 1 }], 'changes'],
     ['planProgram', [null], 'options'],
     ['planProgram', [[program]], 'options'],
     ['readMemory', [{ alternate: 0, start: 0x0800_0000, length: 0 }], 'request.length'],
@@ -87,7 +98,8 @@ describe('argumentValidators', () => {
     ['writeOptionBytes', [{ changes: JSON.parse('{"__proto__": 1}') as unknown }], 'request.changes'],
     ['writeOptionBytes', [{ changes: { 'RDP level': 1 } }], 'request.changes'],
     ['writeOptionBytes', [{ changes: { RDP: -1 } }], 'request.changes.RDP'],
-    ['writeOptionBytes', [{ changes: { RDP: 0xcc }, permanentlyLockChip: 'yes' }], 'request.permanentlyLockChip'],
+    ['writeOptionBytes', [{ changes: { RDP: 0xcc }, permanentlyLockChip: true }], 'request.permanentlyLockChip'],
+    ['writeOptionBytes', [{ changes: { RDP: 0xcc }, confirmed: [true] }], 'request.confirmed[0]'],
     ['leave', ['0x08000000'], 'address'],
     ['updateSettings', [{ recentFiles: 'a' }], 'patch.recentFiles'],
     ['updateSettings', [{ theme: 'dark' }], 'patch.theme'],

@@ -5,7 +5,7 @@
 // naming the argument. The mapped type below makes a missing validator a compile error.
 
 import { BOOTLOADER_KEY_PATTERN } from './dfuse/bootloaderKey.js';
-import { DfuError } from './errors.js';
+import { DfuError, type ConfirmationKind } from './errors.js';
 import { MAX_VERIFY_WINDOW_BYTES } from './api.js';
 import type {
   AddressRange,
@@ -15,6 +15,7 @@ import type {
   Programmer,
   ProgrammerMethod,
   ProgramOptions,
+  ProgramRequest,
   ReadRequest,
   SaveFormat,
   Settings,
@@ -105,7 +106,7 @@ function expectFlashSize(value: unknown, argument: string): number {
 }
 
 const eraseModes: readonly ProgramOptions['erase'][] = ['touched', 'mass', 'none'];
-const programOptionKeys = ['erase', 'differential', 'preserve', 'verify', 'skipErasedChunks', 'leave', 'flashSizeBytes'] as const;
+const programOptionKeys = ['erase', 'differential', 'preserve', 'verify', 'skipErasedChunks', 'leave', 'massEraseWhenFaster', 'flashSizeBytes'] as const;
 
 export function validateProgramOptions(value: unknown, argument = 'options'): ProgramOptions {
   const input = expectObject(value, argument, programOptionKeys);
@@ -118,12 +119,30 @@ export function validateProgramOptions(value: unknown, argument = 'options'): Pr
     verify: expectBoolean(input.verify, `${argument}.verify`),
   };
   const flags: Record<string, boolean> = {};
-  for (const key of ['differential', 'preserve', 'skipErasedChunks', 'leave'] as const) {
+  for (const key of ['differential', 'preserve', 'skipErasedChunks', 'leave', 'massEraseWhenFaster'] as const) {
     const flag = optionalBoolean(input[key], `${argument}.${key}`);
     if (flag !== undefined) flags[key] = flag;
   }
   const flashSizeBytes = input.flashSizeBytes === undefined ? undefined : expectFlashSize(input.flashSizeBytes, `${argument}.flashSizeBytes`);
   return { ...options, ...flags, ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}) };
+}
+
+const confirmationKinds: readonly ConfirmationKind[] = ['permanent-lock', 'read-unprotect', 'write-option-bytes', 'write-otp', 'file-for-other-device'];
+
+function validateConfirmed(value: unknown, argument: string): ConfirmationKind[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > confirmationKinds.length) throw invalid(argument, `expected a list of at most ${confirmationKinds.length} confirmations`);
+  return value.map((kind: unknown, index) => {
+    if (!confirmationKinds.includes(kind as ConfirmationKind)) throw invalid(`${argument}[${index}]`, `expected one of ${confirmationKinds.join(', ')}`);
+    return kind as ConfirmationKind;
+  });
+}
+
+function validateProgramRequest(value: unknown): ProgramRequest {
+  const input = expectObject(value, 'request', ['options', 'confirmed']);
+  const options = validateProgramOptions(input.options, 'request.options');
+  const confirmed = validateConfirmed(input.confirmed, 'request.confirmed');
+  return confirmed === undefined ? { options } : { options, confirmed };
 }
 
 function validateImageSource(value: unknown): ImageSource {
@@ -204,16 +223,21 @@ function validateSaveFormat(value: unknown): SaveFormat {
 // anything else (including "__proto__") is refused before it becomes an object key.
 const fieldIdPattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
-function validateOptionBytesWrite(value: unknown): OptionBytesWrite {
-  const input = expectObject(value, 'request', ['changes', 'permanentlyLockChip']);
-  const changesInput = expectObject(input.changes, 'request.changes');
+function validateOptionChanges(value: unknown, argument: string): Record<string, number> {
+  const changesInput = expectObject(value, argument);
   const changes: Record<string, number> = {};
   for (const [field, fieldValue] of Object.entries(changesInput)) {
-    if (!fieldIdPattern.test(field)) throw invalid('request.changes', `"${field.slice(0, 64)}" is not a field id`);
-    changes[field] = expectInteger(fieldValue, `request.changes.${field}`, 0, ADDRESS_LIMIT - 1);
+    if (!fieldIdPattern.test(field)) throw invalid(argument, `"${field.slice(0, 64)}" is not a field id`);
+    changes[field] = expectInteger(fieldValue, `${argument}.${field}`, 0, ADDRESS_LIMIT - 1);
   }
-  const permanentlyLockChip = optionalBoolean(input.permanentlyLockChip, 'request.permanentlyLockChip');
-  return permanentlyLockChip === undefined ? { changes } : { changes, permanentlyLockChip };
+  return changes;
+}
+
+function validateOptionBytesWrite(value: unknown): OptionBytesWrite {
+  const input = expectObject(value, 'request', ['changes', 'confirmed']);
+  const changes = validateOptionChanges(input.changes, 'request.changes');
+  const confirmed = validateConfirmed(input.confirmed, 'request.confirmed');
+  return confirmed === undefined ? { changes } : { changes, confirmed };
 }
 
 function validateUnprotectConfirmation(value: unknown): { readonly eraseAllFlash: true } {
@@ -290,7 +314,7 @@ export const argumentValidators: Validators = {
   },
   program: (args) => {
     expectArgumentCount(args, 1, 1);
-    return [validateProgramOptions(args[0])];
+    return [validateProgramRequest(args[0])];
   },
   verify: none,
   readVerifyBytes: (args) => {
@@ -310,6 +334,10 @@ export const argumentValidators: Validators = {
     return [validateEraseRequest(args[0])];
   },
   readOptionBytes: none,
+  planOptionBytesWrite: (args) => {
+    expectArgumentCount(args, 1, 1);
+    return [validateOptionChanges(args[0], 'changes')];
+  },
   writeOptionBytes: (args) => {
     expectArgumentCount(args, 1, 1);
     return [validateOptionBytesWrite(args[0])];

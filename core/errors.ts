@@ -1,6 +1,12 @@
 import { formatAddress } from './bytes.js';
 
 /**
+ * The explicit confirmations the write policy asks for (core/jobs/confirmations.ts has their words,
+ * CLI flags and app dialogs). Defined here because errors name them and errors.ts is a leaf.
+ */
+export type ConfirmationKind = 'permanent-lock' | 'read-unprotect' | 'write-option-bytes' | 'write-otp' | 'file-for-other-device';
+
+/**
  * Every failure DFU Desk reports is one of these plain, cloneable records. They cross IPC
  * unchanged and are turned into user text late (renderer/text.ts) or into log text (describe()).
  * Addresses stay numbers.
@@ -17,7 +23,8 @@ export type DfuErrorInfo =
   | { kind: 'image-format'; format: string; reason: string; file?: string; line?: number; offset?: number }
   | { kind: 'layout-format'; input: string; position: number; reason: string }
   | { kind: 'option-bytes'; field?: string; reason: string }
-  | { kind: 'confirmation-required'; action: 'rdp-level-2' | 'read-unprotect' | 'mass-erase'; reason: string }
+  | { kind: 'confirmation-required'; action: ConfirmationKind; reason: string }
+  | { kind: 'board-mismatch'; expected: string; actual: string; reason: string }
   | { kind: 'verify-mismatch'; firstAddress: number; count: number; ranges: number }
   | { kind: 'invalid-argument'; argument: string; reason: string }
   | { kind: 'no-device'; selector?: string }
@@ -103,6 +110,8 @@ export function describe(info: DfuErrorInfo): string {
       return `option bytes${info.field ? ` (${info.field})` : ''}: ${info.reason}`;
     case 'confirmation-required':
       return `${info.action} needs explicit confirmation: ${info.reason}`;
+    case 'board-mismatch':
+      return `board refused: ${info.reason} (expected ${info.expected}; this board is ${info.actual})`;
     case 'verify-mismatch':
       return `verification failed: ${info.count} bytes differ in ${info.ranges} ranges, first at ${formatAddress(info.firstAddress)}`;
     case 'invalid-argument':

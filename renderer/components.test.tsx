@@ -71,17 +71,18 @@ describe('OptionBytesConfirm', () => {
     const store = createAppStore(bridge);
     await act(() => store.getState().start());
     act(() => store.getState().setOptionDraft('rdp', 0xcc));
-    const view = await render(<OptionBytesConfirm changes={[{ id: 'rdp', label: 'Read protection', from: 0xaa, to: 0xcc }]} isPermanentLock />, store);
-    const lock = button(view.container, 'Lock the chip forever')!;
+    const lock = { kind: 'permanent-lock' as const, title: 'Lock', consequence: 'for good', isIrreversible: true, cliFlag: '--permanently-lock-chip' };
+    const view = await render(<OptionBytesConfirm changes={[{ id: 'rdp', label: 'Read protection', from: 0xaa, to: 0xcc }]} confirmations={[lock]} />, store);
+    const lockButton = button(view.container, 'Lock the chip forever')!;
     expect(view.container.textContent).toContain('Level 0');
     expect(view.container.textContent).toContain('Level 2');
-    expect(lock.disabled).toBe(true);
+    expect(lockButton.disabled).toBe(true);
     await type(view.container.querySelector('.banner input'), 'lock it');
-    expect(lock.disabled).toBe(true);
+    expect(lockButton.disabled).toBe(true);
     await type(view.container.querySelector('.banner input'), RDP2_PHRASE);
-    expect(lock.disabled).toBe(false);
-    await click(lock);
-    expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { rdp: 0xcc }, permanentlyLockChip: true });
+    expect(lockButton.disabled).toBe(false);
+    await click(lockButton);
+    expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { rdp: 0xcc }, confirmed: ['permanent-lock'] });
     view.unmount();
   });
 });
@@ -103,7 +104,7 @@ describe('FlashTab', () => {
       text: '',
     };
     const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage }));
-    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: { plans: [plan], confirmations: [], warnings: [] } }));
     const store = createAppStore(bridge);
     await act(() => store.getState().start());
     const view = await render(<FlashTab />, store);
@@ -112,7 +113,7 @@ describe('FlashTab', () => {
     expect(text).toContain('write 66,748 B');
     expect(text).toContain('Estimated 7.2 s');
     await click(button(view.container, 'Flash'));
-    expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ erase: 'touched', verify: true }]);
+    expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ options: { erase: 'touched', verify: true } }]);
     view.unmount();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppStore, destructiveReasons, savedFlashSize, expectedPhases, isPermanentLock, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
+import { createAppStore, destructiveReasons, savedFlashSize, expectedPhases, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
 import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/api.js';
@@ -25,6 +25,12 @@ function fileNamed(name: string, bytes = new Uint8Array([1, 2, 3])): File {
   return new File([bytes], name);
 }
 
+
+/** What planProgram answers: the plans and no confirmations unless a test adds them. */
+function preview(plans: readonly PlanSummary[]) {
+  return { plans, confirmations: [], warnings: [] };
+}
+
 describe('store: mirroring main', () => {
   it('loads the snapshot and the log on start and follows session events afterwards', async () => {
     const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info] }));
@@ -41,7 +47,7 @@ describe('store: mirroring main', () => {
 
   it('plans as soon as a device and an image are both there, and again when the options change', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
-    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: preview([plan]) }));
     const store = createAppStore(bridge);
     await store.getState().start();
     await flushed();
@@ -65,7 +71,7 @@ describe('store: mirroring main', () => {
     };
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, bootloaderKey: l0Key, image: hexImage }));
     bridge.snapshot = { ...bridge.snapshot, settings: { ...bridge.snapshot.settings, flashSizeLimits: { [otherKey]: 64 * 1024 } } };
-    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: preview([plan]) }));
     const store = createAppStore(bridge);
     await store.getState().start();
     await flushed();
@@ -191,22 +197,36 @@ describe('store: a flash job', () => {
   it('asks for confirmation before a mass erase flash and before a flash that destroys data', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
     bridge.answer('planProgram', () =>
-      Promise.resolve({ ok: true, value: [{ ...plan, warnings: [{ kind: 'destroys-data', message: 'sector 521 holds data outside the image' }] }] }),
+      Promise.resolve({ ok: true, value: preview([{ ...plan, warnings: [{ kind: 'destroys-data', message: 'sector 521 holds data outside the image' }] }]) }),
     );
     const store = createAppStore(bridge);
     await store.getState().start();
     await flushed();
     await store.getState().requestProgram();
-    expect(store.getState().confirmation).toEqual({ kind: 'program', reasons: ['sector 521 holds data outside the image'] });
+    expect(store.getState().confirmation).toEqual({ kind: 'program', reasons: ['sector 521 holds data outside the image'], confirmations: [] });
     expect(bridge.calls.some((call) => call.method === 'program')).toBe(false);
     await store.getState().program();
     expect(store.getState().confirmation).toBeUndefined();
     expect(bridge.calls.some((call) => call.method === 'program')).toBe(true);
   });
 
+  it("asks for the write policy's confirmations main lists, and passes back exactly those the user gave", async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
+    const otp = { kind: 'write-otp' as const, title: 'Write one-time programmable memory', consequence: 'writes 16 B into OTP Memory', isIrreversible: true, cliFlag: '--write-otp' };
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: { ...preview([plan]), confirmations: [otp] } }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    await flushed();
+    await store.getState().requestProgram();
+    expect(store.getState().confirmation).toEqual({ kind: 'program', reasons: [], confirmations: [otp] });
+    expect(bridge.calls.some((call) => call.method === 'program')).toBe(false);
+    await store.getState().program(['write-otp']);
+    expect(bridge.calls.find((call) => call.method === 'program')?.args[0]).toEqual({ options: { erase: 'touched', verify: true }, confirmed: ['write-otp'] });
+  });
+
   it('flashes straight away when nothing beyond the image is lost', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
-    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: [plan] }));
+    bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: preview([plan]) }));
     const store = createAppStore(bridge);
     await store.getState().start();
     await flushed();
@@ -243,8 +263,10 @@ describe('option bytes', () => {
     ],
   } as unknown as DecodedOptionBytes;
 
-  it('tracks changed fields, drops edits back to the current value, and spots RDP level 2', async () => {
+  it('tracks changed fields, drops edits back to the current value, and takes the confirmations from main', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes: decoded }));
+    const lock = { kind: 'permanent-lock' as const, title: 'Lock', consequence: 'for good', isIrreversible: true, cliFlag: '--permanently-lock-chip' };
+    bridge.answer('planOptionBytesWrite', () => Promise.resolve({ ok: true, value: { address: 0x1ff80000, changes: [], confirmations: [lock] } }));
     const store = createAppStore(bridge);
     await store.getState().start();
     store.getState().setOptionDraft('bor', 9);
@@ -252,9 +274,10 @@ describe('option bytes', () => {
     store.getState().setOptionDraft('bor', 8);
     expect(optionChanges(store.getState())).toEqual([]);
     store.getState().setOptionDraft('rdp', 0xcc);
-    expect(isPermanentLock(store.getState())).toBe(true);
-    store.getState().requestOptionBytesWrite();
-    expect(store.getState().confirmation).toMatchObject({ kind: 'option-bytes', isPermanentLock: true });
+    await store.getState().requestOptionBytesWrite();
+    // The renderer does not decide what 0xCC means (it is level 1 on F1): main's answer does.
+    expect(bridge.calls.find((call) => call.method === 'planOptionBytesWrite')?.args[0]).toEqual({ rdp: 0xcc });
+    expect(store.getState().confirmation).toMatchObject({ kind: 'option-bytes', confirmations: [lock] });
   });
 
   it('passes the permanent-lock confirmation only when asked, and re-reads once the device is back', async () => {
@@ -267,7 +290,7 @@ describe('option bytes', () => {
       return Promise.resolve({ ok: true, value: bridge.snapshot.lastResult! });
     });
     bridge.answer('getSnapshot', () => Promise.resolve({ ok: true, value: baseSnapshot({ lastResult: bridge.snapshot.lastResult }) }));
-    await store.getState().writeOptionBytes({ permanentlyLockChip: false });
+    await store.getState().writeOptionBytes([]);
     expect(bridge.calls.find((call) => call.method === 'writeOptionBytes')?.args[0]).toEqual({ changes: { bor: 9 } });
     // The device is resetting (no device in the snapshot): nothing to read yet.
     expect(bridge.calls.some((call) => call.method === 'readOptionBytes')).toBe(false);

@@ -5,6 +5,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
 import type {
+  Confirmation as PolicyConfirmation,
+  ConfirmationKind,
   DfuErrorInfo,
   ImageSource,
   JobResult,
@@ -56,11 +58,15 @@ export interface OptionChange {
   readonly to: number;
 }
 
+/**
+ * The open dialog. `confirmations` are the write policy's (core/jobs/confirmations.ts), as main
+ * computed them for this plan or option-byte write: each must be given, or main refuses the job.
+ */
 export type Confirmation =
-  | { readonly kind: 'program'; readonly reasons: readonly string[] }
+  | { readonly kind: 'program'; readonly reasons: readonly string[]; readonly confirmations: readonly PolicyConfirmation[] }
   | { readonly kind: 'mass-erase' }
   | { readonly kind: 'read-unprotect' }
-  | { readonly kind: 'option-bytes'; readonly changes: readonly OptionChange[]; readonly isPermanentLock: boolean };
+  | { readonly kind: 'option-bytes'; readonly changes: readonly OptionChange[]; readonly confirmations: readonly PolicyConfirmation[] };
 
 /** A raw binary waiting for its base address before it is opened. */
 export interface PendingBinary {
@@ -77,6 +83,10 @@ export interface PlanState {
   /** Identity of the inputs the plan was made for (device, image, options). */
   readonly key: string;
   readonly plans?: readonly PlanSummary[];
+  /** What main will refuse to do without an explicit confirmation (FlashPreview.confirmations). */
+  readonly confirmations?: readonly PolicyConfirmation[];
+  /** A raw binary's start address, as main placed it. */
+  readonly baseAddress?: number;
   readonly error?: DfuErrorInfo;
   readonly isLoading: boolean;
 }
@@ -145,9 +155,10 @@ export interface AppActions {
   /** Saves (or, with undefined, forgets) the real flash size for the connected device's bootloader. */
   setFlashSizeLimit: (sizeBytes: number | undefined) => Promise<void>;
   updateSettings: (patch: Partial<Settings>) => Promise<void>;
-  /** The primary button: asks for confirmation first when the plan destroys more than the image. */
+  /** The primary button: asks for confirmation first when the plan destroys more than the image or needs one. */
   requestProgram: () => Promise<void>;
-  program: () => Promise<void>;
+  /** Flashes with the confirmations the user gave in the dialog (none when none were needed). */
+  program: (confirmed?: readonly ConfirmationKind[]) => Promise<void>;
   verify: () => Promise<void>;
   cancel: () => Promise<void>;
   requestMassErase: () => void;
@@ -156,8 +167,9 @@ export interface AppActions {
   saveReadBack: (format: SaveFormat) => Promise<void>;
   readOptionBytes: () => Promise<void>;
   setOptionDraft: (id: string, value: number | undefined) => void;
-  requestOptionBytesWrite: () => void;
-  writeOptionBytes: (confirmation: { permanentlyLockChip: boolean }) => Promise<void>;
+  /** Asks main what the draft would change and what it needs confirmed, then opens the dialog. */
+  requestOptionBytesWrite: () => Promise<void>;
+  writeOptionBytes: (confirmed: readonly ConfirmationKind[]) => Promise<void>;
   requestReadUnprotect: () => void;
   readUnprotect: () => Promise<void>;
   leave: () => Promise<void>;
@@ -172,7 +184,6 @@ export interface AppActions {
 export type AppStore = StoreApi<AppState & AppActions>;
 
 export const LOG_LIMIT = 20_000;
-export const RDP_LEVEL_2 = 0xcc;
 
 const defaultOptions: ProgramOptions = { erase: 'touched', verify: true };
 
@@ -249,7 +260,17 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       set({ plan: { key, isLoading: true } });
       const result = await bridge.planProgram(session.settings.programOptions);
       if (get().plan?.key !== key) return;
-      set({ plan: result.ok ? { key, plans: result.value, isLoading: false } : { key, error: result.error, isLoading: false } });
+      set({
+        plan: result.ok
+          ? {
+              key,
+              plans: result.value.plans,
+              confirmations: result.value.confirmations,
+              ...(result.value.baseAddress !== undefined ? { baseAddress: result.value.baseAddress } : {}),
+              isLoading: false,
+            }
+          : { key, error: result.error, isLoading: false },
+      });
     }
 
     function onEvent(event: ProgrammerEvent): void {
@@ -463,15 +484,16 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
       async requestProgram() {
         const reasons = destructiveReasons(get().session?.settings.programOptions ?? defaultOptions, get().plan?.plans ?? []);
-        if (reasons.length > 0) set({ confirmation: { kind: 'program', reasons } });
+        const confirmations = get().plan?.confirmations ?? [];
+        if (reasons.length > 0 || confirmations.length > 0) set({ confirmation: { kind: 'program', reasons, confirmations } });
         else await get().program();
       },
 
-      async program() {
+      async program(confirmed = []) {
         const options = get().session?.settings.programOptions ?? defaultOptions;
         const deviceId = get().session?.device?.id ?? '';
         set({ job: newJob('program', deviceId, Date.now(), options), isDiffOpen: false });
-        await runJob('Flash', () => bridge.program(options));
+        await runJob('Flash', () => bridge.program(confirmed.length > 0 ? { options, confirmed: [...confirmed] } : { options }));
       },
 
       async verify() {
@@ -516,16 +538,19 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         set({ optionDraft: draft });
       },
 
-      requestOptionBytesWrite() {
+      async requestOptionBytesWrite() {
         const changes = optionChanges(get());
         if (changes.length === 0) return;
-        set({ confirmation: { kind: 'option-bytes', changes, isPermanentLock: isPermanentLock(get()) } });
+        set({ failure: undefined });
+        // Main decides what the change needs confirmed (RDP level 2 differs per family).
+        const preview = await call('Write option bytes', () => bridge.planOptionBytesWrite({ ...get().optionDraft }));
+        if (preview) set({ confirmation: { kind: 'option-bytes', changes, confirmations: preview.confirmations } });
       },
 
-      async writeOptionBytes({ permanentlyLockChip }) {
+      async writeOptionBytes(confirmed) {
         const changes = { ...get().optionDraft };
         const result = await runJob('Write option bytes', () =>
-          bridge.writeOptionBytes(permanentlyLockChip ? { changes, permanentlyLockChip: true } : { changes }),
+          bridge.writeOptionBytes(confirmed.length > 0 ? { changes, confirmed: [...confirmed] } : { changes }),
         );
         if (result?.ok) {
           // The device resets to apply them; read them again once it is connected.
@@ -639,14 +664,6 @@ export function optionChanges(state: Pick<AppState, 'session' | 'optionDraft'>):
   return fields
     .filter((field) => state.optionDraft[field.id] !== undefined && state.optionDraft[field.id] !== field.value)
     .map((field) => ({ id: field.id, label: field.label, from: field.value, to: state.optionDraft[field.id]! }));
-}
-
-/** True when the draft sets read protection to level 2 (0xCC), which can never be undone. */
-export function isPermanentLock(state: Pick<AppState, 'session' | 'optionDraft'>): boolean {
-  return optionChanges(state).some((change) => {
-    const field = state.session?.optionBytes?.fields.find((candidate) => candidate.id === change.id);
-    return field?.group === 'read-protection' && change.to === RDP_LEVEL_2;
-  });
 }
 
 export function isRawBinaryName(name: string): boolean {

@@ -103,6 +103,12 @@ export function errorText(info: DfuErrorInfo): ErrorText {
       };
     case 'ambiguous-device':
       return { title: 'Several devices match', hint: `Choose one: ${info.candidates.join(', ')}.`, isUserActionable: true };
+    case 'board-mismatch':
+      return {
+        title: 'This board is not the kind being flashed',
+        hint: `${capitalise(info.reason)}. This run flashes ${info.expected}; this board is ${info.actual}.`,
+        isUserActionable: true,
+      };
     case 'access-denied':
       return { title: 'No permission to open the USB device', hint: accessDeniedHint(info.platform), isUserActionable: true };
     case 'busy':

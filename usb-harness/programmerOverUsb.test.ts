@@ -69,12 +69,12 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
     const hex = new TextEncoder().encode(writeIntelHex(MemoryImage.fromBytes(FLASH, foundingBytes())));
     const image = value(await client.programmer.openImage({ kind: 'bytes', fileName: 'founding.hex', bytes: hex }));
     expect(image).toMatchObject({ fileName: 'founding.hex', format: 'intel-hex', sizeBytes: FOUNDING.size });
-    const plans = value(await client.programmer.planProgram({ erase: 'touched', verify: true }));
+    const { plans } = value(await client.programmer.planProgram({ erase: 'touched', verify: true }));
     expect(plans).toHaveLength(1);
     // Exactly pages 0-521 (the founding case), not the whole 1536-page region.
     expect(plans[0]!.sectors.map((sector) => sector.index)).toEqual(Array.from({ length: FOUNDING.pages }, (_, i) => i));
 
-    const result = value(await client.programmer.program({ erase: 'touched', verify: true }));
+    const result = value(await client.programmer.program({ options: { erase: 'touched', verify: true } }));
     expect(result).toMatchObject({ kind: 'program', ok: true, deviceId: id, verify: { isMatch: true, mismatchCount: 0, bytesCompared: FOUNDING.size } });
     expect(result.timings.map((t) => t.phase)).toEqual(['erase', 'write', 'verify']);
     expect(device.peek(FLASH, FOUNDING.size)).toEqual(foundingBytes());
@@ -107,7 +107,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
     const detached = await client.nextSession((s) => !lists(id)(s) && s.selectedDeviceId === undefined);
     expect(detached.device).toBeUndefined();
     // A call that needs the board now fails as "connect a device first", not with a USB error.
-    const afterwards = await client.programmer.program({ erase: 'touched', verify: true });
+    const afterwards = await client.programmer.program({ options: { erase: 'touched', verify: true } });
     expect(afterwards).toMatchObject({ ok: false, error: { kind: 'no-device' } });
   });
 
@@ -120,7 +120,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
     const code = lcgBytes(64 * 1024, 5);
     value(await client.programmer.openImage({ kind: 'bytes', fileName: 'app.bin', bytes: code, baseAddress: FLASH }));
 
-    const failed: JobResult = value(await client.programmer.program({ erase: 'touched', verify: true }));
+    const failed: JobResult = value(await client.programmer.program({ options: { erase: 'touched', verify: true } }));
     expect(failed).toMatchObject({ kind: 'program', ok: false, deviceId: id, error: { kind: 'device-gone', during: expect.stringMatching(/^write of \d+ bytes at 0x080/) } });
     // The window keeps the result that says why, while the vanished board is deselected.
     const gone = await client.nextSession((s) => s.selectedDeviceId === undefined && s.lastResult?.ok === false);
@@ -133,7 +133,7 @@ describeWithHarness('ProgrammerService (the app) over NodeUsbBus on the virtual 
     const backId = idOf(back);
     await client.nextSession((s) => lists(backId)(s) && !lists(id)(s));
     value(await client.programmer.connect(backId));
-    const retried = value(await client.programmer.program({ erase: 'touched', verify: true }));
+    const retried = value(await client.programmer.program({ options: { erase: 'touched', verify: true } }));
     expect(retried).toMatchObject({ ok: true, verify: { isMatch: true } });
     expect(device.peek(FLASH, code.length)).toEqual(code);
     expect(device.violations).toEqual([]);

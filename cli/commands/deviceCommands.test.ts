@@ -156,9 +156,14 @@ describe('dfu-desk verify, read, erase, leave', () => {
     expect(range.code).toBe(0);
     expect(range.result).toMatchObject({ sectors: [{ index: 2 }, { index: 3 }, { index: 4 }] });
     expect((range.result as Json).sectors).toHaveLength(3);
-    const human = await runCliProcess(['erase', ...L073, '--mass']);
+    // The L073 string is also what 128 KiB L072xB parts send: a mass erase needs the real size first.
+    const unsized = await runCliProcess(['erase', ...L073, '--mass']);
+    expect(unsized.code).toBe(2);
+    expect(unsized.stderr).toContain('invalid --flash-size: this bootloader describes 192 KiB of flash, as STM32L072xB/L082xB parts (128 KiB) do too');
+    const human = await runCliProcess(['erase', ...L073, '--mass', '--flash-size', '192K']);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('Mass erased Internal Flash');
+    expect(human.stderr).toContain('the DfuSe mass erase is unverified on this bootloader');
     const both = await runCliProcess(['erase', ...L073, '--mass', '--range', '0x08000000:128']);
     expect(both.code).toBe(2);
   });
@@ -184,7 +189,7 @@ describe('dfu-desk options and unprotect', () => {
 
     const rdp2 = await runCliProcess(['options', ...L073, '--set', 'rdp=0xCC']);
     expect(rdp2.code).toBe(2);
-    expect(rdp2.stderr).toContain('rdp-level-2 needs explicit confirmation');
+    expect(rdp2.stderr).toContain('permanent-lock needs explicit confirmation');
     expect(rdp2.stderr).toContain('--permanently-lock-chip');
     const malformed = await runCliProcess(['options', ...L073, '--set', 'rdp']);
     expect(malformed.code).toBe(2);

@@ -1,25 +1,33 @@
 // One flash or verify on one device, as `flash`, `flash --all`, `flash --watch` and `verify` run
-// it: place the image, plan, refuse what does not fit before any DFU request, connect, execute,
-// verify, write the report. Never throws: the outcome carries the error, so one failing board in a
-// gang does not stop the others.
+// it, on the job layer (core/jobs/flashJob.ts): prepare (place, plan, confirmations) before any DFU
+// request, connect, run, write the report. Never throws: the outcome carries the error, so one
+// failing board in a gang does not stop the others.
 import { formatAddress } from '../../core/bytes.js';
-import { formatPlan, planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../../core/dfuse/plan.js';
-import { regionRange } from '../../core/dfuse/memoryLayout.js';
+import { formatPlan, type ProgramOptions, type ProgramPlan } from '../../core/dfuse/plan.js';
 import type { VerifyReport } from '../../core/image/diff.js';
-import { MemoryImage } from '../../core/image/memoryImage.js';
-import { DfuError, describe, toDfuError, type DfuErrorInfo } from '../../core/errors.js';
+import { DfuError, describe, toDfuError, type ConfirmationKind, type DfuErrorInfo } from '../../core/errors.js';
+import { boardTargetOf, checkBoardMatches, type BoardTarget } from '../../core/jobs/boardTarget.js';
+import { missingConfirmations } from '../../core/jobs/confirmations.js';
+import { flashReportInputOf, prepareFlash, runFlash, type FlashOutcome, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import type { DeviceInfo } from '../../core/usb/descriptors.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
-import type { AltSelector } from '../args.js';
+import { inOptionTerms, type AltSelector } from '../args.js';
 import type { CommandContext, CommandOutcome } from '../context.js';
 import type { DeviceAccess } from '../devices/deviceAccess.js';
 import { connectSession, deviceIdentityJson, deviceLine, openDevice, resolveAlternate, type PhaseTiming } from '../devices/deviceSession.js';
 import { errorJson } from '../errorJson.js';
 import { combineExitCodes, ExitCode, exitCodeFor, type ExitCodeValue } from '../exitCodes.js';
-import { parseFirmwareInput, type FirmwareInput } from '../imageInput.js';
+import type { FirmwareInput } from '../imageInput.js';
 import { formatBytes, formatCount, formatDuration } from '../output/units.js';
-import { reportDeviceOf, reportPlanOf, reportRegionsOf } from '../../core/report/flashReport.js';
 import { writeFlashReport } from '../reportFiles.js';
+
+/**
+ * The kind of board a multi-board run is for: set by the first board (in device order for --all,
+ * the first to connect in station mode); every later board must match it (core/jobs/boardTarget.ts).
+ */
+export interface BoardReference {
+  target?: BoardTarget;
+}
 
 export interface DeviceJob {
   readonly kind: 'flash' | 'verify';
@@ -28,11 +36,15 @@ export interface DeviceJob {
   readonly baseAddress?: number;
   readonly alt?: AltSelector;
   readonly program: ProgramOptions;
+  /** The confirmation flags given (--write-otp, --write-option-bytes, ...). */
+  readonly confirmed: readonly ConfirmationKind[];
   /** --plan: print the plan and touch nothing. */
   readonly planOnly: boolean;
   readonly reportPath?: string;
   /** Several devices at once (--all, --watch): lines name the device, reports get the path in their name. */
   readonly isMulti: boolean;
+  /** Set for multi-board runs: boards that differ from the first are refused. */
+  readonly board?: BoardReference;
 }
 
 export interface DeviceOutcome {
@@ -48,39 +60,21 @@ export interface DeviceOutcome {
   readonly warnings: readonly string[];
 }
 
-/** The image for this device: raw binaries start at --address or at the target region's start. */
-function placeImage(job: DeviceJob, info: DeviceInfo): { image: MemoryImage; alternate?: number; entryAddress?: number; warnings: readonly string[] } {
-  const alt = job.alt ? resolveAlternate(info, job.alt) : undefined;
-  if (alt && !alt.layout) {
-    throw alt.error ? new DfuError(alt.error) : new DfuError({ kind: 'invalid-argument', argument: '--alt', reason: `alt setting ${alt.alternate} "${alt.name}" has no memory layout` });
-  }
-  let baseAddress = job.baseAddress;
-  if (job.input.needsBaseAddress && baseAddress === undefined) {
-    const region = (alt ?? info.alternates.find((a) => a.layout))?.layout?.region;
-    if (!region) throw new DfuError({ kind: 'invalid-argument', argument: '--address', reason: `${job.input.fileName} is a raw binary and the device names no region to place it in` });
-    baseAddress = regionRange(region).start;
-  }
-  const firmware = parseFirmwareInput(job.input, baseAddress);
-  // A .dfu file may carry several targets (flash and data EEPROM): program all of them, each lands
-  // in the region its addresses belong to.
-  let image = firmware.image;
-  if (firmware.targets && firmware.targets.length > 1 && !alt) {
-    try {
-      image = firmware.targets.reduce((joined, target) => joined.join(target.image), MemoryImage.empty);
-    } catch {
-      image = firmware.image;
-    }
-  }
-  return {
-    image,
-    ...(alt ? { alternate: alt.alternate } : {}),
-    ...(firmware.entryAddress !== undefined ? { entryAddress: firmware.entryAddress } : {}),
-    warnings: firmware.warnings,
-  };
-}
+/** The engine's argument names as flash and verify spell them on the command line. */
+const FLASH_OPTION_NAMES: Readonly<Record<string, string>> = {
+  flashSizeBytes: '--flash-size',
+  alternate: '--alt',
+  baseAddress: '--address',
+  erase: '--erase',
+};
 
-function planFor(image: MemoryImage, info: DeviceInfo, alternate: number | undefined, options: ProgramOptions): ProgramPlan[] {
-  return alternate !== undefined ? [planProgram({ image, info, alternate, options })] : planImage(image, info, options);
+/** The plan lines for the human output: one per region, then what needs confirming. */
+function preparationText(prepared: FlashPreparation): string[] {
+  const lines = prepared.plans.map((plan) => `Plan     ${planLine(plan)}`);
+  if (prepared.placed.baseAddress !== undefined) lines.push(`Placed   raw binary at ${formatAddress(prepared.placed.baseAddress)}`);
+  if (prepared.optionBytes) lines.push(`Plan     option bytes: the ${prepared.optionBytes.raw.length}-byte block at ${formatAddress(prepared.optionBytes.address)} from the file, written last`);
+  for (const needed of prepared.confirmations) lines.push(`Confirm  ${needed.title}: ${needed.consequence} (${needed.cliFlag})`);
+  return lines;
 }
 
 /** "Internal Flash (alt 0): erase 522 sectors (65.3 KiB), write 66,816 B in 33 chunks, ~1.83 s" */
@@ -152,7 +146,17 @@ export function verifyText(report: VerifyReport): string {
   return lines.join('\n');
 }
 
-export async function runDeviceJob(context: CommandContext, access: DeviceAccess, summary: UsbDeviceSummary, job: DeviceJob): Promise<DeviceOutcome> {
+/**
+ * Runs `job` on one device. `described` is the device already opened and described (--all opens
+ * every board first, so the first in device order sets the board reference).
+ */
+export async function runDeviceJob(
+  context: CommandContext,
+  access: DeviceAccess,
+  summary: UsbDeviceSummary,
+  job: DeviceJob,
+  described?: Awaited<ReturnType<typeof openDevice>>,
+): Promise<DeviceOutcome> {
   const started = context.io.now();
   const startedWall = context.io.wallClock();
   // Events always name the device (JSON consumers rely on it); human output prefixes it only for several devices.
@@ -161,29 +165,41 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
     if (!job.isMulti) context.reporter.text(text);
   };
   let info: DeviceInfo | undefined;
-  let plans: ProgramPlan[] = [];
-  let verify: VerifyReport | undefined;
+  let prepared: FlashPreparation | undefined;
+  let outcome: FlashOutcome | undefined;
   let timings: PhaseTiming[] = [];
-  let placed: ReturnType<typeof placeImage> | undefined;
   let failure: DfuErrorInfo | undefined;
   const warnings: string[] = [];
   let session: Awaited<ReturnType<typeof connectSession>>['session'] | undefined;
   try {
-    const { opened, info: described } = await openDevice(access, summary);
-    info = described;
+    const { opened, info: deviceInfo } = described ?? (await openDevice(access, summary));
+    info = deviceInfo;
     try {
-      placed = placeImage(job, info);
-      warnings.push(...placed.warnings);
-      say(`Device   ${deviceLine(info)}`);
-      // Verify jobs carry { erase: 'none', verify: true } plus any --flash-size (prepareImageJob).
-      plans = planFor(placed.image, info, placed.alternate, job.program);
-      if (job.kind === 'flash' && !job.planOnly) for (const plan of plans) say(`Plan     ${planLine(plan)}`);
-      for (const plan of plans) for (const warning of plan.warnings) warnings.push(`${plan.region}: ${warning.message}`);
-      if (job.planOnly) {
-        context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${plans.map(formatPlan).join('\n\n')}`);
-        await opened.transport.close().catch(() => undefined);
-        return { exitCode: ExitCode.ok, summary, info, plans, timings, elapsedMs: context.io.now() - started, reportFiles: [], warnings };
+      if (job.board) {
+        if (job.board.target) checkBoardMatches(job.board.target, info);
+        else job.board.target = boardTargetOf(info);
       }
+      const alternate = job.alt ? resolveAlternate(info, job.alt).alternate : undefined;
+      prepared = inOptionTerms(FLASH_OPTION_NAMES, () =>
+        prepareFlash(info!, {
+          kind: job.kind,
+          source: { fileName: job.input.fileName, bytes: job.input.bytes },
+          placement: { ...(alternate !== undefined ? { alternate } : {}), ...(job.baseAddress !== undefined ? { baseAddress: job.baseAddress } : {}) },
+          options: job.program,
+        }),
+      );
+      warnings.push(...prepared.warnings);
+      say(`Device   ${deviceLine(info)}`);
+      if (job.kind === 'flash' && !job.planOnly) for (const line of preparationText(prepared)) say(line);
+      if (job.planOnly) {
+        const text = [...prepared.plans.map(formatPlan), ...preparationText(prepared).filter((line) => !line.startsWith('Plan '))].join('\n\n');
+        context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${text}`);
+        await opened.transport.close().catch(() => undefined);
+        return { exitCode: ExitCode.ok, summary, info, plans: prepared.plans, timings, elapsedMs: context.io.now() - started, reportFiles: [], warnings };
+      }
+      // A missing confirmation ends the job here, before the first DFU request.
+      const missing = missingConfirmations(prepared.confirmations, job.confirmed)[0];
+      if (missing) throw new DfuError({ kind: 'confirmation-required', action: missing.kind, reason: missing.consequence });
     } catch (error) {
       await opened.transport.close().catch(() => undefined);
       throw error;
@@ -191,20 +207,16 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
     const connected = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label });
     session = connected.session;
     timings = connected.timings;
-    info = session.info;
-    if (job.kind === 'flash') {
-      const result = await session.program(placed.image, { ...job.program, ...(placed.alternate !== undefined ? { alternate: placed.alternate } : {}) }, { signal: context.io.signal });
-      plans = [...result.plans];
-      verify = result.verify;
-      for (const plan of plans) {
-        if (plan.isDifferential) {
-          say(`Changed  ${plan.region}: ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} erased and written, ${plan.unchangedSectors.length} already up to date`);
-        }
+    outcome = await runFlash(session, prepared, { confirmed: job.confirmed, signal: context.io.signal });
+    for (const plan of outcome.plans) {
+      if (plan.isDifferential) {
+        say(`Changed  ${plan.region}: ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} erased and written, ${plan.unchangedSectors.length} already up to date`);
       }
-    } else {
-      verify = await session.verify(placed.image, placed.alternate, { signal: context.io.signal });
     }
-    if (verify) say(verifyText(verify));
+    if (outcome.verify) say(verifyText(outcome.verify));
+    for (const note of outcome.notes) say(`Note     ${note}`);
+    warnings.push(...outcome.notes);
+    const verify = outcome.verify;
     if (verify && !verify.isMatch) {
       failure = { kind: 'verify-mismatch', firstAddress: verify.firstMismatch ?? 0, count: verify.mismatchCount, ranges: verify.mismatchRanges.length };
     }
@@ -215,33 +227,22 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
   }
   const elapsedMs = context.io.now() - started;
   let reportFiles: string[] = [];
-  if (job.reportPath !== undefined && info && placed) {
+  if (job.reportPath !== undefined && prepared) {
     try {
       reportFiles = writeFlashReport({
         path: job.reportPath,
         devicePath: job.isMulti ? summary.path : undefined,
         cwd: context.io.cwd,
-        input: {
+        input: flashReportInputOf({
+          prepared,
+          ...(outcome ? { outcome } : {}),
           tool: { version: context.version, interface: 'cli' },
-          operation: job.kind,
+          file: { fileName: job.input.fileName, sha256: job.input.sha256, fileSizeBytes: job.input.bytes.length },
           startedAt: startedWall,
           finishedAt: context.io.wallClock(),
-          device: reportDeviceOf(info),
-          image: {
-            fileName: job.input.fileName,
-            sha256: job.input.sha256,
-            format: job.input.format,
-            fileSizeBytes: job.input.bytes.length,
-            image: placed.image,
-            ...(placed.entryAddress !== undefined ? { entryAddress: placed.entryAddress } : {}),
-          },
-          regions: reportRegionsOf(info, plans),
-          plans: job.kind === 'flash' ? plans.map(reportPlanOf) : [],
           timings,
-          ...(verify ? { verification: verify } : {}),
-          warnings,
           ...(failure ? { error: failure } : {}),
-        },
+        }),
       });
     } catch (error) {
       warnings.push(`the report could not be written: ${error instanceof Error ? error.message : String(error)}`);
@@ -254,13 +255,18 @@ export async function runDeviceJob(context: CommandContext, access: DeviceAccess
     ...(failure ? { error: failure } : {}),
     summary,
     ...(info ? { info } : {}),
-    plans,
-    ...(verify ? { verify } : {}),
+    plans: outcome?.plans ?? prepared?.plans ?? [],
+    ...(outcome?.verify ? { verify: outcome.verify } : {}),
     timings,
     elapsedMs,
     reportFiles,
     warnings,
   };
+}
+
+/** The outcome of a board that could not even be opened. */
+export function failedOutcome(summary: UsbDeviceSummary, error: DfuError): DeviceOutcome {
+  return { exitCode: exitCodeFor(error.info), error: error.info, summary, plans: [], timings: [], elapsedMs: 0, reportFiles: [], warnings: [] };
 }
 
 /** The JSON of one device's outcome (a device-result line, and an element of the result's devices). */

@@ -4,8 +4,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ProgramOptions } from '../../core/dfuse/plan.js';
+import type { ConfirmationKind } from '../../core/errors.js';
+import { toDfuError } from '../../core/errors.js';
 import {
   commonOptions,
+  confirmationOptions,
+  confirmedFrom,
   deviceOptions,
   flagOption,
   flashSizeArgument,
@@ -21,12 +25,17 @@ import {
 } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions, openDeviceAccess } from '../devices/deviceAccess.js';
-import { chooseDevices } from '../devices/deviceSession.js';
+import { chooseDevices, openDevice } from '../devices/deviceSession.js';
 import { combineExitCodes, ExitCode } from '../exitCodes.js';
 import { formatNames, readFirmwareInput, type FirmwareInput } from '../imageInput.js';
 import { formatCount } from '../output/units.js';
-import { boardsOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
+import { boardsOutcome, failedOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
+import { boardTargetOf } from '../../core/jobs/boardTarget.js';
 import { runStation } from './station.js';
+
+/** The confirmations a flash may need, each with its flag (core/jobs/confirmations.ts). */
+const FLASH_CONFIRMATIONS: readonly ConfirmationKind[] = ['write-otp', 'write-option-bytes', 'permanent-lock', 'file-for-other-device'];
+const VERIFY_CONFIRMATIONS: readonly ConfirmationKind[] = ['file-for-other-device'];
 
 /** Options flash and verify share. */
 export const imageTargetOptions: OptionSpecs = {
@@ -35,6 +44,7 @@ export const imageTargetOptions: OptionSpecs = {
   all: { type: 'boolean', description: 'every connected DFU device, in parallel, one result line each' },
   report: { type: 'string', value: 'FILE', description: 'write a flash report: FILE.json plus Markdown (or HTML if FILE ends in .html)' },
   ...flashSizeOption,
+  ...confirmationOptions(VERIFY_CONFIRMATIONS),
 };
 
 const spec: CommandSpec = {
@@ -52,6 +62,7 @@ const spec: CommandSpec = {
     leave: { type: 'boolean', description: 'leave DFU mode and start the application afterwards' },
     plan: { type: 'boolean', description: 'print the plan (sectors, bytes, warnings, estimated time) and touch nothing' },
     watch: { type: 'boolean', description: 'station mode: flash every board as it is plugged in, until Ctrl-C' },
+    ...confirmationOptions(FLASH_CONFIRMATIONS.filter((kind) => !VERIFY_CONFIRMATIONS.includes(kind))),
     boards: { type: 'string', value: 'N', description: 'with --watch: stop after N boards' },
     'simulate-hotplug': { type: 'string', value: 'MS', description: 'with --watch --simulate: plug the simulated boards in one by one, MS apart', hidden: true },
   },
@@ -106,9 +117,11 @@ export function prepareImageJob(context: CommandContext, kind: 'flash' | 'verify
       ...(baseAddress !== undefined && input.needsBaseAddress ? { baseAddress } : {}),
       ...(alt ? { alt } : {}),
       program,
+      confirmed: confirmedFrom(values, kind === 'flash' ? FLASH_CONFIRMATIONS : VERIFY_CONFIRMATIONS),
       planOnly: flagOption(values, 'plan'),
       ...(reportPath !== undefined ? { reportPath } : {}),
       isMulti,
+      ...(isMulti ? { board: {} } : {}),
     },
   };
 }
@@ -121,9 +134,15 @@ export async function runOnSelectedDevices(context: CommandContext, job: DeviceJ
   let outcomes: DeviceOutcome[];
   try {
     const devices = await chooseDevices(access, context.values);
+    // Every board is described first (no DFU request yet), so the first one in device order is the
+    // kind of board the run is for, however the parallel jobs interleave.
+    const described = await Promise.all(devices.map((device) => openDevice(access, device).catch((error: unknown) => toDfuError(error))));
+    const first = described.find((entry) => !(entry instanceof Error));
+    if (job.board && first && !(first instanceof Error)) job.board.target = boardTargetOf(first.info);
     outcomes = await Promise.all(
-      devices.map(async (device) => {
-        const outcome = await runDeviceJob(context, access, device, job);
+      devices.map(async (device, index) => {
+        const entry = described[index]!;
+        const outcome = entry instanceof Error ? failedOutcome(device, entry) : await runDeviceJob(context, access, device, job, entry);
         reporter.record({ type: 'device-result', ...outcomeJson(outcome) }, job.isMulti ? outcomeLine(outcome, job.kind) : undefined);
         return outcome;
       }),

@@ -2,13 +2,17 @@
 // write them back (the device resets afterwards, AN2662). RDP level 2 is permanent, so it is
 // refused unless --permanently-lock-chip is given.
 import { formatAddress } from '../../core/bytes.js';
-import { encodeOptionBytes, type DecodedOptionBytes, type OptionField } from '../../core/dfuse/optionBytes.js';
-import { commonOptions, deviceOptions, flagOption, stringListOption, usageError, type CommandSpec } from '../args.js';
+import type { DecodedOptionBytes, OptionField } from '../../core/dfuse/optionBytes.js';
+import type { ConfirmationKind } from '../../core/errors.js';
+import { findOptionField, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { commonOptions, confirmationOptions, confirmedFrom, deviceOptions, stringListOption, usageError, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
 import { ExitCode } from '../exitCodes.js';
 import { formatTable } from '../output/table.js';
 import { withOneDevice } from './deviceCommand.js';
+
+const OPTION_CONFIRMATIONS: readonly ConfirmationKind[] = ['permanent-lock', 'read-unprotect'];
 
 const spec: CommandSpec = {
   name: 'options',
@@ -18,8 +22,7 @@ const spec: CommandSpec = {
     ...commonOptions,
     ...deviceOptions,
     set: { type: 'string', multiple: true, value: 'FIELD=VALUE', description: 'change a field (repeatable); VALUE is a number or a choice label' },
-    'permanently-lock-chip': { type: 'boolean', description: 'allow RDP level 2: debug and the DFU bootloader are disabled FOR GOOD' },
-    yes: { type: 'boolean', short: 'y', description: 'allow lowering RDP from level 1 to 0 (this erases all flash)' },
+    ...confirmationOptions(OPTION_CONFIRMATIONS),
   },
   notes: ['Examples:', '  dfu-desk options', '  dfu-desk options --set nBOOT1=0 --set WDG_SW=1'],
 };
@@ -33,15 +36,6 @@ export function parseSetArgument(text: string): OptionChange {
   const equals = text.indexOf('=');
   if (equals <= 0 || equals === text.length - 1) throw usageError('--set', `'${text}' is not FIELD=VALUE`);
   return { field: text.slice(0, equals).trim(), text: text.slice(equals + 1).trim() };
-}
-
-function findField(blocks: readonly DecodedOptionBytes[], name: string): { block: DecodedOptionBytes; field: OptionField } | undefined {
-  const wanted = name.toLowerCase();
-  for (const block of blocks) {
-    const field = block.fields.find((f) => f.id.toLowerCase() === wanted || f.label.toLowerCase() === wanted);
-    if (field) return { block, field };
-  }
-  return undefined;
 }
 
 /** A number (hex or decimal) or one of the field's choice labels. */
@@ -83,8 +77,7 @@ export function blockJson(block: DecodedOptionBytes): Record<string, unknown> {
 
 function run(context: CommandContext): Promise<CommandOutcome> {
   const changes = stringListOption(context.values, 'set').map(parseSetArgument);
-  const permanentlyLockChip = flagOption(context.values, 'permanently-lock-chip');
-  const iUnderstandTheFlashIsErased = flagOption(context.values, 'yes');
+  const confirmed = confirmedFrom(context.values, OPTION_CONFIRMATIONS);
   checkDeviceOptions(context.values, context.io.env);
   return withOneDevice(context, {
     run: async ({ session }) => {
@@ -93,30 +86,23 @@ function run(context: CommandContext): Promise<CommandOutcome> {
       if (changes.length === 0) {
         return { exitCode: ExitCode.ok, result: { family: session.info.family, blocks: blocks.map(blockJson) } };
       }
-      const resolved = changes.map((change) => {
-        const found = findField(blocks, change.field);
+      const values: Record<string, number> = {};
+      for (const change of changes) {
+        const found = findOptionField(blocks, change.field);
         if (!found) {
           const known = blocks.flatMap((b) => b.fields.filter((f) => f.editable).map((f) => f.id));
           throw usageError('--set', `no option-byte field "${change.field}" on this device (editable: ${known.join(', ') || 'none'})`);
         }
-        return { ...found, value: fieldValue(found.field, change.text) };
-      });
-      const block = resolved[0]!.block;
-      if (resolved.some((r) => r.block !== block)) {
-        throw usageError('--set', 'the fields are in different option-byte blocks; the device resets after each block, so change one block per run');
+        values[found.field.id] = fieldValue(found.field, change.text);
       }
-      const raw = encodeOptionBytes(
-        block,
-        Object.fromEntries(resolved.map((r) => [r.field.id, r.value])),
-        { permanentlyLockChip, iUnderstandTheFlashIsErased },
-      );
-      const changed = resolved.filter((r) => r.field.value !== r.value);
-      if (changed.length === 0) {
+      const plan = prepareOptionBytesWrite(blocks, values);
+      if (plan.changes.length === 0) {
         context.reporter.text('Nothing to change: every field already has that value');
         return { exitCode: ExitCode.ok, result: { family: session.info.family, blocks: blocks.map(blockJson), written: false } };
       }
-      context.reporter.text(['', 'Writing:', ...changed.map((r) => `  ${r.field.id}: ${valueText(r.field, r.field.value)} -> ${valueText(r.field, r.value)}`)].join('\n'));
-      await session.writeOptionBytes(raw, block.address, { signal: context.io.signal });
+      const fieldOf = (id: string) => blocks.flatMap((b) => b.fields).find((f) => f.id === id)!;
+      context.reporter.text(['', 'Writing:', ...plan.changes.map((c) => `  ${c.id}: ${valueText(fieldOf(c.id), c.from)} -> ${valueText(fieldOf(c.id), c.to)}`)].join('\n'));
+      await runOptionBytesWrite(session, plan, { confirmed, signal: context.io.signal });
       context.reporter.text('Option bytes written; the device resets to apply them');
       return {
         exitCode: ExitCode.ok,
@@ -124,7 +110,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
           family: session.info.family,
           blocks: blocks.map(blockJson),
           written: true,
-          changes: changed.map((r) => ({ field: r.field.id, from: r.field.value, to: r.value })),
+          changes: plan.changes.map((c) => ({ field: c.id, from: c.from, to: c.to })),
         },
       };
     },

@@ -4,8 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { formatAddress } from '../../core/bytes.js';
 import { familyFacts } from '../../core/devices/stm32.js';
-import { checkRangeBelowLimit, flashSizeLimit } from '../../core/dfuse/flashLimit.js';
-import { regionRange } from '../../core/dfuse/memoryLayout.js';
+import { prepareRead } from '../../core/jobs/readJob.js';
 import { writeBinary } from '../../core/image/binary.js';
 import { writeDfuFile } from '../../core/image/dfuFile.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
@@ -16,6 +15,7 @@ import {
   deviceOptions,
   flashSizeArgument,
   flashSizeOption,
+  inOptionTerms,
   parseAddressArgument,
   parseAltArgument,
   parseLengthArgument,
@@ -86,24 +86,16 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   let regionName = '';
   return withOneDevice(context, {
     check: (info) => {
+      // Reading above the real flash hangs the L072xB bootloader (reference §7.1): without --length
+      // the read stops at the limit; with it, crossing the limit is refused (core/jobs/readJob.ts).
       const found = resolveAlternate(info, alt);
       if (!found.layout) throw usageError('--alt', `alt setting ${found.alternate} "${found.name}" has no memory layout to read`);
-      const bounds = regionRange(found.layout.region);
-      // Reading above the real flash hangs the L072xB bootloader (reference §7.1): without
-      // --length, read up to the limit; with it, refuse to cross the limit.
-      const limit = flashSizeLimit(info, found.layout.region, flashSizeBytes);
-      const from = start ?? bounds.start;
-      const to = length !== undefined ? from + length : limit && from < limit.end ? limit.end : bounds.end;
-      if (from < bounds.start || to > bounds.end || to <= from) {
-        throw usageError(
-          '--address/--length',
-          `[${formatAddress(from)}, ${formatAddress(to)}) is not inside ${found.layout.region.name} [${formatAddress(bounds.start)}, ${formatAddress(bounds.end)})`,
-        );
-      }
-      checkRangeBelowLimit(found.layout.region, { start: from, end: to }, limit, '--address/--length', 'reading');
-      range = { start: from, end: to };
-      alternate = found.alternate;
-      regionName = found.layout.region.name;
+      const prepared = inOptionTerms({ range: '--address/--length', flashSizeBytes: '--flash-size' }, () =>
+        prepareRead(info, { alternate: found.alternate, ...(start !== undefined ? { start } : {}), ...(length !== undefined ? { length } : {}) }, flashSizeBytes),
+      );
+      range = prepared.range;
+      alternate = prepared.alternate;
+      regionName = prepared.region;
     },
     run: async ({ session }) => {
       const image = await session.read(alternate, range, { signal: context.io.signal });

@@ -156,6 +156,29 @@ export function flashSizeRegisterFor(family: Stm32Family, flash?: MemoryRegion):
   return facts.flashSizeRegister;
 }
 
+/**
+ * Whether the ROM bootloader's DfuSe mass erase (DNLOAD of 0x41 alone) is known to work on a family.
+ * 'known' means a public tool uses it there; elsewhere it is unverified, so the planner never
+ * chooses it by itself and an explicit mass erase carries a warning.
+ */
+export interface MassEraseSupport {
+  readonly support: 'known' | 'unverified';
+  readonly source: string;
+}
+
+const MASS_ERASE_KNOWN: Readonly<Partial<Record<Stm32Family, string>>> = {
+  F4: "dfu-util dfuse.c waits 35 s after the F405's mass erase; Betaflight's DFU \"full chip erase\" sends it on F4 flight controllers",
+  F7: "Betaflight's DFU \"full chip erase\" (usbdfu.js, DNLOAD 0x41) on F7 flight controllers",
+  H7: "Betaflight's DFU \"full chip erase\" (usbdfu.js, DNLOAD 0x41) on H7 flight controllers",
+};
+
+export function massEraseSupport(family: Stm32Family): MassEraseSupport {
+  const source = MASS_ERASE_KNOWN[family];
+  return source
+    ? { support: 'known', source }
+    : { support: 'unverified', source: `no public tool is known to use the DfuSe mass erase on ${FAMILIES[family].label} bootloaders` };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Family guess
 

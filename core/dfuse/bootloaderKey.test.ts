@@ -9,7 +9,7 @@ function described(id: string, serial?: string) {
     productId: profile.productId,
     bcdDevice: profile.bcdDevice,
     serialNumber: serial ?? profile.serial,
-    alternates: profile.alternates.map((entry, alternate) => ({ alternate, name: '', descriptor: entry.descriptor })),
+    alternates: profile.alternates.map((entry, alternate) => ({ alternate, name: '', descriptor: entry.descriptor, role: 'other' as const })),
   };
 }
 

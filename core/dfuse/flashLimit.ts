@@ -10,6 +10,7 @@ import { DfuError } from '../errors.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import { regionRange, sectorAt, sectorsIn, type MemoryRegion, type Sector } from './memoryLayout.js';
+import type { RegionRole } from './regionRole.js';
 
 export interface FlashSizeLimit {
   readonly region: string;
@@ -23,17 +24,13 @@ export interface FlashSizeLimit {
   readonly source: 'user' | 'register';
 }
 
-/** Only the main flash is limited: data EEPROM, OTP and option bytes are not overstated. */
-export function isInternalFlash(region: MemoryRegion): boolean {
-  return /flash/i.test(region.name);
-}
-
 /**
  * The limit that applies to `region`, or undefined when nothing below the descriptor is known (or
- * the region is not internal flash). A user limit at or above the descriptor's size changes nothing.
+ * the region is not flash: data EEPROM, OTP and option bytes are not overstated). A user limit at
+ * or above the descriptor's size changes nothing.
  */
-export function flashSizeLimit(info: DeviceInfo, region: MemoryRegion, userFlashSizeBytes?: number): FlashSizeLimit | undefined {
-  if (!isInternalFlash(region)) return undefined;
+export function flashSizeLimit(info: DeviceInfo, region: MemoryRegion, role: RegionRole, userFlashSizeBytes?: number): FlashSizeLimit | undefined {
+  if (role !== 'flash') return undefined;
   const { start, end: claimedEnd } = regionRange(region);
   const candidates: { end: number; source: FlashSizeLimit['source'] }[] = [];
   if (info.flashSizeBytes !== undefined) {

@@ -172,7 +172,7 @@ describe('encodeOptionBytes', () => {
     ] as const) {
       const decoded = decodeOptionBytes(family, address, raw);
       const error = dfuErrorOf(() => encodeOptionBytes(decoded, { rdp: 0xcc }));
-      expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'rdp-level-2' });
+      expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'permanent-lock' });
       expect(dfuErrorOf(() => encodeOptionBytes(decoded, { rdp: 0xcc }, { permanentlyLockChip: false })).info.kind).toBe('confirmation-required');
       const locked = encodeOptionBytes(decoded, { rdp: 0xcc }, { permanentlyLockChip: true });
       expect(decodeOptionBytes(family, address, locked).rdpLevel).toBe(2);

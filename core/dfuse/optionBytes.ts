@@ -690,7 +690,7 @@ export function encodeOptionBytes(
     if (after === 2 && !confirm.permanentlyLockChip) {
       throw new DfuError({
         kind: 'confirmation-required',
-        action: 'rdp-level-2',
+        action: 'permanent-lock',
         reason: 'RDP level 2 disables debug and the DFU bootloader for good; the chip can never be reprogrammed over USB again',
       });
     }

@@ -6,8 +6,10 @@ import { familyFacts, knownFlashOverstatement } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
-import { checkLimitOnSectorBoundary, describeFlashSizeLimit, flashSizeLimit, isInternalFlash, sectorsBelowLimit, type FlashSizeLimit } from './flashLimit.js';
+import { checkLimitOnSectorBoundary, describeFlashSizeLimit, flashSizeLimit, sectorsBelowLimit, type FlashSizeLimit } from './flashLimit.js';
+import { checkMassErase } from './massErase.js';
 import { regionRange, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
+import { mainFlashOf, type RegionRole } from './regionRole.js';
 import { typicalEraseMs, typicalMassEraseMs, typicalProgramMs, typicalTransferMs } from './timing.js';
 
 export type EraseMode = 'touched' | 'mass' | 'none';
@@ -63,6 +65,8 @@ export interface PlanChunk {
 export interface ProgramPlan {
   readonly alternate: number;
   readonly region: string;
+  /** What the region is for; the session refuses to run an 'otp' plan without the 'write-otp' confirmation. */
+  readonly role: RegionRole;
   readonly eraseMode: EraseMode;
   readonly isDifferential: boolean;
   /** Sectors the plan erases, ascending: for 'mass' every erasable sector of the region; empty for 'none'. */
@@ -115,14 +119,19 @@ export function planProgram(input: PlanInput): ProgramPlan {
   if (image.isEmpty) {
     throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `no bytes to write into ${region.name}` });
   }
+  checkRole(image, alt);
   checkWritable(image, region);
-  const limit = flashSizeLimit(info, region, options.flashSizeBytes);
-  checkRealFlash(image, info, region, limit, options.flashSizeBytes !== undefined, warnings);
+  const limit = flashSizeLimit(info, region, alt.role, options.flashSizeBytes);
+  const hasUserSize = options.flashSizeBytes !== undefined;
+  checkRealFlash(image, info, region, alt.role, limit, hasUserSize, warnings);
 
   let eraseMode = options.erase;
   const hasErasable = region.segments.some((s) => s.erasable);
   if (eraseMode === 'mass' && !hasErasable) {
     throw new DfuError({ kind: 'not-erasable', address: regionRange(region).start, region: region.name });
+  }
+  if (eraseMode === 'mass') {
+    for (const message of checkMassErase({ info, alternate: alt.alternate, limit, hasUserSize })) warnings.push({ kind: 'mass-erase', message });
   }
   if (eraseMode === 'touched' && !hasErasable) eraseMode = 'none';
 
@@ -166,7 +175,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
   const touchedErasable = eraseMode === 'touched' ? toWrite.filter((s) => s.segment.erasable) : [];
   const erasableBytes = region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
   const erasableCount = region.segments.filter((s) => s.erasable).reduce((n, s) => n + s.sectorCount, 0);
-  if (eraseMode === 'touched' && !limit && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount) {
+  if (eraseMode === 'touched' && !limit && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount && isMassEraseSafe(info, alt.alternate, hasUserSize)) {
     const sectorsMs = touchedErasable.reduce((ms, s) => ms + ERASE_COMMAND_MS + typicalEraseMs(info.family, s.end - s.start), 0);
     const massMs = ERASE_COMMAND_MS + typicalMassEraseMs(info.family, erasableBytes);
     if (massMs < sectorsMs) {
@@ -281,6 +290,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
   return {
     alternate: alt.alternate,
     region: region.name,
+    role: alt.role,
     eraseMode,
     isDifferential,
     sectors: eraseSectors,
@@ -303,7 +313,8 @@ export function planProgram(input: PlanInput): ProgramPlan {
 /**
  * Splits an image by region and plans each alt setting that holds some of it (flash, data EEPROM,
  * OTP...). A byte in no region is refused, naming its address; so is a byte in an option-byte
- * region (those go through the option-byte editor, which knows the device resets afterwards).
+ * region (planProgram says how option bytes are changed). A mass erase is for the main flash only
+ * (massErase.ts): the other regions of a mass-erase plan erase what they touch.
  */
 export function planImage(
   image: MemoryImage,
@@ -312,21 +323,15 @@ export function planImage(
   deviceContent?: MemoryImage,
 ): ProgramPlan[] {
   const plans: ProgramPlan[] = [];
+  const mainFlash = mainFlashOf(info)?.alternate;
   let rest = image;
   for (const alt of info.alternates) {
     if (!alt.layout) continue;
     const region = alt.layout.region;
     const part = MemoryImage.fromBlocks(region.segments.flatMap((s) => rest.slice(s).blocks));
     if (part.isEmpty) continue;
-    if (/option/i.test(region.name)) {
-      throw new DfuError({
-        kind: 'not-writable',
-        address: part.start,
-        region: region.name,
-        detail: 'option bytes are written with the option-byte editor, not as part of a firmware image',
-      });
-    }
-    plans.push(planProgram({ image: part, info, alternate: alt.alternate, options, deviceContent }));
+    const regionOptions: ProgramOptions = options.erase === 'mass' && alt.alternate !== mainFlash ? { ...options, erase: 'touched' } : options;
+    plans.push(planProgram({ image: part, info, alternate: alt.alternate, options: regionOptions, deviceContent }));
     for (const segment of region.segments) rest = rest.without(segment);
   }
   if (!rest.isEmpty) {
@@ -400,6 +405,39 @@ function chunkSizeFor(transferSize: number, unit: number): number {
   return size > 0 ? size : unit;
 }
 
+/**
+ * The image path never writes option bytes (they change through the option-byte editor, or as a
+ * whole raw block with its own confirmation: core/jobs), nor the bootloader's own windows.
+ */
+function checkRole(image: MemoryImage, alt: AlternateInfo & { layout: NonNullable<AlternateInfo['layout']> }): void {
+  const region = alt.layout.region.name;
+  switch (alt.role) {
+    case 'option-bytes':
+      throw new DfuError({
+        kind: 'not-writable',
+        address: image.start,
+        region,
+        detail:
+          'option bytes are not written as part of a firmware image: change fields with the option-byte editor (dfu-desk options --set), ' +
+          'or write a whole raw option-byte block with its own confirmation (dfu-desk flash --write-option-bytes)',
+      });
+    case 'device-feature':
+    case 'system':
+      throw new DfuError({ kind: 'not-writable', address: image.start, region, detail: `${region} belongs to the bootloader, not to firmware` });
+    default:
+      return;
+  }
+}
+
+/** The planner picks a mass erase by itself only where it is known to work and the flash size is not in doubt. */
+function isMassEraseSafe(info: DeviceInfo, alternate: number, hasUserSize: boolean): boolean {
+  try {
+    return checkMassErase({ info, alternate, limit: undefined, hasUserSize }).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 function checkWritable(image: MemoryImage, region: MemoryRegion): void {
   const bounds = regionRange(region);
   for (const block of image.blocks) {
@@ -439,8 +477,16 @@ function checkWritable(image: MemoryImage, region: MemoryRegion): void {
  * without one, an image that reaches above the real size of a known overstating part gets a
  * warning (a user who set a flash size has answered that question).
  */
-function checkRealFlash(image: MemoryImage, info: DeviceInfo, region: MemoryRegion, limit: FlashSizeLimit | undefined, hasUserSize: boolean, warnings: PlanWarning[]): void {
-  if (!isInternalFlash(region)) return;
+function checkRealFlash(
+  image: MemoryImage,
+  info: DeviceInfo,
+  region: MemoryRegion,
+  role: RegionRole,
+  limit: FlashSizeLimit | undefined,
+  hasUserSize: boolean,
+  warnings: PlanWarning[],
+): void {
+  if (role !== 'flash') return;
   const bounds = regionRange(region);
   if (limit) {
     if (image.end <= limit.end) return;
@@ -503,17 +549,25 @@ function countNotEqual(bytes: Uint8Array, value: number): number {
 }
 
 /**
- * Pads the parts in erasable segments to whole program units with the erased value. Parts in
- * writable-only segments (data EEPROM, option bytes: type 'e') are byte-writable and never padded,
- * because padding there would overwrite live bytes.
+ * Pads the parts in erasable segments to whole program units with the erased value, never past the
+ * segment that holds them: a segment that starts or ends off a unit boundary (an odd descriptor
+ * such as /0x08000001/5*6 g) gets a partial unit there rather than a byte outside what the device
+ * says is writable. Parts in writable-only segments (data EEPROM, OTP: type 'e') are byte-writable
+ * and never padded, because padding there would overwrite live bytes.
  */
 function alignForProgramming(image: MemoryImage, region: MemoryRegion, unit: number, erasedValue: number): MemoryImage {
   if (unit <= 1) return image;
-  const flashBlocks: Block[] = [];
-  const otherBlocks: Block[] = [];
-  for (const segment of region.segments) (segment.erasable ? flashBlocks : otherBlocks).push(...image.slice(segment).blocks);
-  const flash = MemoryImage.fromBlocks(flashBlocks).aligned(unit, erasedValue);
-  return otherBlocks.length ? flash.join(MemoryImage.fromBlocks(otherBlocks)) : flash;
+  const blocks: Block[] = [];
+  for (const segment of region.segments) {
+    const part = image.slice(segment);
+    if (part.isEmpty) continue;
+    if (!segment.erasable) {
+      blocks.push(...part.blocks);
+      continue;
+    }
+    blocks.push(...part.aligned(unit, erasedValue).slice(segment).blocks);
+  }
+  return MemoryImage.fromBlocks(blocks);
 }
 
 function rewriteConsequence(behaviour: string): string {

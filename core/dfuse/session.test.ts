@@ -374,10 +374,14 @@ describe('DfuseSession quirks', () => {
     expect((await fresh.readOptionBytes()).raw).toEqual(raw);
   });
 
-  it('refuses erases of regions that are not erasable', async () => {
-    const { session } = await rig('stm32l073');
-    const error = (await session.massErase(1).catch((e: unknown) => e)) as DfuError;
-    expect(error.info).toMatchObject({ kind: 'not-erasable', region: 'Option Bytes' });
+  it('refuses erases of regions that are not erasable, and a mass erase for any alt setting but the main flash', async () => {
+    const { session, device } = await rig('stm32l073');
+    const error = (await session.eraseSectors(2, [0]).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'not-erasable', region: 'DATA Memory' });
+    // A DfuSe mass erase has no address: sent with alt 1 selected it would still clear the flash.
+    const mass = (await session.massErase(1).catch((e: unknown) => e)) as DfuError;
+    expect(mass.info).toMatchObject({ kind: 'invalid-argument', argument: 'erase' });
+    expect(device.stats.operations.massErase).toBe(0);
     const sectors = await session.eraseRange(0, { start: 0x08000100, end: 0x08000101 });
     expect(sectors.map((s) => s.index)).toEqual([2]);
   });

@@ -6,7 +6,7 @@ import { formatAddress, formatSize } from '../bytes.js';
 import { familyFacts, quirksFor } from '../devices/stm32.js';
 import { abort, dnload, getStatus, recoverToIdle, transferFailureOf, upload } from '../dfu/requests.js';
 import { DfuState, DfuStatus, DFUSE_FIRST_DATA_BLOCK, type DfuStatusReply } from '../dfu/spec.js';
-import { DfuError, describe as describeError, stateName, statusName, type DfuErrorInfo } from '../errors.js';
+import { DfuError, describe as describeError, stateName, statusName, type ConfirmationKind, type DfuErrorInfo } from '../errors.js';
 import { diffImages, type VerifyReport } from '../image/diff.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import { describeDevice, type DeviceInfo } from '../usb/descriptors.js';
@@ -15,6 +15,7 @@ import { describeCommand, encodeCommand, type DfuseCommand } from './commands.js
 import { regionRange, sectorAt, sectorByIndex, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
 import { decodeOptionBytes, type DecodedOptionBytes } from './optionBytes.js';
 import { mergeRanges, planImage, planProgram, type ProgramOptions, type ProgramPlan } from './plan.js';
+import { mainFlashOf, optionBytesAlternateOf } from './regionRole.js';
 import { BusyPoller, type Operation, type PollingStrategy, type WaitOutcome } from './poll.js';
 
 export type SessionPhase = 'connect' | 'read' | 'erase' | 'write' | 'verify' | 'leave' | 'option-bytes';
@@ -70,6 +71,12 @@ export interface SessionOptions {
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * The confirmations the user gave for this call (core/jobs/confirmations.ts). The session checks
+   * the irreversible ones itself, whoever calls it: an OTP plan needs 'write-otp', option bytes
+   * that set RDP level 2 need 'permanent-lock'.
+   */
+  readonly confirmed?: readonly ConfirmationKind[];
 }
 
 export interface PhaseTiming {
@@ -258,15 +265,13 @@ export class DfuseSession {
       this.log('info', 'device content known from earlier reads in this session: nothing to read first');
     }
     const result = await this.runPlans(plans, call, deviceContent, timings);
-    if (options.leave) {
-      timings.push(await this.phase('leave', 0, call.signal, () => this.leaveNow(undefined)));
-    }
+    const hasLeft = await this.leaveIfVerified(options.leave === true, result.verify, timings, call);
     return {
       ...result,
       timings,
       controlTransfers: this.stats.controlTransfers - transfersBefore,
       elapsedMs: this.clock.now() - started,
-      hasLeft: options.leave === true,
+      hasLeft,
     };
   }
 
@@ -277,17 +282,19 @@ export class DfuseSession {
     const list = Array.isArray(plans) ? (plans as readonly ProgramPlan[]) : [plans as ProgramPlan];
     const timings: PhaseTiming[] = [];
     const result = await this.runPlans(list, call, undefined, timings);
-    const leave = list.some((p) => p.options.leave);
-    if (leave) timings.push(await this.phase('leave', 0, call.signal, () => this.leaveNow(undefined)));
-    return { ...result, timings, controlTransfers: this.stats.controlTransfers - transfersBefore, elapsedMs: this.clock.now() - started, hasLeft: leave };
+    const hasLeft = await this.leaveIfVerified(list.some((p) => p.options.leave), result.verify, timings, call);
+    return { ...result, timings, controlTransfers: this.stats.controlTransfers - transfersBefore, elapsedMs: this.clock.now() - started, hasLeft };
   }
 
   /** Reads back `image`'s bytes and compares them. */
   async verify(image: MemoryImage, alternate?: number, call: CallOptions = {}): Promise<VerifyReport> {
-    const plans =
-      alternate !== undefined
-        ? [planProgram({ image, info: this.info, alternate, options: { erase: 'none', verify: true } })]
-        : planImage(image, this.info, { erase: 'none', verify: true });
+    const options: ProgramOptions = { erase: 'none', verify: true };
+    const plans = alternate !== undefined ? [planProgram({ image, info: this.info, alternate, options })] : planImage(image, this.info, options);
+    return this.verifyPlans(plans, call);
+  }
+
+  /** Reads back each plan's verify ranges and compares them with its expected bytes (one 'verify' phase). */
+  async verifyPlans(plans: readonly ProgramPlan[], call: CallOptions = {}): Promise<VerifyReport> {
     const reports: VerifyReport[] = [];
     const total = plans.reduce((n, p) => n + totalLength(p.verifyRanges), 0);
     await this.phase('verify', total, call.signal, async (run) => {
@@ -345,6 +352,7 @@ export class DfuseSession {
   }
 
   async massErase(alternate = 0, call: CallOptions = {}): Promise<void> {
+    this.checkMainFlash(alternate);
     const region = this.regionOf(alternate);
     const erasable = region.segments.filter((s) => s.erasable);
     if (erasable.length === 0) throw new DfuError({ kind: 'not-erasable', address: regionRange(region).start, region: region.name });
@@ -390,6 +398,13 @@ export class DfuseSession {
       throw new DfuError({
         kind: 'option-bytes',
         reason: `the block at ${formatAddress(segment.start)} is ${rangeLength(segment)} bytes; got ${raw.length}`,
+      });
+    }
+    if (decodeOptionBytes(this.info.family, segment.start, raw).rdpLevel === 2 && !(call.confirmed ?? []).includes('permanent-lock')) {
+      throw new DfuError({
+        kind: 'confirmation-required',
+        action: 'permanent-lock',
+        reason: 'these option bytes set read protection level 2, which disables debug and the DFU bootloader for good',
       });
     }
     this.checkCancelled(call.signal, 'option-byte write');
@@ -442,13 +457,27 @@ export class DfuseSession {
   // ------------------------------------------------------------------------------------------
   // Plan execution
 
+  /**
+   * Leave runs only after every phase succeeded (a failure has thrown before this point) and, when
+   * verifying, the verification matched: starting firmware known to be wrong helps nobody.
+   */
+  private async leaveIfVerified(isWanted: boolean, verify: VerifyReport | undefined, timings: PhaseTiming[], call: CallOptions): Promise<boolean> {
+    if (!isWanted) return false;
+    if (verify && !verify.isMatch) {
+      this.log('warn', 'leave skipped: the verification failed, so the device stays in DFU mode');
+      return false;
+    }
+    timings.push(await this.phase('leave', 0, call.signal, () => this.leaveNow(undefined)));
+    return true;
+  }
+
   private async runPlans(
     plans: readonly ProgramPlan[],
     call: CallOptions,
     deviceContent: MemoryImage | undefined,
     timings: PhaseTiming[],
   ): Promise<Omit<ProgramResult, 'timings' | 'controlTransfers' | 'elapsedMs' | 'hasLeft'>> {
-    for (const plan of plans) this.enforce(plan);
+    for (const plan of plans) this.enforce(plan, call.confirmed ?? []);
     for (const plan of plans) {
       for (const warning of plan.warnings) this.log('warn', `${plan.region}: ${warning.message}`, { kind: warning.kind });
     }
@@ -508,8 +537,16 @@ export class DfuseSession {
    * of its region, and a chunk in an erasable segment is in a sector this plan erases unless the
    * user chose erase 'none' (reference §7.3: never write un-erased flash by accident).
    */
-  private enforce(plan: ProgramPlan): void {
+  private enforce(plan: ProgramPlan, confirmed: readonly ConfirmationKind[]): void {
     const region = this.regionOf(plan.alternate);
+    const alt = this.info.alternates.find((a) => a.alternate === plan.alternate)!;
+    if (alt.role === 'option-bytes' || alt.role === 'device-feature' || alt.role === 'system') {
+      throw new DfuError({ kind: 'not-writable', address: regionRange(region).start, region: region.name, detail: 'refused by the executor: not firmware memory' });
+    }
+    if (alt.role === 'otp' && plan.chunks.length > 0 && !confirmed.includes('write-otp')) {
+      throw new DfuError({ kind: 'confirmation-required', action: 'write-otp', reason: `${region.name} is one-time programmable: every byte written stays for good` });
+    }
+    if (plan.eraseMode === 'mass') this.checkMainFlash(plan.alternate);
     const erased = new Set(plan.sectors.map((s) => s.index));
     for (const chunk of plan.chunks) {
       const end = chunk.address + chunk.data.length;
@@ -647,7 +684,7 @@ export class DfuseSession {
   }
 
   private async leaveNow(address: number | undefined): Promise<void> {
-    const flash = this.info.alternates.find((a) => a.layout && /flash/i.test(a.name)) ?? this.info.alternates.find((a) => a.layout);
+    const flash = mainFlashOf(this.info) ?? this.info.alternates.find((a) => a.layout);
     const target = address ?? (flash?.layout ? regionRange(flash.layout.region).start : 0x08000000);
     await this.ensureIdle(flash?.alternate ?? 0, 'leave');
     await this.command({ kind: 'set-address', address: target }, 'set-address', `leave to ${formatAddress(target)}`);
@@ -828,9 +865,20 @@ export class DfuseSession {
     return alt.layout.region;
   }
 
+  /** A DfuSe mass erase has no address: it clears the main flash, so it is sent only for that alt setting (massErase.ts). */
+  private checkMainFlash(alternate: number): void {
+    const main = mainFlashOf(this.info);
+    if (main?.alternate === alternate) return;
+    throw new DfuError({
+      kind: 'invalid-argument',
+      argument: 'erase',
+      reason: `a mass erase clears the main flash whatever alt setting is selected; refused for alt ${alternate}${main ? ` (the main flash is alt ${main.alternate})` : ''}`,
+    });
+  }
+
   private optionBytesRegion(): { alternate: number; region: MemoryRegion } {
-    const alt = this.info.alternates.find((a) => a.layout && /option/i.test(a.name));
-    if (!alt?.layout) throw new DfuError({ kind: 'option-bytes', reason: 'the device has no "Option Bytes" alt setting' });
+    const alt = optionBytesAlternateOf(this.info);
+    if (!alt) throw new DfuError({ kind: 'option-bytes', reason: 'the device has no "Option Bytes" alt setting' });
     return { alternate: alt.alternate, region: alt.layout.region };
   }
 

@@ -79,7 +79,7 @@ describe('loadFirmware', () => {
     const joined = loadFirmware(writeDfuFile({ targets: [{ alternate: 0, image: a }, { alternate: 1, image: b }, { alternate: 0, image: b }] }));
     expect(joined.image.blocks).toEqual(a.join(b).blocks);
     const info = errorInfo(() => loadFirmware(writeDfuFile({ targets: [{ alternate: 0, image: a }, { alternate: 0, image: a }] }), { fileName: 'x.dfu' }));
-    expect(info).toMatchObject({ kind: 'image-format', format: 'dfuse', file: 'x.dfu', reason: 'target 0 and target 1 (both alt 0) hold 0x08000000' });
+    expect(info).toMatchObject({ kind: 'image-format', format: 'dfuse', file: 'x.dfu', reason: 'target 0 (alt 0) and target 1 (alt 0) both hold 0x08000000' });
   });
 
   it('asks for a base address for raw binaries and rejects empty files', () => {

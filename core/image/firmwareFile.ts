@@ -113,14 +113,22 @@ function placeBinary(bytes: Uint8Array, options: LoadFirmwareOptions): MemoryIma
 function primaryImage(targets: readonly DfuTarget[], file: string | undefined): MemoryImage {
   if (targets.length === 0) return MemoryImage.empty;
   const alternate = Math.min(...targets.map((t) => t.alternate));
-  const chosen = targets.map((target, index) => ({ target, index })).filter(({ target }) => target.alternate === alternate);
-  const ranges = chosen.flatMap(({ target, index }) => target.image.ranges.map((r) => ({ ...r, label: `target ${index}` })));
+  return imageOfTargets(targets, file, (target) => target.alternate === alternate);
+}
+
+/**
+ * The union of the .dfu targets that `isWanted` picks (all by default). Two of them claiming one
+ * byte is an error that names both targets and their alt settings.
+ */
+export function imageOfTargets(targets: readonly DfuTarget[], file: string | undefined, isWanted: (target: DfuTarget) => boolean = () => true): MemoryImage {
+  const chosen = targets.map((target, index) => ({ target, index })).filter(({ target }) => isWanted(target));
+  const ranges = chosen.flatMap(({ target, index }) => target.image.ranges.map((r) => ({ ...r, label: `target ${index} (alt ${target.alternate})` })));
   const overlap = findOverlap(ranges);
   if (overlap) {
     throw new DfuError({
       kind: 'image-format',
       format: 'dfuse',
-      reason: `${overlap.first.label} and ${overlap.second.label} (both alt ${alternate}) hold ${formatAddress(overlap.second.start)}`,
+      reason: `${overlap.first.label} and ${overlap.second.label} both hold ${formatAddress(overlap.second.start)}`,
       ...(file !== undefined && { file }),
     });
   }

@@ -5,6 +5,7 @@ import { readU16LE } from '../bytes.js';
 import { DFU_FUNCTIONAL_DESCRIPTOR_TYPE } from '../dfu/spec.js';
 import { DfuError, type DfuErrorInfo } from '../errors.js';
 import { parseMemoryLayout, type ParsedLayout } from '../dfuse/memoryLayout.js';
+import { roleOfRegionName, type RegionRole } from '../dfuse/regionRole.js';
 import { guessFamily, quirksFor, realFlashEnd, type QuirkId, type Stm32Family } from '../devices/stm32.js';
 import type { OpenedDevice } from './transport.js';
 
@@ -79,6 +80,8 @@ export interface AlternateInfo {
   readonly descriptor: string;
   readonly layout?: ParsedLayout;
   readonly error?: DfuErrorInfo;
+  /** What the region is for (from its name, once, here): the write policy and the planner use it. */
+  readonly role: RegionRole;
 }
 
 export interface DeviceInfo {
@@ -282,14 +285,16 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
         name: `alt ${iface.alternateSetting}`,
         descriptor: '',
         error: { kind: 'layout-format', input: '', position: 0, reason: `no string for iInterface ${iface.nameIndex}` },
+        role: 'other',
       };
     }
     try {
       const layout = parseMemoryLayout(descriptor);
-      return { alternate: iface.alternateSetting, name: layout.region.name, descriptor, layout };
+      return { alternate: iface.alternateSetting, name: layout.region.name, descriptor, layout, role: roleOfRegionName(layout.region.name) };
     } catch (error) {
       if (!(error instanceof DfuError)) throw error;
-      return { alternate: iface.alternateSetting, name: descriptor.replace(/^@/, '').split('/')[0]!.trim(), descriptor, error: error.info };
+      const name = descriptor.replace(/^@/, '').split('/')[0]!.trim();
+      return { alternate: iface.alternateSetting, name, descriptor, error: error.info, role: roleOfRegionName(name) };
     }
   });
 
@@ -302,7 +307,7 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
 
   const notes: string[] = [];
   if (quirkIds.includes('descriptor-overstates-flash')) {
-    const flash = alternates.find((a) => a.layout && /flash/i.test(a.name))?.layout;
+    const flash = alternates.find((a) => a.layout && a.role === 'flash')?.layout;
     const limit = flash ? realFlashEnd({ family: guess.family, region: flash.region }) : undefined;
     if (limit?.warning) warnings.push(limit.warning);
     if (limit?.note) notes.push(limit.note);

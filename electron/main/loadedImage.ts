@@ -9,6 +9,8 @@ import type { MemoryImage } from '../../core/image/memoryImage.js';
 
 export interface LoadedImage {
   readonly summary: ImageSummary;
+  /** The file's bytes: the job layer places them on each device it flashes (core/jobs/placeImage.ts). */
+  readonly bytes: Uint8Array;
   readonly firmware: FirmwareFile;
   readonly image: MemoryImage;
   /** Where a raw binary was placed; kept so a reload places it the same way. */
@@ -62,7 +64,7 @@ export function loadImage(input: LoadImageInput): LoadedImage {
     warnings,
     loadedAt: input.now,
   };
-  return { summary, firmware, image: firmware.image, ...(isRawBinary ? { baseAddress } : {}) };
+  return { summary, bytes: input.bytes, firmware, image: firmware.image, ...(isRawBinary ? { baseAddress } : {}) };
 }
 
 /** The summary of bytes read back from a device (no file behind them). */

@@ -1,6 +1,7 @@
 // What the window sees of a plan: everything but the chunk data, which stays in main.
 
-import type { PlanSummary } from '../../core/api.js';
+import type { FlashPreview, PlanSummary } from '../../core/api.js';
+import type { FlashPreparation } from '../../core/jobs/flashJob.js';
 import { formatPlan, mergeRanges } from '../../core/dfuse/plan.js';
 import type { ProgramPlan } from '../../core/dfuse/plan.js';
 
@@ -18,5 +19,17 @@ export function toPlanSummary(plan: ProgramPlan): PlanSummary {
     warnings: plan.warnings.map((warning) => ({ ...warning })),
     estimatedMs: plan.estimatedMs,
     text: formatPlan(plan),
+  };
+}
+
+/** The window's view of a prepared flash (core/jobs/flashJob.ts): plans, confirmations, placement. */
+export function toFlashPreview(prepared: FlashPreparation): FlashPreview {
+  const optionBytes = prepared.optionBytes;
+  return {
+    plans: prepared.plans.map(toPlanSummary),
+    confirmations: prepared.confirmations.map((c) => ({ ...c })),
+    warnings: [...prepared.warnings],
+    ...(prepared.placed.baseAddress !== undefined ? { baseAddress: prepared.placed.baseAddress } : {}),
+    ...(optionBytes ? { optionBytes: { address: optionBytes.address, sizeBytes: optionBytes.raw.length, rdpLevel: optionBytes.decoded.rdpLevel } } : {}),
   };
 }

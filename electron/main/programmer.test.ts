@@ -180,14 +180,14 @@ describe('ProgrammerService', () => {
     const before = await snapshot();
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
     const optionBytes = await service.readOptionBytes();
-    const plans = (await snapshot()).plans;
+    const plans = (await snapshot()).preview;
     expect(plans).toBeDefined();
     const again = await service.connect(before.selectedDeviceId!);
     expect(again).toBe(before.device);
     const after = await snapshot();
     // Nothing was reopened or reset: the option bytes read and the plan are still there.
     expect(after.optionBytes).toBe(optionBytes);
-    expect(after.plans).toBe(plans);
+    expect(after.preview).toBe(plans);
     expect((await service.getLog()).filter((entry) => entry.message.startsWith('connected to'))).toHaveLength(1);
   });
 
@@ -198,14 +198,14 @@ describe('ProgrammerService', () => {
     expect(summary).toMatchObject({ fileName: 'blinky.hex', format: 'intel-hex', sizeBytes: 66_748, blocks: [{ start: FLASH, end: FLASH + 66_748 }] });
     expect(summary?.vectorTable).toMatchObject({ isStackInRam: true, hasThumbBit: true, isResetInImage: true });
 
-    const [plan] = await service.planProgram({ erase: 'touched', verify: true });
+    const { plans: [plan] } = await service.planProgram({ erase: 'touched', verify: true });
     // STM32L073: 128-byte pages, so 66,748 bytes touch pages 0..521 (the founding case).
     expect(plan!.sectors).toHaveLength(522);
     expect(plan!.sectors[521]).toMatchObject({ index: 521 });
     expect(plan!.text).toMatch(/erase 522 sectors/);
 
     events.length = 0;
-    const result = await service.program({ erase: 'touched', verify: true });
+    const result = await service.program({ options: { erase: 'touched', verify: true } });
     expectOk(result);
     expect(result.verify).toMatchObject({ isMatch: true, bytesCompared: 66_748 });
     expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
@@ -222,7 +222,7 @@ describe('ProgrammerService', () => {
       if (event.type === 'progress') times.push(host.clock.now());
     });
     events.length = 0;
-    await service.program({ erase: 'touched', verify: true });
+    await service.program({ options: { erase: 'touched', verify: true } });
     const flow = events.filter((event) => event.type !== 'log');
     for (const phase of ['erase', 'write', 'verify'] as const) {
       const start = flow.findIndex((event) => event.type === 'phase' && event.phase === phase && event.status === 'start');
@@ -253,7 +253,7 @@ describe('ProgrammerService', () => {
   it('reports a verification mismatch with the diagnosis when the erase was skipped', async () => {
     const { service } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
-    const result = await service.program({ erase: 'none', verify: true });
+    const result = await service.program({ options: { erase: 'none', verify: true } });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toMatchObject({ kind: 'verify-mismatch' });
@@ -266,7 +266,7 @@ describe('ProgrammerService', () => {
     expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH + 16 }))).info).toMatchObject({ argument: 'verification' });
     const image = firmware(40_000, 3);
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(image) });
-    const result = await service.program({ erase: 'none', verify: true });
+    const result = await service.program({ options: { erase: 'none', verify: true } });
     const report = result.verify!;
     expect(report.isMatch).toBe(false);
     const last = report.mismatchRanges[report.mismatchRanges.length - 1]!;
@@ -296,15 +296,15 @@ describe('ProgrammerService', () => {
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
     expect((await service.verify()).verify).toBeDefined();
     expect((await service.readVerifyBytes({ start: FLASH, end: FLASH + 16 })).expected.length).toBe(16);
-    expectOk(await service.erase({ kind: 'mass' }));
+    expectOk(await service.erase({ kind: 'range', alternate: 0, start: FLASH, length: 128 }));
     expect((await rejection(service.readVerifyBytes({ start: FLASH, end: FLASH + 16 }))).info).toMatchObject({ argument: 'verification' });
   });
 
   it('rejects a second job on a busy device and lets the first one finish', async () => {
     const { service } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(8192)) });
-    const running = service.program({ erase: 'touched', verify: true });
-    expect((await rejection(service.erase({ kind: 'mass' }))).info).toMatchObject({ kind: 'busy' });
+    const running = service.program({ options: { erase: 'touched', verify: true } });
+    expect((await rejection(service.erase({ kind: 'range', alternate: 0, start: FLASH, length: 128 }))).info).toMatchObject({ kind: 'busy' });
     expect((await rejection(service.disconnect())).info).toMatchObject({ kind: 'busy' });
     expect((await service.connect('sim:1')).id).toBe('sim:1');
     expectOk(await running);
@@ -316,10 +316,10 @@ describe('ProgrammerService', () => {
     const stop = service.onEvent((event) => {
       if (event.type === 'phase' && event.phase === 'write' && event.status === 'start') void service.cancel();
     });
-    const cancelled = await service.program({ erase: 'touched', verify: true });
+    const cancelled = await service.program({ options: { erase: 'touched', verify: true } });
     stop();
     expect(cancelled).toMatchObject({ ok: false, error: { kind: 'cancelled' } });
-    expectOk(await service.program({ erase: 'touched', verify: true }));
+    expectOk(await service.program({ options: { erase: 'touched', verify: true } }));
   });
 
   it('follows hotplug: new devices appear, unplugged ones disappear, the connected one is released', async () => {
@@ -336,18 +336,18 @@ describe('ProgrammerService', () => {
   it('reports an unplug mid-write as device-gone and flashes after the board comes back', async () => {
     const { service, host, lastSession } = await setup({ spec: 'stm32l073:unplugMidWrite' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(20_000)) });
-    const failed = await service.program({ erase: 'touched', verify: true });
+    const failed = await service.program({ options: { erase: 'touched', verify: true } });
     expect(failed).toMatchObject({ ok: false, error: { kind: 'device-gone' } });
     host.clock.advance(2500);
     await vi.waitFor(() => expect(lastSession().devices).toHaveLength(1));
     await service.connect('sim:1');
-    expectOk(await service.program({ erase: 'touched', verify: true }));
+    expectOk(await service.program({ options: { erase: 'touched', verify: true } }));
   });
 
   it('keeps the device-gone result in the snapshot after the board vanished mid-write', async () => {
     const { service, snapshot, lastSession } = await setup({ spec: 'stm32l073:unplugMidWrite' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(20_000)) });
-    const failed = await service.program({ erase: 'touched', verify: true });
+    const failed = await service.program({ options: { erase: 'touched', verify: true } });
     expect(failed).toMatchObject({ ok: false, error: { kind: 'device-gone' } });
     const state = await snapshot();
     expect(state.selectedDeviceId).toBeUndefined();
@@ -374,20 +374,20 @@ describe('ProgrammerService', () => {
     const decoded = await service.readOptionBytes();
     const rdp = decoded.fields.find((field) => field.group === 'read-protection')!;
     const error = await rejection(service.writeOptionBytes({ changes: { [rdp.id]: 0xcc } }));
-    expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'rdp-level-2' });
+    expect(error.info).toMatchObject({ kind: 'confirmation-required', action: 'permanent-lock' });
   });
 
   it('takes a read-protected device through read unprotect to a successful flash', async () => {
     const { service, host, lastSession } = await setup({ spec: 'stm32l073:readProtected' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
-    const refused = await service.program({ erase: 'touched', verify: true });
+    const refused = await service.program({ options: { erase: 'touched', verify: true } });
     expect(refused).toMatchObject({ ok: false, error: { kind: 'read-protected' } });
     const unconfirmed = await rejection(service.readUnprotect({} as { eraseAllFlash: true }));
     expect(unconfirmed.info).toMatchObject({ kind: 'confirmation-required', action: 'read-unprotect' });
     expectOk(await service.readUnprotect({ eraseAllFlash: true }));
     host.clock.advance(5000);
     await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));
-    expectOk(await service.program({ erase: 'touched', verify: true }));
+    expectOk(await service.program({ options: { erase: 'touched', verify: true } }));
   });
 
   it('reads memory back and saves it as Intel HEX', async () => {
@@ -406,15 +406,15 @@ describe('ProgrammerService', () => {
     const key = bootloaderKey((await snapshot()).device!);
     await service.updateSettings({ flashSizeLimits: { [key]: 128 * 1024 } });
     await service.openImage({ kind: 'bytes', fileName: 'big.hex', bytes: hexBytes(firmware(160 * 1024)) });
-    expect((await snapshot()).plans).toBeUndefined();
-    const refused = await service.program({ erase: 'touched', verify: true });
+    expect((await snapshot()).preview).toBeUndefined();
+    const refused = await service.program({ options: { erase: 'touched', verify: true } });
     expect(refused).toMatchObject({ ok: false, error: { kind: 'not-writable', address: 0x08020000 } });
     expect(device('sim:1').stats.operations.erase).toBe(0);
 
     expectOk(await service.erase({ kind: 'mass' }));
     expect(device('sim:1').stats.operations).toMatchObject({ massErase: 0, erase: 1024 });
     const read = await rejection(service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 }));
-    expect(read.info).toMatchObject({ kind: 'invalid-argument', argument: 'request.length' });
+    expect(read.info).toMatchObject({ kind: 'invalid-argument', argument: 'range' });
     expect(read.message).toContain('reading would reach 0x08020000');
     expect(device('sim:1').stats.operations.upload).toBe(0);
   });
@@ -431,25 +431,25 @@ describe('ProgrammerService', () => {
     await vi.waitFor(() => expect(lastSession().devices.map((entry) => entry.id)).toContain('sim:2'));
     await service.connect('sim:2');
     expect((await snapshot()).bootloaderKey).not.toBe(bootloaderKey(l072));
-    expect((await snapshot()).plans).toBeDefined();
-    const [plan] = await service.planProgram({ erase: 'touched', verify: true });
+    expect((await snapshot()).preview).toBeDefined();
+    const { plans: [plan] } = await service.planProgram({ erase: 'touched', verify: true });
     expect(plan?.bytesToWrite).toBeGreaterThanOrEqual(160 * 1024);
     expect(await service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 })).toMatchObject({ sizeBytes: 192 * 1024 });
     expect(host.storedSettings).toMatchObject({ flashSizeLimits: { [bootloaderKey(l072)]: 128 * 1024 }, programOptions: { erase: 'touched', verify: true } });
 
     await service.connect('sim:1');
-    expect((await snapshot()).plans).toBeUndefined();
+    expect((await snapshot()).preview).toBeUndefined();
     expect(await rejection(service.planProgram({ erase: 'touched', verify: true }))).toMatchObject({ info: { kind: 'not-writable', address: 0x08020000 } });
     expect((await rejection(service.readMemory({ alternate: 0, start: FLASH, length: 192 * 1024 }))).message).toContain('reading would reach 0x08020000');
 
     await service.updateSettings({ flashSizeLimits: {} });
-    expect((await snapshot()).plans).toBeDefined();
+    expect((await snapshot()).preview).toBeDefined();
   });
 
   it('keeps a log, writes it to the day file and exports it', async () => {
     const { service, host } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
-    await service.program({ erase: 'touched', verify: true });
+    await service.program({ options: { erase: 'touched', verify: true } });
     const log = await service.getLog();
     expect(log.some((entry) => entry.topic === 'erase' && entry.deviceId === 'sim:1')).toBe(true);
     host.savePath = '/export/log.txt';
@@ -513,7 +513,7 @@ describe('ProgrammerService', () => {
     const { service, host } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
     expect((await rejection(service.saveReport())).info).toMatchObject({ kind: 'invalid-argument' });
-    await service.program({ erase: 'touched', verify: true });
+    await service.program({ options: { erase: 'touched', verify: true } });
     host.savePath = '/reports/board.json';
     expect(await service.saveReport()).toBe('/reports/board.json');
     const report = JSON.parse(host.fileSystem.get('/reports/board.json') as string) as Record<string, unknown>;

@@ -7,9 +7,11 @@
 // job's 'session' snapshot is emitted after its last phase event.
 
 import type {
+  ConfirmationKind,
   DeviceInfo,
   DeviceSummary,
   EraseRequest,
+  FlashPreview,
   FlashTally,
   ImageSource,
   ImageSummary,
@@ -18,12 +20,13 @@ import type {
   JobState,
   LogEntry,
   OptionBytesWrite,
+  OptionBytesWritePreview,
   Phase,
   PhaseTiming,
-  PlanSummary,
   Programmer,
   ProgrammerEvent,
   ProgramOptions,
+  ProgramRequest,
   ReadRequest,
   SaveFormat,
   SessionSnapshot,
@@ -36,13 +39,17 @@ import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
 import { formatAddress, formatSize } from '../../core/bytes.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
-import { checkRangeBelowLimit, flashSizeLimit, sectorsBelowLimit } from '../../core/dfuse/flashLimit.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
 import type { DecodedOptionBytes } from '../../core/dfuse/optionBytes.js';
-import { encodeOptionBytes } from '../../core/dfuse/optionBytes.js';
-import { planImage } from '../../core/dfuse/plan.js';
 import type { ProgramPlan } from '../../core/dfuse/plan.js';
+import { mainFlashOf } from '../../core/dfuse/regionRole.js';
 import { DfuseSession } from '../../core/dfuse/session.js';
+import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/boardTarget.js';
+import { checkConfirmed } from '../../core/jobs/confirmations.js';
+import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
+import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
+import { prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { prepareRead } from '../../core/jobs/readJob.js';
 import type { SessionEvent } from '../../core/dfuse/session.js';
 import { DfuError, describe as describeError } from '../../core/errors.js';
 import type { DfuErrorInfo } from '../../core/errors.js';
@@ -51,7 +58,7 @@ import { writeDfuFile } from '../../core/image/dfuFile.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
 import { MemoryImage } from '../../core/image/memoryImage.js';
 import type { AddressRange } from '../../core/image/memoryImage.js';
-import { buildFlashReport, renderReportJson, reportDeviceOf, reportPlanOf, reportRegionsOf } from '../../core/report/flashReport.js';
+import { buildFlashReport, renderReportJson } from '../../core/report/flashReport.js';
 import type { FlashReportInput } from '../../core/report/flashReport.js';
 import { renderReportHtml } from '../../core/report/renderHtml.js';
 import { renderReportMarkdown } from '../../core/report/renderMarkdown.js';
@@ -62,7 +69,7 @@ import type { Host } from './host.js';
 import { loadImage, summarizeReadBack } from './loadedImage.js';
 import type { LoadedImage } from './loadedImage.js';
 import { LogBook } from './logBook.js';
-import { toPlanSummary } from './planSummary.js';
+import { toFlashPreview } from './planSummary.js';
 import { ProgressThrottle } from './progressThrottle.js';
 import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
 
@@ -134,13 +141,16 @@ export class ProgrammerService implements Programmer {
   private readonly jobs = new Map<string, Job>();
   private readonly unwatchBus: () => void;
   private selectedId: string | undefined;
-  private isConnecting = false;
+  /** Connects and opens run one at a time, in arrival order: boards plugged in together are queued, not refused. */
+  private openQueue: Promise<unknown> = Promise.resolve();
+  /** With flash on connect: the kind of board it flashes (core/jobs/boardTarget.ts). */
+  private flashOnConnectTarget: BoardTarget | undefined;
   /** Set while a device resets after an option-byte write or unprotect: reconnect when it is back. */
   private reconnectId: string | undefined;
   private loaded: LoadedImage | undefined;
   private unwatchImage: (() => void) | undefined;
   private isImageStale = false;
-  private plans: PlanSummary[] | undefined;
+  private preview: FlashPreview | undefined;
   private planOptions: ProgramOptions | undefined;
   private lastResult: JobResult | undefined;
   /** The bytes behind lastResult.verify, for readVerifyBytes. */
@@ -252,13 +262,14 @@ export class ProgrammerService implements Programmer {
       devices: this.registry.devices,
       ...(this.selectedId && selected ? { selectedDeviceId: this.selectedId, device: selected.info, bootloaderKey: bootloaderKey(selected.info) } : {}),
       ...(this.loaded ? { image: this.loaded.summary } : {}),
-      ...(this.plans ? { plans: this.plans } : {}),
+      ...(this.preview ? { preview: this.preview } : {}),
       ...(job ? { job: { ...job.state } } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
       ...(this.optionBytes ? { optionBytes: this.optionBytes } : {}),
       isImageStale: this.isImageStale,
       ...(this.readBack ? { readBack: this.readBack.summary } : {}),
       tally: this.tally,
+      ...(this.settings.flashOnConnect && this.flashOnConnectTarget ? { flashOnConnectTarget: this.flashOnConnectTarget.label } : {}),
       settings: this.settings,
     };
   }
@@ -279,34 +290,40 @@ export class ProgrammerService implements Programmer {
   }
 
   connect(deviceId: string): Promise<DeviceInfo> {
-    return this.guard('connect', async () => {
-      // Already connected: a no-op, so clicking the selected board (or the DFU_SIMULATOR board
-      // connected at start) keeps its session, option bytes and plan, even mid-job.
-      if (this.selectedId === deviceId) {
-        const current = this.open.get(deviceId);
-        if (current) return current.info;
-      }
-      if (this.selectedId && this.jobs.has(this.selectedId)) {
-        throw new DfuError({ kind: 'busy', reason: `a ${this.jobs.get(this.selectedId)!.kind} job is running on ${this.selectedId}` });
-      }
-      if (this.isConnecting) throw new DfuError({ kind: 'busy', reason: 'already connecting to a device' });
-      if (!this.registry.isListed(deviceId)) await this.registry.refresh();
-      if (!this.registry.isListed(deviceId)) throw new DfuError({ kind: 'no-device', selector: deviceId });
-      this.isConnecting = true;
-      try {
-        await this.closeSelected();
-        const device = await this.openDevice(deviceId);
-        this.selectedId = deviceId;
-        this.optionBytes = undefined;
-        this.plans = undefined;
-        this.log.add('info', 'app', `connected to ${describeDevice(device.info)}`, deviceId);
-        this.replan();
-        return device.info;
-      } finally {
-        this.isConnecting = false;
-        this.emitSession();
-      }
-    });
+    return this.guard('connect', () => this.serially(() => this.connectNow(deviceId)));
+  }
+
+  /** Runs `body` after every connect or open queued before it (boards plugged in together wait their turn). */
+  private serially<T>(body: () => Promise<T>): Promise<T> {
+    const run = this.openQueue.then(body, body);
+    this.openQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async connectNow(deviceId: string): Promise<DeviceInfo> {
+    // Already connected: a no-op, so clicking the selected board (or the DFU_SIMULATOR board
+    // connected at start) keeps its session, option bytes and plan, even mid-job.
+    if (this.selectedId === deviceId) {
+      const current = this.open.get(deviceId);
+      if (current) return current.info;
+    }
+    if (this.selectedId && this.jobs.has(this.selectedId)) {
+      throw new DfuError({ kind: 'busy', reason: `a ${this.jobs.get(this.selectedId)!.kind} job is running on ${this.selectedId}` });
+    }
+    if (!this.registry.isListed(deviceId)) await this.registry.refresh();
+    if (!this.registry.isListed(deviceId)) throw new DfuError({ kind: 'no-device', selector: deviceId });
+    try {
+      await this.closeSelected();
+      const device = await this.openDevice(deviceId);
+      this.selectedId = deviceId;
+      this.optionBytes = undefined;
+      this.preview = undefined;
+      this.log.add('info', 'app', `connected to ${describeDevice(device.info)}`, deviceId);
+      this.replan();
+      return device.info;
+    } finally {
+      this.emitSession();
+    }
   }
 
   disconnect(): Promise<void> {
@@ -343,7 +360,7 @@ export class ProgrammerService implements Programmer {
   private async closeSelected(): Promise<void> {
     const id = this.selectedId;
     this.selectedId = undefined;
-    this.plans = undefined;
+    this.preview = undefined;
     this.optionBytes = undefined;
     if (id) await this.closeDevice(id);
   }
@@ -426,15 +443,33 @@ export class ProgrammerService implements Programmer {
     });
   }
 
-  planProgram(options: ProgramOptions): Promise<PlanSummary[]> {
+  planProgram(options: ProgramOptions): Promise<FlashPreview> {
     return this.guard('planProgram', () => {
       const { info } = this.requireSelected();
       const loaded = this.requireImage();
-      const plans = planImage(loaded.image, info, this.withSavedFlashSize(options, info)).map(toPlanSummary);
-      this.plans = plans;
+      const preview = toFlashPreview(this.prepareFlashOf(info, loaded, 'flash', options));
+      this.preview = preview;
       this.planOptions = options;
       this.emitSession();
-      return Promise.resolve(plans);
+      return Promise.resolve(preview);
+    });
+  }
+
+  private tryPrepare(info: DeviceInfo, loaded: LoadedImage, options: ProgramOptions): FlashPreparation | undefined {
+    try {
+      return this.prepareFlashOf(info, loaded, 'flash', options);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The job layer's plan for `loaded` on `info` (the same the CLI makes), with this bootloader's saved flash size. */
+  private prepareFlashOf(info: DeviceInfo, loaded: LoadedImage, kind: 'flash' | 'verify', options: ProgramOptions): FlashPreparation {
+    return prepareFlash(info, {
+      kind,
+      source: { fileName: loaded.summary.fileName, bytes: loaded.bytes },
+      placement: loaded.baseAddress !== undefined ? { baseAddress: loaded.baseAddress } : {},
+      options: this.withSavedFlashSize(options, info),
     });
   }
 
@@ -473,12 +508,11 @@ export class ProgrammerService implements Programmer {
 
   /** Keeps the plan preview in step with the image and device; a plan that fails is shown as none. */
   private replan(): void {
-    this.plans = undefined;
+    this.preview = undefined;
     const device = this.selectedId ? this.open.get(this.selectedId) : undefined;
     if (!device || !this.loaded) return;
     try {
-      const options = this.withSavedFlashSize(this.planOptions ?? this.settings.programOptions, device.info);
-      this.plans = planImage(this.loaded.image, device.info, options).map(toPlanSummary);
+      this.preview = toFlashPreview(this.prepareFlashOf(device.info, this.loaded, 'flash', this.planOptions ?? this.settings.programOptions));
     } catch (error) {
       this.log.add('warn', 'plan', `the image cannot be programmed on this device: ${messageOf(error)}`, this.selectedId);
     }
@@ -498,33 +532,38 @@ export class ProgrammerService implements Programmer {
   /** Where a raw binary goes by default: the first region of the connected device, else STM32 flash. */
   private defaultRegion(): { start: number; name: string } {
     const info = this.selectedId ? this.open.get(this.selectedId)?.info : undefined;
-    const layout = info?.alternates.find((alternate) => alternate.layout)?.layout;
+    const layout = (info ? (mainFlashOf(info) ?? info.alternates.find((alternate) => alternate.layout)) : undefined)?.layout;
     return layout ? { start: regionRange(layout.region).start, name: layout.region.name } : { start: STM32_FLASH_START, name: 'STM32 internal flash' };
   }
 
   // ------------------------------------------------------------------------------------------
   // Programmer: jobs
 
-  program(options: ProgramOptions): Promise<JobResult> {
+  program(request: ProgramRequest): Promise<JobResult> {
     return this.guard('program', async () => {
-      const { deviceId } = this.requireSelected();
+      const { deviceId, info } = this.requireSelected();
       const loaded = this.requireImage();
-      this.planOptions = options;
-      return this.programDevice(deviceId, loaded, options, false);
+      this.planOptions = request.options;
+      const confirmed = request.confirmed ?? [];
+      // A missing confirmation is refused before a job starts (the job checks again); an image that
+      // cannot be planned fails inside the job, so the result panel says why.
+      const needed = this.tryPrepare(info, loaded, request.options)?.confirmations;
+      if (needed) checkConfirmed(needed, confirmed);
+      return this.programDevice(deviceId, loaded, request.options, confirmed, false);
     });
   }
 
   verify(): Promise<JobResult> {
     return this.guard('verify', async () => {
-      const { deviceId } = this.requireSelected();
+      const { deviceId, info } = this.requireSelected();
       const loaded = this.requireImage();
       const startedAt = this.host.clock.now();
-      const info = this.open.get(deviceId)?.info;
+      const prepared = this.prepareFlashOf(info, loaded, 'verify', this.planOptions ?? this.settings.programOptions);
       const { result } = await this.runJob('verify', deviceId, async ({ session, signal }) => {
-        const verify = await session.verify(loaded.image, undefined, { signal });
-        return { value: undefined, verify, verified: verifiedContent(loaded.image, session) };
+        const outcome = await runFlash(session, prepared, { confirmed: [], signal });
+        return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
       });
-      if (info) this.recordFlash('verify', info, loaded, startedAt, result, undefined);
+      this.recordFlash(prepared, loaded, startedAt, result, undefined);
       return result;
     });
   }
@@ -554,17 +593,15 @@ export class ProgrammerService implements Programmer {
   readMemory(request: ReadRequest): Promise<ImageSummary> {
     return this.guard('readMemory', async () => {
       const { deviceId, info } = this.requireSelected();
-      const range = { start: request.start, end: request.start + request.length };
       // The Flash tab's flash size also protects reads: above the real flash the L072xB BL hangs.
-      const region = info.alternates.find((a) => a.alternate === request.alternate)?.layout?.region;
-      if (region) checkRangeBelowLimit(region, range, flashSizeLimit(info, region, this.savedFlashSize(info)), 'request.length', 'reading');
+      const { alternate, range } = prepareRead(info, request, this.savedFlashSize(info));
       const { result, value } = await this.runJob('read', deviceId, async ({ session, signal }) => ({
-        value: await session.read(request.alternate, range, { signal }),
+        value: await session.read(alternate, range, { signal }),
       }));
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'read returned nothing' } : result.error);
       const name = `${info.serialNumber ?? 'device'}-${formatAddress(request.start)}-${request.length}`;
       const summary = summarizeReadBack(value, name, this.host.clock.now());
-      this.readBack = { image: value, summary, alternate: request.alternate, info };
+      this.readBack = { image: value, summary, alternate, info };
       this.emitSession();
       return summary;
     });
@@ -590,18 +627,18 @@ export class ProgrammerService implements Programmer {
   erase(request: EraseRequest): Promise<JobResult> {
     return this.guard('erase', async () => {
       const { deviceId, info } = this.requireSelected();
-      const alternate = request.alternate ?? 0;
-      const region = info.alternates.find((a) => a.alternate === alternate)?.layout?.region;
-      const limit = region ? flashSizeLimit(info, region, this.savedFlashSize(info)) : undefined;
-      // Under the Flash tab's flash size a mass erase becomes sector erases below it (as the planner does).
-      const belowLimit = region && limit && request.kind === 'mass' ? sectorsBelowLimit(region, limit) : undefined;
-      if (region && request.kind === 'range') {
-        checkRangeBelowLimit(region, { start: request.start, end: request.start + request.length }, limit, 'request.length', 'erasing');
-      }
+      // The same rules as `dfu-desk erase`: whole sectors below the saved flash size, a mass erase
+      // for the main flash only (core/jobs/eraseJob.ts).
+      const prepared = prepareErase(
+        info,
+        request.kind === 'mass'
+          ? { kind: 'mass', ...(request.alternate !== undefined ? { alternate: request.alternate } : {}) }
+          : { kind: 'range', alternate: request.alternate, range: { start: request.start, end: request.start + request.length } },
+        this.savedFlashSize(info),
+      );
+      for (const warning of prepared.warnings) this.log.add('warn', 'erase', warning, deviceId);
       const { result } = await this.runJob('erase', deviceId, async ({ session, signal }) => {
-        if (belowLimit) await session.eraseSectors(alternate, belowLimit, { signal });
-        else if (request.kind === 'mass') await session.massErase(alternate, { signal });
-        else await session.eraseRange(request.alternate, { start: request.start, end: request.start + request.length }, { signal });
+        await runErase(session, prepared, signal);
         return { value: undefined };
       });
       return result;
@@ -621,14 +658,25 @@ export class ProgrammerService implements Programmer {
     });
   }
 
+  planOptionBytesWrite(changes: Readonly<Record<string, number>>): Promise<OptionBytesWritePreview> {
+    return this.guard('planOptionBytesWrite', async () => {
+      this.requireSelected();
+      const current = this.optionBytes ?? (await this.readOptionBytes());
+      const plan = prepareOptionBytesWrite([current], changes);
+      return { address: plan.address, changes: plan.changes.map((c) => ({ ...c })), confirmations: plan.confirmations.map((c) => ({ ...c })) };
+    });
+  }
+
   writeOptionBytes(request: OptionBytesWrite): Promise<JobResult> {
     return this.guard('writeOptionBytes', async () => {
       const { deviceId } = this.requireSelected();
       const current = this.optionBytes ?? (await this.readOptionBytes());
-      // Validation (complement pairs, RDP 2 confirmation) happens before anything is sent.
-      const raw = encodeOptionBytes(current, { ...request.changes }, request.permanentlyLockChip ? { permanentlyLockChip: true } : {});
+      // Validation (fields, complement pairs) and the confirmations happen before anything is sent.
+      const plan = prepareOptionBytesWrite([current], request.changes);
+      const confirmed = request.confirmed ?? [];
+      checkConfirmed(plan.confirmations, confirmed);
       const { result } = await this.runJob('option-bytes-write', deviceId, async ({ session, signal }) => {
-        await session.writeOptionBytes(raw, current.address, { signal });
+        await runOptionBytesWrite(session, plan, { confirmed, signal });
         return { value: undefined };
       });
       if (result.ok) await this.awaitReset(deviceId, 'option bytes written; the device resets to apply them');
@@ -681,24 +729,37 @@ export class ProgrammerService implements Programmer {
   }
 
   /** Programs one device with the loaded image; `isAutomatic` marks flash-on-connect (counted in the tally). */
-  private async programDevice(deviceId: string, loaded: LoadedImage, options: ProgramOptions, isAutomatic: boolean): Promise<JobResult> {
+  private async programDevice(
+    deviceId: string,
+    loaded: LoadedImage,
+    options: ProgramOptions,
+    confirmed: readonly ConfirmationKind[],
+    isAutomatic: boolean,
+  ): Promise<JobResult> {
     const startedAt = this.host.clock.now();
     const info = this.open.get(deviceId)?.info;
-    let plans: readonly ProgramPlan[] = [];
-    const { result } = await this.runJob('program', deviceId, async ({ session, signal }) => {
-      const outcome = await session.program(loaded.image, info ? this.withSavedFlashSize(options, info) : options, { signal });
+    let prepared: FlashPreparation | undefined;
+    let plans: readonly ProgramPlan[] | undefined;
+    let hasLeft = false;
+    let hasWrittenOptionBytes = false;
+    const { result } = await this.runJob('program', deviceId, async ({ session, signal, info: deviceInfo }) => {
+      // The same preparation the CLI runs: every .dfu target, the saved flash size, the confirmations.
+      prepared = this.prepareFlashOf(deviceInfo, loaded, 'flash', options);
+      const outcome = await runFlash(session, prepared, { confirmed, signal });
       plans = outcome.plans;
+      hasLeft = outcome.hasLeft;
+      hasWrittenOptionBytes = outcome.hasWrittenOptionBytes;
+      for (const note of outcome.notes) this.log.add(outcome.verify && !outcome.verify.isMatch ? 'warn' : 'info', 'program', note, deviceId);
       if (!outcome.verify) return { value: undefined };
-      // What was verified: each plan's expected bytes (image plus preserved data) over its verify ranges.
-      const expected = MemoryImage.fromBlocks(outcome.plans.flatMap((plan) => plan.verifyRanges.flatMap((range) => plan.expected.slice(range).blocks)));
-      return { value: undefined, verify: outcome.verify, verified: verifiedContent(expected, session) };
+      return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
     });
     if (isAutomatic) {
       this.tally = result.ok ? { ...this.tally, passed: this.tally.passed + 1 } : { ...this.tally, failed: this.tally.failed + 1 };
       this.log.add(result.ok ? 'info' : 'error', 'flash-on-connect', `${result.ok ? 'PASS' : 'FAIL'}: board ${this.tally.passed + this.tally.failed}`, deviceId);
     }
-    if (info) this.recordFlash('flash', info, loaded, startedAt, result, plans);
-    if (options.leave && result.ok && this.selectedId === deviceId) await this.closeSelected();
+    if (info && prepared) this.recordFlash(prepared, loaded, startedAt, result, plans);
+    if (hasWrittenOptionBytes) await this.awaitReset(deviceId, 'option bytes from the file written; the device resets to apply them');
+    else if (hasLeft && this.selectedId === deviceId) await this.closeSelected();
     this.emitSession();
     return result;
   }
@@ -707,16 +768,29 @@ export class ProgrammerService implements Programmer {
     const loaded = this.loaded;
     if (!loaded) return;
     this.log.add('info', 'flash-on-connect', `flashing ${loaded.summary.fileName}`, deviceId);
-    const isSelectedFree = !this.selectedId || !this.jobs.has(this.selectedId);
+    let info: DeviceInfo;
     try {
-      if (isSelectedFree) await this.connect(deviceId);
-      else await this.openDevice(deviceId);
+      info = await this.serially(async () => {
+        const isSelectedFree = !this.selectedId || !this.jobs.has(this.selectedId);
+        return isSelectedFree ? this.connectNow(deviceId) : (await this.openDevice(deviceId)).info;
+      });
     } catch (error) {
       this.tally = { ...this.tally, failed: this.tally.failed + 1 };
       this.log.add('error', 'flash-on-connect', `FAIL: cannot open the device: ${messageOf(error)}`, deviceId);
       return;
     }
-    await this.programDevice(deviceId, loaded, this.settings.programOptions, true);
+    // Only the kind of board the plan was made for: an L073 image must not land on an F405.
+    this.flashOnConnectTarget ??= boardTargetOf(info);
+    const mismatch = boardMismatch(this.flashOnConnectTarget, info);
+    if (mismatch) {
+      this.tally = { ...this.tally, failed: this.tally.failed + 1 };
+      this.log.add('error', 'flash-on-connect', `REFUSED: ${mismatch}; this run flashes ${this.flashOnConnectTarget.label}`, deviceId);
+      if (this.selectedId !== deviceId) await this.closeDevice(deviceId);
+      this.emitSession();
+      return;
+    }
+    // Nobody is there to confirm: an image that needs a confirmation is refused by the job itself.
+    await this.programDevice(deviceId, loaded, this.settings.programOptions, [], true);
     if (this.selectedId !== deviceId) await this.closeDevice(deviceId);
   }
 
@@ -917,7 +991,14 @@ export class ProgrammerService implements Programmer {
   updateSettings(patch: Partial<Settings>): Promise<Settings> {
     return this.guard('updateSettings', async () => {
       const next = { ...this.settings, ...patch };
-      if (patch.flashOnConnect === true && !this.settings.flashOnConnect) this.tally = { passed: 0, failed: 0 };
+      if (patch.flashOnConnect === true && !this.settings.flashOnConnect) {
+        this.tally = { passed: 0, failed: 0 };
+        // The board on screen, whose plan the user is looking at, is the kind this run flashes;
+        // without one, the first board that connects sets it.
+        const selected = this.selectedId ? this.open.get(this.selectedId) : undefined;
+        this.flashOnConnectTarget = selected ? boardTargetOf(selected.info) : undefined;
+        if (this.flashOnConnectTarget) this.log.add('info', 'flash-on-connect', `flashing every board that connects, if it is ${this.flashOnConnectTarget.label}`);
+      }
       await this.saveSettings(next);
       if (patch.showSimulatedDevices !== undefined) {
         this.registry.setShowSimulated(next.showSimulatedDevices);
@@ -925,6 +1006,7 @@ export class ProgrammerService implements Programmer {
       }
       if (patch.programOptions) this.planOptions = undefined;
       if (patch.programOptions || patch.flashSizeLimits) this.replan();
+      if (patch.flashOnConnect === false) this.flashOnConnectTarget = undefined;
       this.emitSession();
       return this.settings;
     });
@@ -939,37 +1021,19 @@ export class ProgrammerService implements Programmer {
     }
   }
 
-  private recordFlash(
-    operation: 'flash' | 'verify',
-    info: DeviceInfo,
-    loaded: LoadedImage,
-    startedAt: number,
-    result: JobResult,
-    plans: readonly ProgramPlan[] | undefined,
-  ): void {
+  private recordFlash(prepared: FlashPreparation, loaded: LoadedImage, startedAt: number, result: JobResult, plans: readonly ProgramPlan[] | undefined): void {
     const verify = result.verify;
     this.lastFlash = {
-      input: {
+      input: flashReportInputOf({
+        prepared,
+        ...(plans ? { outcome: { plans, ...(verify ? { verify } : {}), hasWrittenOptionBytes: false, hasLeft: false, notes: [] } } : {}),
         tool: { version: this.host.appVersion, interface: 'app' },
-        operation,
+        file: { fileName: loaded.summary.fileName, sha256: loaded.summary.sha256 ?? '', fileSizeBytes: loaded.summary.fileSizeBytes },
         startedAt,
         finishedAt: result.finishedAt,
-        device: reportDeviceOf(info),
-        image: {
-          fileName: loaded.summary.fileName,
-          sha256: loaded.summary.sha256 ?? '',
-          format: loaded.summary.format,
-          fileSizeBytes: loaded.summary.fileSizeBytes,
-          image: loaded.image,
-          ...(loaded.summary.entryAddress !== undefined ? { entryAddress: loaded.summary.entryAddress } : {}),
-        },
-        regions: reportRegionsOf(info, plans ?? []),
-        plans: (plans ?? []).map(reportPlanOf),
         timings: result.timings,
-        ...(verify ? { verification: verify } : {}),
-        warnings: [...loaded.summary.warnings],
         ...(result.ok ? {} : { error: result.error }),
-      },
+      }),
     };
   }
 
@@ -998,6 +1062,11 @@ export class ProgrammerService implements Programmer {
     this.host.reportBug?.(error);
     return { kind: 'internal', message: messageOf(error) };
   }
+}
+
+/** What was verified: each plan's expected bytes (image plus preserved data) over its verify ranges. */
+function expectedOf(plans: readonly ProgramPlan[]): MemoryImage {
+  return MemoryImage.fromBlocks(plans.flatMap((plan) => plan.verifyRanges.flatMap((range) => plan.expected.slice(range).blocks)));
 }
 
 /** The device bytes a verification just read back (the session remembers them), over `expected`. */

@@ -4,12 +4,17 @@ import { Dialog } from '../../ui/Dialog.js';
 import { RDP2_PHRASE, texts } from '../../text.js';
 import { formatFieldValue } from './OptionFieldRow.js';
 import type { OptionChange } from '../../store.js';
+import type { Confirmation } from '../../../core/api.js';
 
 // Selectors must return stable values: a fresh [] on every call would re-render forever.
 const NONE = [] as const;
 
-/** The summary before writing; RDP level 2 additionally needs the phrase typed exactly. */
-export function OptionBytesConfirm({ changes, isPermanentLock }: { changes: readonly OptionChange[]; isPermanentLock: boolean }) {
+/**
+ * The summary before writing, with what main says the change needs confirmed (core/jobs): RDP
+ * level 2 additionally needs the phrase typed exactly; lowering RDP says that it erases the flash.
+ */
+export function OptionBytesConfirm({ changes, confirmations }: { changes: readonly OptionChange[]; confirmations: readonly Confirmation[] }) {
+  const isPermanentLock = confirmations.some((c) => c.kind === 'permanent-lock');
   const fields = useApp((state) => state.session?.optionBytes?.fields) ?? NONE;
   const write = useApp((state) => state.writeOptionBytes);
   const close = useApp((state) => state.closeConfirmation);
@@ -39,6 +44,13 @@ export function OptionBytesConfirm({ changes, isPermanentLock }: { changes: read
         </tbody>
       </table>
       <p className="muted">The device resets after the write and reconnects.</p>
+      {confirmations
+        .filter((c) => c.kind !== 'permanent-lock')
+        .map((c) => (
+          <p key={c.kind} className="banner warning">
+            <strong>{c.title}:</strong> {c.consequence}.
+          </p>
+        ))}
       {isPermanentLock && (
         <div className="banner danger">
           <div>
@@ -59,7 +71,7 @@ export function OptionBytesConfirm({ changes, isPermanentLock }: { changes: read
         <button
           className={isPermanentLock ? 'button danger' : 'button primary'}
           disabled={isPermanentLock && !isPhraseOk}
-          onClick={() => void write({ permanentlyLockChip: isPermanentLock && isPhraseOk })}
+          onClick={() => void write(confirmations.map((c) => c.kind))}
         >
           {isPermanentLock ? 'Lock the chip forever' : 'Write option bytes'}
         </button>

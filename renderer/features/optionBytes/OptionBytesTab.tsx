@@ -84,7 +84,7 @@ export function OptionBytesTab() {
               : `${changes.length} field${changes.length > 1 ? 's' : ''} changed: ${changes.map((change) => change.label).join(', ')}. The device resets after writing.`}
           </p>
           <div className="primary-row">
-            <button className="button primary" disabled={changes.length === 0 || isRunning} onClick={requestWrite}>
+            <button className="button primary" disabled={changes.length === 0 || isRunning} onClick={() => void requestWrite()}>
               Review and write…
             </button>
           </div>

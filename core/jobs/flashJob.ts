@@ -1,0 +1,242 @@
+// Flash (or verify) one firmware file on one device: the use case both front ends run. prepareFlash
+// is pure and comes before any DFU request: it places the file, plans every region, and lists the
+// confirmations the plan needs. runFlash refuses to start while one is missing, then erases,
+// writes and verifies through the session, writes a confirmed raw option-byte block last (the
+// device resets after it), and leaves DFU mode only when everything succeeded and matched.
+import { formatAddress, formatSize } from '../bytes.js';
+import { decodeOptionBytes, type DecodedOptionBytes } from '../dfuse/optionBytes.js';
+import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../dfuse/plan.js';
+import { rangeLength } from '../image/memoryImage.js';
+import { MemoryImage } from '../image/memoryImage.js';
+import type { DfuseSession, ProgramResult } from '../dfuse/session.js';
+import { DfuError, type ConfirmationKind, type DfuErrorInfo } from '../errors.js';
+import type { VerifyReport } from '../image/diff.js';
+import { reportDeviceOf, reportPlanOf, reportRegionsOf, type FlashReportInput } from '../report/flashReport.js';
+import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
+import { checkConfirmed, confirmation, type Confirmation } from './confirmations.js';
+import { placeImage, type FirmwareSource, type Placement, type PlacedImage } from './placeImage.js';
+
+export interface FlashRequest {
+  readonly kind: 'flash' | 'verify';
+  readonly source: FirmwareSource;
+  readonly placement?: Placement;
+  /** For 'verify' only flashSizeBytes is used (nothing is erased or written). */
+  readonly options: ProgramOptions;
+}
+
+/** A whole option-byte block carried by the file, written raw (with 'write-option-bytes'). */
+export interface RawOptionBytesBlock {
+  readonly alternate: number;
+  readonly address: number;
+  readonly raw: Uint8Array;
+  /** The block as the option-byte editor would show it after the write. */
+  readonly decoded: DecodedOptionBytes;
+}
+
+export interface FlashPreparation {
+  readonly kind: 'flash' | 'verify';
+  readonly info: DeviceInfo;
+  readonly placed: PlacedImage;
+  /** What is erased, written and verified: the file's bytes without its option bytes. */
+  readonly image: MemoryImage;
+  readonly options: ProgramOptions;
+  /** One plan per region the image touches (without device content: a differential run reads first). */
+  readonly plans: readonly ProgramPlan[];
+  readonly optionBytes?: RawOptionBytesBlock;
+  /** What the user must confirm before runFlash starts. */
+  readonly confirmations: readonly Confirmation[];
+  /** Placement and plan warnings, each naming its region. */
+  readonly warnings: readonly string[];
+}
+
+export interface FlashOutcome {
+  readonly plans: readonly ProgramPlan[];
+  /** Absent when verification was off (or only option bytes were written). */
+  readonly verify?: VerifyReport;
+  readonly result?: ProgramResult;
+  readonly hasWrittenOptionBytes: boolean;
+  readonly hasLeft: boolean;
+  /** Things the user should know about how the run ended (leave skipped, device resetting...). */
+  readonly notes: readonly string[];
+}
+
+export interface RunOptions {
+  readonly confirmed: readonly ConfirmationKind[];
+  readonly signal?: AbortSignal;
+}
+
+/** Places, splits and plans; throws (DfuError) whatever cannot be done, before any DFU request. */
+export function prepareFlash(info: DeviceInfo, request: FlashRequest): FlashPreparation {
+  const placed = placeImage(request.source, info, request.placement);
+  const warnings = [...placed.warnings];
+  const confirmations = [...placed.confirmations];
+  const options: ProgramOptions =
+    request.kind === 'verify'
+      ? { erase: 'none', verify: true, ...(request.options.flashSizeBytes !== undefined ? { flashSizeBytes: request.options.flashSizeBytes } : {}) }
+      : request.options;
+
+  const optionBytesAlt = info.alternates.find((a) => a.role === 'option-bytes' && a.layout && (placed.alternate === undefined || a.alternate === placed.alternate));
+  const inOptionBytes = optionBytesAlt?.layout ? MemoryImage.fromBlocks(optionBytesAlt.layout.region.segments.flatMap((s) => placed.image.slice(s).blocks)) : MemoryImage.empty;
+  let image = placed.image;
+  let optionBytes: RawOptionBytesBlock | undefined;
+  if (!inOptionBytes.isEmpty && optionBytesAlt) {
+    for (const segment of optionBytesAlt.layout!.region.segments) image = image.without(segment);
+    if (request.kind === 'verify') {
+      warnings.push(`${optionBytesAlt.name}: the ${formatSize(inOptionBytes.size)} of option bytes in the file are not compared (read them with the option-byte editor)`);
+    } else {
+      optionBytes = rawOptionBytesBlock(info, optionBytesAlt, inOptionBytes, request.source.fileName);
+      confirmations.push(confirmation('write-option-bytes', optionBytesConsequence(optionBytes)));
+      if (optionBytes.decoded.rdpLevel === 2) {
+        confirmations.push(
+          confirmation('permanent-lock', `the option bytes in ${request.source.fileName} set read protection level 2: debug and the DFU bootloader are disabled for good`),
+        );
+      }
+    }
+  }
+
+  let plans: ProgramPlan[] = [];
+  if (!image.isEmpty) {
+    plans = placed.alternate !== undefined ? [planProgram({ image, info, alternate: placed.alternate, options })] : planImage(image, info, options);
+  } else if (!optionBytes) {
+    throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `${request.source.fileName} holds no bytes to ${request.kind === 'verify' ? 'compare' : 'write'}` });
+  }
+  for (const plan of plans) {
+    for (const warning of plan.warnings) warnings.push(`${plan.region}: ${warning.message}`);
+    if (request.kind === 'flash' && plan.role === 'otp' && plan.bytesToWrite > 0) {
+      const bytes = plan.expected.size;
+      confirmations.push(
+        confirmation(
+          'write-otp',
+          `writes ${formatSize(bytes)} into ${plan.region} at ${formatAddress(plan.expected.start)}: one-time programmable bytes can never be changed or erased again`,
+        ),
+      );
+    }
+  }
+  return {
+    kind: request.kind,
+    info,
+    placed,
+    image,
+    options,
+    plans,
+    ...(optionBytes ? { optionBytes } : {}),
+    confirmations,
+    warnings,
+  };
+}
+
+/**
+ * Runs a prepared flash or verify on an open session of the same device. A verification mismatch
+ * is a result (outcome.verify.isMatch false), not a throw; everything else that fails throws.
+ */
+export async function runFlash(session: DfuseSession, prepared: FlashPreparation, run: RunOptions): Promise<FlashOutcome> {
+  checkConfirmed(prepared.confirmations, run.confirmed);
+  const call = { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed };
+  if (prepared.kind === 'verify') {
+    const verify = await session.verifyPlans(prepared.plans, call);
+    return { plans: prepared.plans, verify, hasWrittenOptionBytes: false, hasLeft: false, notes: [] };
+  }
+  const notes: string[] = [];
+  const optionBytes = prepared.optionBytes;
+  const wantsLeave = prepared.options.leave === true;
+  let result: ProgramResult | undefined;
+  if (!prepared.image.isEmpty) {
+    // With option bytes still to write, leave waits: the option-byte write resets the device anyway.
+    const options: ProgramOptions & { alternate?: number } = {
+      ...prepared.options,
+      leave: wantsLeave && !optionBytes,
+      ...(prepared.placed.alternate !== undefined ? { alternate: prepared.placed.alternate } : {}),
+    };
+    result = await session.program(prepared.image, options, call);
+    if (wantsLeave && !result.hasLeft && result.verify && !result.verify.isMatch) notes.push('not started: the verification failed, so the device stays in DFU mode');
+  }
+  const verify = result?.verify;
+  let hasWrittenOptionBytes = false;
+  if (optionBytes) {
+    if (verify && !verify.isMatch) {
+      notes.push(`option bytes not written: the verification of the firmware failed`);
+    } else {
+      await session.writeOptionBytes(optionBytes.raw, optionBytes.address, call);
+      hasWrittenOptionBytes = true;
+      notes.push(`option bytes at ${formatAddress(optionBytes.address)} written; the device resets to apply them${wantsLeave ? ' (no leave request is needed)' : ''}`);
+    }
+  }
+  return {
+    plans: result?.plans ?? prepared.plans,
+    ...(verify ? { verify } : {}),
+    ...(result ? { result } : {}),
+    hasWrittenOptionBytes,
+    hasLeft: result?.hasLeft ?? false,
+    notes,
+  };
+}
+
+function rawOptionBytesBlock(
+  info: DeviceInfo,
+  alt: AlternateInfo,
+  bytes: MemoryImage,
+  fileName: string,
+): RawOptionBytesBlock {
+  const region = alt.layout!.region;
+  const segment = region.segments.find((s) => s.start <= bytes.start && bytes.start < s.end)!;
+  const ranges = bytes.ranges;
+  const isWhole = ranges.length === 1 && ranges[0]!.start === segment.start && ranges[0]!.end === segment.end;
+  if (!isWhole) {
+    throw new DfuError({
+      kind: 'not-writable',
+      address: bytes.start,
+      region: region.name,
+      detail:
+        `${fileName} holds ${formatSize(bytes.size)} of the ${rangeLength(segment)}-byte option-byte block at ${formatAddress(segment.start)}` +
+        `${region.segments.length > 1 && bytes.end > segment.end ? ' and bytes of another block (the device resets after each block: one per run)' : ''}: ` +
+        'a raw option-byte write needs exactly one whole block; change single fields with the option-byte editor',
+    });
+  }
+  const raw = bytes.read(segment, 0xff);
+  return { alternate: alt.alternate, address: segment.start, raw, decoded: decodeOptionBytes(info.family, segment.start, raw) };
+}
+
+function optionBytesConsequence(block: RawOptionBytesBlock): string {
+  const rdp = block.decoded.hasRdp ? `; read protection becomes level ${block.decoded.rdpLevel}` : '';
+  return (
+    `writes the ${block.raw.length}-byte option-byte block at ${formatAddress(block.address)} from the file as it is${rdp}. ` +
+    'Wrong option bytes can disable the DFU bootloader (BOOT settings) or protect the flash; lowering read protection erases the flash. The device resets afterwards'
+  );
+}
+
+/** The flash report's input, the same for the CLI's --report and the app's Save report. */
+export function flashReportInputOf(input: {
+  readonly prepared: FlashPreparation;
+  readonly outcome?: FlashOutcome;
+  readonly tool: FlashReportInput['tool'];
+  readonly file: { readonly fileName: string; readonly sha256: string; readonly fileSizeBytes: number };
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly timings: FlashReportInput['timings'];
+  readonly error?: DfuErrorInfo;
+}): FlashReportInput {
+  const { prepared, outcome } = input;
+  const plans = outcome?.plans ?? prepared.plans;
+  const firmware = prepared.placed.firmware;
+  return {
+    tool: input.tool,
+    operation: prepared.kind,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    device: reportDeviceOf(prepared.info),
+    image: {
+      fileName: input.file.fileName,
+      sha256: input.file.sha256,
+      format: firmware.format,
+      fileSizeBytes: input.file.fileSizeBytes,
+      image: prepared.placed.image,
+      ...(firmware.entryAddress !== undefined ? { entryAddress: firmware.entryAddress } : {}),
+    },
+    regions: reportRegionsOf(prepared.info, plans),
+    plans: prepared.kind === 'flash' ? plans.map(reportPlanOf) : [],
+    timings: input.timings,
+    ...(outcome?.verify ? { verification: outcome.verify } : {}),
+    warnings: [...prepared.warnings, ...(outcome?.notes ?? [])],
+    ...(input.error ? { error: input.error } : {}),
+  };
+}

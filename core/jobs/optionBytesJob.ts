@@ -1,0 +1,89 @@
+// The option-byte editor's write (CLI `options --set`, the app's Option bytes tab): changes by field
+// id, all in one block (the device resets after each block), encoded by core/dfuse/optionBytes.ts.
+// The confirmations come from what the block becomes, not from what a front end thinks a value
+// means: RDP level 2 is 0xCC on most families and does not exist on F1.
+import { formatAddress } from '../bytes.js';
+import { decodeOptionBytes, encodeOptionBytes, type DecodedOptionBytes, type OptionField } from '../dfuse/optionBytes.js';
+import type { DfuseSession } from '../dfuse/session.js';
+import { DfuError } from '../errors.js';
+import { checkConfirmed, confirmation, type Confirmation } from './confirmations.js';
+import type { RunOptions } from './flashJob.js';
+
+export interface OptionBytesFieldChange {
+  readonly id: string;
+  readonly label: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface OptionBytesWritePlan {
+  readonly address: number;
+  readonly raw: Uint8Array;
+  readonly changes: readonly OptionBytesFieldChange[];
+  /** The block as it reads after the write. */
+  readonly after: DecodedOptionBytes;
+  readonly confirmations: readonly Confirmation[];
+}
+
+/** The block and field a change names (by id or label, case-insensitive). */
+export function findOptionField(blocks: readonly DecodedOptionBytes[], name: string): { block: DecodedOptionBytes; field: OptionField } | undefined {
+  const wanted = name.toLowerCase();
+  for (const block of blocks) {
+    const field = block.fields.find((f) => f.id.toLowerCase() === wanted || f.label.toLowerCase() === wanted);
+    if (field) return { block, field };
+  }
+  return undefined;
+}
+
+/**
+ * Plans a write of `changes` (field id or label -> value) into the block that holds them. Throws
+ * DfuError 'option-bytes' for unknown, read-only or out-of-range fields and for changes spread
+ * over several blocks. Fields already at their value are not listed as changes.
+ */
+export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], changes: Readonly<Record<string, number>>): OptionBytesWritePlan {
+  const entries = Object.entries(changes);
+  if (entries.length === 0) throw new DfuError({ kind: 'invalid-argument', argument: 'changes', reason: 'no option-byte field to change' });
+  const resolved = entries.map(([name, value]) => {
+    const found = findOptionField(blocks, name);
+    if (!found) {
+      const editable = blocks.flatMap((b) => b.fields.filter((f) => f.editable).map((f) => f.id));
+      throw new DfuError({ kind: 'invalid-argument', argument: 'changes', reason: `no option-byte field "${name}" on this device (editable: ${editable.join(', ') || 'none'})` });
+    }
+    return { ...found, value };
+  });
+  const block = resolved[0]!.block;
+  if (resolved.some((r) => r.block !== block)) {
+    throw new DfuError({
+      kind: 'invalid-argument',
+      argument: 'changes',
+      reason: 'the fields are in different option-byte blocks; the device resets after each block, so change one block per write',
+    });
+  }
+  // Encoded with every confirmation granted: what needs one is decided below from the result, and
+  // checked again before anything is sent (runOptionBytesWrite, DfuseSession.writeOptionBytes).
+  const raw = encodeOptionBytes(block, Object.fromEntries(resolved.map((r) => [r.field.id, r.value])), { permanentlyLockChip: true, iUnderstandTheFlashIsErased: true });
+  const after = decodeOptionBytes(block.family, block.address, raw);
+  const confirmations: Confirmation[] = [];
+  if (after.hasRdp && after.rdpLevel === 2 && block.rdpLevel !== 2) {
+    confirmations.push(confirmation('permanent-lock', 'read protection level 2 disables debug and the DFU bootloader for good: the chip can never be reprogrammed over USB again'));
+  }
+  if (block.hasRdp && block.rdpLevel === 1 && after.rdpLevel === 0) {
+    confirmations.push(confirmation('read-unprotect', 'lowering read protection from level 1 to 0 mass-erases the flash'));
+  }
+  return {
+    address: block.address,
+    raw,
+    changes: resolved.filter((r) => r.field.value !== r.value).map((r) => ({ id: r.field.id, label: r.field.label, from: r.field.value, to: r.value })),
+    after,
+    confirmations,
+  };
+}
+
+/** Writes a planned block (the device resets afterwards). Refuses while a confirmation is missing. */
+export async function runOptionBytesWrite(session: DfuseSession, plan: OptionBytesWritePlan, run: RunOptions): Promise<void> {
+  checkConfirmed(plan.confirmations, run.confirmed);
+  if (plan.changes.length === 0) {
+    throw new DfuError({ kind: 'invalid-argument', argument: 'changes', reason: `nothing to change at ${formatAddress(plan.address)}: every field already has that value` });
+  }
+  await session.writeOptionBytes(plan.raw, plan.address, { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed });
+}
