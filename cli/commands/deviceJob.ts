@@ -7,7 +7,7 @@ import { formatPlan, type ProgramOptions, type ProgramPlan } from '../../core/df
 import type { VerifyReport } from '../../core/image/diff.js';
 import { DfuError, describe, toDfuError, type ConfirmationKind, type DfuErrorInfo } from '../../core/errors.js';
 import { boardTargetOf, checkBoardMatches, type BoardTarget } from '../../core/jobs/boardTarget.js';
-import { missingConfirmations } from '../../core/jobs/confirmations.js';
+import { missingConfirmations, type Confirmation } from '../../core/jobs/confirmations.js';
 import { flashReportInputOf, prepareFlash, runFlash, type FlashOutcome, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import type { DeviceInfo } from '../../core/usb/descriptors.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
@@ -53,6 +53,8 @@ export interface DeviceOutcome {
   readonly summary: UsbDeviceSummary;
   readonly info?: DeviceInfo;
   readonly plans: readonly ProgramPlan[];
+  /** What the plan needed confirmed (given or not). */
+  readonly confirmations: readonly Confirmation[];
   readonly verify?: VerifyReport;
   readonly timings: readonly PhaseTiming[];
   readonly elapsedMs: number;
@@ -195,7 +197,17 @@ export async function runDeviceJob(
         const text = [...prepared.plans.map(formatPlan), ...preparationText(prepared).filter((line) => !line.startsWith('Plan '))].join('\n\n');
         context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${text}`);
         await opened.transport.close().catch(() => undefined);
-        return { exitCode: ExitCode.ok, summary, info, plans: prepared.plans, timings, elapsedMs: context.io.now() - started, reportFiles: [], warnings };
+        return {
+          exitCode: ExitCode.ok,
+          summary,
+          info,
+          plans: prepared.plans,
+          confirmations: prepared.confirmations,
+          timings,
+          elapsedMs: context.io.now() - started,
+          reportFiles: [],
+          warnings,
+        };
       }
       // A missing confirmation ends the job here, before the first DFU request.
       const missing = missingConfirmations(prepared.confirmations, job.confirmed)[0];
@@ -256,6 +268,7 @@ export async function runDeviceJob(
     summary,
     ...(info ? { info } : {}),
     plans: outcome?.plans ?? prepared?.plans ?? [],
+    confirmations: prepared?.confirmations ?? [],
     ...(outcome?.verify ? { verify: outcome.verify } : {}),
     timings,
     elapsedMs,
@@ -266,7 +279,7 @@ export async function runDeviceJob(
 
 /** The outcome of a board that could not even be opened. */
 export function failedOutcome(summary: UsbDeviceSummary, error: DfuError): DeviceOutcome {
-  return { exitCode: exitCodeFor(error.info), error: error.info, summary, plans: [], timings: [], elapsedMs: 0, reportFiles: [], warnings: [] };
+  return { exitCode: exitCodeFor(error.info), error: error.info, summary, plans: [], confirmations: [], timings: [], elapsedMs: 0, reportFiles: [], warnings: [] };
 }
 
 /** The JSON of one device's outcome (a device-result line, and an element of the result's devices). */
@@ -279,6 +292,7 @@ export function outcomeJson(outcome: DeviceOutcome): Record<string, unknown> {
     exitCode: outcome.exitCode,
     ...(outcome.error ? { error: errorJson(outcome.error) } : {}),
     plans: outcome.plans.map(planJson),
+    confirmations: outcome.confirmations.map(({ kind, title, consequence, isIrreversible, cliFlag }) => ({ kind, title, consequence, isIrreversible, cliFlag })),
     ...(outcome.verify ? { verify: verifyJson(outcome.verify) } : {}),
     timings: outcome.timings,
     elapsedMs: Math.round(outcome.elapsedMs),
