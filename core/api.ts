@@ -79,7 +79,7 @@ export interface FlashPreview {
   readonly plans: readonly PlanSummary[];
   /** Each must be confirmed (passed back in ProgramRequest.confirmed) or program() refuses to start. */
   readonly confirmations: readonly Confirmation[];
-  /** Placement warnings and each plan's warnings, naming the region. */
+  /** Where the file goes and what of it is unusual (each plan carries its own warnings). */
   readonly warnings: readonly string[];
   /** A raw binary's start address. */
   readonly baseAddress?: number;

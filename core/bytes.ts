@@ -5,12 +5,12 @@ export function formatAddress(address: number): string {
   return `0x${(address >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
-/** "df11": a 16-bit value as 4 lower-case hex digits (USB ids and bcdDevice as lsusb and dfu-util print them). */
+/** "DF11": a 16-bit value as 4 upper-case hex digits (USB ids and bcdDevice, as ST and Zadig write them). */
 export function formatHex4(value: number): string {
-  return (value & 0xffff).toString(16).padStart(4, '0');
+  return (value & 0xffff).toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** USB ids as "0483:df11". */
+/** USB ids as "0483:DF11". */
 export function formatUsbId(vendorId: number, productId: number): string {
   return `${formatHex4(vendorId)}:${formatHex4(productId)}`;
 }

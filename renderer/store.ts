@@ -8,6 +8,7 @@ import type {
   Confirmation as PolicyConfirmation,
   ConfirmationKind,
   DfuErrorInfo,
+  FlashPreview,
   ImageSource,
   JobResult,
   JobKind,
@@ -87,6 +88,10 @@ export interface PlanState {
   readonly confirmations?: readonly PolicyConfirmation[];
   /** A raw binary's start address, as main placed it. */
   readonly baseAddress?: number;
+  /** Placement warnings (a raw binary's default address, .dfu targets naming other alt settings). */
+  readonly warnings?: readonly string[];
+  /** A raw option-byte block from the file, written last. */
+  readonly optionBytes?: FlashPreview['optionBytes'];
   readonly error?: DfuErrorInfo;
   readonly isLoading: boolean;
 }
@@ -266,7 +271,9 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
               key,
               plans: result.value.plans,
               confirmations: result.value.confirmations,
+              warnings: result.value.warnings,
               ...(result.value.baseAddress !== undefined ? { baseAddress: result.value.baseAddress } : {}),
+              ...(result.value.optionBytes ? { optionBytes: result.value.optionBytes } : {}),
               isLoading: false,
             }
           : { key, error: result.error, isLoading: false },

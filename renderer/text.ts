@@ -1,7 +1,7 @@
 // All user-facing copy. Errors arrive as plain DfuErrorInfo data; this file turns them into a
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
-import { formatAddress, formatSize } from '../core/bytes.js';
+import { formatAddress, formatHex4, formatSize } from '../core/bytes.js';
 import type { DfuErrorInfo, JobKind, Phase } from '../core/api.js';
 
 export interface ErrorText {
@@ -199,7 +199,7 @@ export function formatImageFormat(format: string): string {
   return formatName(format);
 }
 
-function capitalise(text: string): string {
+export function capitalise(text: string): string {
   return text.length > 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
 }
 
@@ -226,18 +226,11 @@ export function formatCrc(crc: number): string {
   return (crc >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }
 
-/** USB ids as "0483:DF11". */
-export function formatUsbId(vendorId: number, productId: number): string {
-  return `${hex4(vendorId)}:${hex4(productId)}`;
-}
+export { formatUsbId } from '../core/bytes.js';
 
 /** bcdDevice, the bootloader version on ST parts: 0x2200. */
 export function formatBcd(bcd: number): string {
-  return `0x${hex4(bcd)}`;
-}
-
-function hex4(value: number): string {
-  return value.toString(16).toUpperCase().padStart(4, '0');
+  return `0x${formatHex4(bcd)}`;
 }
 
 export function formatTime(epochMs: number): string {

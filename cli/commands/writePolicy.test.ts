@@ -123,7 +123,7 @@ describe('dfu-desk write policy', () => {
     const other = file('other.dfu', writeDfuFile({ targets: [{ alternate: 0, image: MemoryImage.fromBytes(0x08000000, nonErasedBytes(512, 5)) }], vendorId: 0x1234, productId: 0x5678 }));
     const refused = await runCliProcess(['flash', other, ...L073]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('says it is for USB device 1234:5678; this device is 0483:df11');
+    expect(refused.stderr).toContain('says it is for USB device 1234:5678; this device is 0483:DF11');
     expect((await runCliProcess(['flash', other, ...L073, '--ignore-file-id'])).code).toBe(0);
     // verify takes the flag too (each run is a fresh simulated board, so it compares and mismatches).
     expect((await runCliProcess(['verify', other, ...L073])).code).toBe(2);

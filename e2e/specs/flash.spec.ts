@@ -50,12 +50,20 @@ test.describe('Flashing firmware', () => {
       const { page } = app;
       await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
       await app.drop('other.dfu', dfuBytes(firmwareImage(4096), { vendorId: 0x1234, productId: 0x5678 }));
-      await expect(page.getByText('This .dfu file may not be for this device.')).toBeVisible();
-      await expect(page.getByText(/The file is for USB device 1234:5678; this device is 0483:DF11/)).toBeVisible();
+      await expect(page.getByTestId('plan-confirmations')).toContainText('other.dfu says it is for USB device 1234:5678; this device is 0483:DF11');
+      // Main refuses it without the confirmation; the dialog asks for it on its own line.
+      await page.getByTestId('flash-button').click();
+      const dialog = page.getByRole('dialog', { name: 'Flash and confirm?' });
+      const flashAnyway = dialog.getByRole('button', { name: 'Flash anyway' });
+      await expect(flashAnyway).toBeDisabled();
+      await dialog.getByRole('checkbox', { name: /Flash a \.dfu file made for another USB device/ }).check();
+      await app.screenshot('08a-confirm-other-device');
+      await flashAnyway.click();
+      await expect(page.getByRole('status', { name: 'Result' })).toContainText('Flashed and verified');
 
       await app.drop('app.dfu', dfuBytes(firmwareImage(40_000)));
       await expect(page.getByTestId('image-size')).toHaveText('40,000 B');
-      await expect(page.getByText('This .dfu file may not be for this device.')).toHaveCount(0);
+      await expect(page.getByTestId('plan-confirmations')).toHaveCount(0);
       // 40,000 B end inside sector 2: keep the rest of it instead of confirming its loss.
       await expect(page.getByTestId('plan')).toContainText('erase 3 sectors');
       await expect(page.getByTestId('plan')).toContainText('only partly covered');

@@ -28,7 +28,7 @@ export function toFlashPreview(prepared: FlashPreparation): FlashPreview {
   return {
     plans: prepared.plans.map(toPlanSummary),
     confirmations: prepared.confirmations.map((c) => ({ ...c })),
-    warnings: [...prepared.warnings],
+    warnings: [...prepared.placed.warnings],
     ...(prepared.placed.baseAddress !== undefined ? { baseAddress: prepared.placed.baseAddress } : {}),
     ...(optionBytes ? { optionBytes: { address: optionBytes.address, sizeBytes: optionBytes.raw.length, rdpLevel: optionBytes.decoded.rdpLevel } } : {}),
   };

@@ -135,7 +135,7 @@ describe('flash every board that connects', () => {
     const { service, simulatorBus, device, lastSession, host } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'l0.hex', bytes: hexBytes(firmware(2048).join(MemoryImage.fromBytes(0x08080000, new Uint8Array(16).fill(7)))) });
     await service.updateSettings({ flashOnConnect: true });
-    expect(lastSession().flashOnConnectTarget).toMatch(/^STM32L0 \(0483:df11, bootloader 2200, @Internal Flash/);
+    expect(lastSession().flashOnConnectTarget).toMatch(/^STM32L0 \(0483:DF11, bootloader 2200, @Internal Flash/);
     const f405 = simulatorBus.addSpec('stm32f405').summary.id;
     await vi.waitFor(() => expect(lastSession().tally).toEqual({ passed: 0, failed: 1 }));
     expect(device(f405).stats.operations.erase).toBe(0);

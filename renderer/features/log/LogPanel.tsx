@@ -65,8 +65,13 @@ export function LogPanel() {
                 <div className={`log-line level-${entry.level}`}>
                   <span className="log-time">{formatTime(entry.time)}</span>
                   <span className="log-level">{entry.level}</span>
+                  <span className="log-device" title={entry.deviceId}>
+                    {entry.deviceId ?? ''}
+                  </span>
                   <span className="log-topic">{entry.topic}</span>
-                  <span className="log-message">{entry.message}</span>
+                  <span className="log-message" title={entry.message}>
+                    {entry.message}
+                  </span>
                 </div>
               );
             }}

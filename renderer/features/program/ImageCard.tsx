@@ -3,18 +3,15 @@ import { formatAddress, formatSize } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
 import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
 import { BaseAddressForm } from './BaseAddressDialog.js';
-import { dfuMismatch } from './dfuMatch.js';
 import type { ImageSummary } from '../../../core/api.js';
 
-/** What was loaded: blocks, sizes, CRC-32, entry, vector-table sanity, file/device match. */
+/** What was loaded: blocks, sizes, CRC-32, entry, vector-table sanity (whether it fits the device is the plan's to say). */
 export function ImageCard({ image }: { image: ImageSummary }) {
-  const device = useApp((state) => state.session?.device);
   const isStale = useApp((state) => state.session?.isImageStale ?? false);
   const reloadImage = useApp((state) => state.reloadImage);
   const rebaseImage = useApp((state) => state.rebaseImage);
   const openDialog = useApp((state) => state.openDialog);
   const [isRebasing, setRebasing] = useState(false);
-  const mismatch = device ? dfuMismatch(image, device) : [];
   const isBinary = image.format === 'binary' || image.format === 'binary-dfu-suffix';
   const vector = image.vectorTable;
   return (
@@ -106,18 +103,6 @@ export function ImageCard({ image }: { image: ImageSummary }) {
         <p className="muted">
           .dfu file for {formatUsbId(image.dfu.vendorId, image.dfu.productId)}, alternate settings {image.dfu.alternates.join(', ')}
         </p>
-      )}
-      {mismatch.length > 0 && (
-        <div className="banner warning" role="alert">
-          <div>
-            <strong>This .dfu file may not be for this device.</strong>
-            <ul>
-              {mismatch.map((reason) => (
-                <li key={reason}>{reason}</li>
-              ))}
-            </ul>
-          </div>
-        </div>
       )}
       {image.warnings.map((warning) => (
         <p key={warning} className="warning-text">

@@ -40,6 +40,33 @@ export function PlanPreview() {
           ))}
         </div>
       ))}
+      {plan.optionBytes && (
+        <p className="plan-line">
+          <strong>Option bytes</strong>: the {formatBytes(plan.optionBytes.sizeBytes)} block at {formatAddress(plan.optionBytes.address)} from the file, written last
+          (read protection level {plan.optionBytes.rdpLevel}); the device resets afterwards.
+        </p>
+      )}
+      {(plan.warnings ?? []).map((warning) => (
+        <p key={warning} className="warning-text">
+          <span aria-hidden="true">⚠ </span>
+          {warning}
+        </p>
+      ))}
+      {(plan.confirmations ?? []).length > 0 && (
+        <div className="banner warning" data-testid="plan-confirmations">
+          <div>
+            <strong>Flashing asks you to confirm:</strong>
+            <ul>
+              {plan.confirmations!.map((confirmation) => (
+                <li key={confirmation.kind}>
+                  {confirmation.title}: {confirmation.consequence}
+                  {confirmation.isIrreversible ? ' (cannot be undone)' : ''}
+                </li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      )}
       <p className="muted">Estimated {formatDuration(totalMs)}</p>
     </section>
   );
