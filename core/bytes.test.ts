@@ -1,4 +1,5 @@
-import { crc32, crc32Update, formatAddress, parseAddress, readU32LE, u32LE } from './bytes.js';
+import { crc32, crc32Update, parseAddress, readU32LE, u32LE } from './bytes.js';
+import { formatAddress } from './format.js';
 
 describe('bytes', () => {
   it('formats addresses as 0x-prefixed 8-digit upper-case hex', () => {

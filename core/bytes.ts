@@ -1,39 +1,6 @@
-// Little-endian access, hex formatting and CRC-32: the byte-level vocabulary shared by core.
+// Little-endian access, CRC-32 and byte arrays: the byte-level vocabulary shared by core.
+// (How numbers are written for people is core/format.ts.)
 
-/** "0x08004000": addresses are always 0x-prefixed, 8 upper-case hex digits. */
-export function formatAddress(address: number): string {
-  return `0x${(address >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-/** "DF11": a 16-bit value as 4 upper-case hex digits (USB ids and bcdDevice, as ST and Zadig write them). */
-export function formatHex4(value: number): string {
-  return (value & 0xffff).toString(16).toUpperCase().padStart(4, '0');
-}
-
-/** USB ids as "0483:DF11". */
-export function formatUsbId(vendorId: number, productId: number): string {
-  return `${formatHex4(vendorId)}:${formatHex4(productId)}`;
-}
-
-export function formatHexByte(value: number): string {
-  return (value & 0xff).toString(16).toUpperCase().padStart(2, '0');
-}
-
-/** "00 50 00 20" */
-export function formatHexBytes(bytes: Uint8Array): string {
-  return Array.from(bytes, formatHexByte).join(' ');
-}
-
-/** "1,536 B", "66.7 KiB" style sizes for logs and UIs. */
-export function formatSize(sizeBytes: number): string {
-  if (sizeBytes < 1024) return `${sizeBytes} B`;
-  if (sizeBytes < 1024 * 1024) return `${trimFixed(sizeBytes / 1024)} KiB`;
-  return `${trimFixed(sizeBytes / (1024 * 1024))} MiB`;
-}
-
-function trimFixed(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
 
 export function readU16LE(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);

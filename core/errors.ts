@@ -1,4 +1,4 @@
-import { formatAddress } from './bytes.js';
+import { formatAddress } from './format.js';
 
 /**
  * The explicit confirmations the write policy asks for (core/jobs/confirmations.ts has their words,

@@ -1,7 +1,7 @@
 // All user-facing copy. Errors arrive as plain DfuErrorInfo data; this file turns them into a
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
-import { formatAddress, formatHex4, formatSize } from '../core/bytes.js';
+import { formatAddress, formatDuration } from '../core/format.js';
 import type { DfuErrorInfo, JobKind, Phase } from '../core/api.js';
 
 export interface ErrorText {
@@ -203,35 +203,9 @@ export function capitalise(text: string): string {
   return text.length > 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
 }
 
-/** "850 ms", "7.2 s", "1 min 04 s". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
-}
-
-/** "27.4 KiB/s" */
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatSize(Math.round(bytesPerSecond))}/s`;
-}
-
-/** "66,748 B" — exact sizes for image summaries, where rounding would hide a difference. */
-export function formatBytes(count: number): string {
-  return `${count.toLocaleString('en-US')} B`;
-}
-
-export function formatCrc(crc: number): string {
-  return (crc >>> 0).toString(16).toUpperCase().padStart(8, '0');
-}
-
-export { formatUsbId } from '../core/bytes.js';
-
-/** bcdDevice, the bootloader version on ST parts: 0x2200. */
-export function formatBcd(bcd: number): string {
-  return `0x${formatHex4(bcd)}`;
-}
+// Sizes, durations, rates, CRCs and USB ids: the one format module core/format.ts, shared with the
+// CLI and the reports (formatBytes is its exact byte count, "66,748 B").
+export { formatBcd, formatByteCount as formatBytes, formatCrc, formatDuration, formatRate, formatUsbId } from '../core/format.js';
 
 export function formatTime(epochMs: number): string {
   const date = new Date(epochMs);

@@ -27,7 +27,7 @@ describe('dfu-desk list and device selection', () => {
     expect(devices[0]!.serialNumber).toBe(devices[1]!.serialNumber);
     expect(devices[2]!.serialNumber).not.toBe(devices[0]!.serialNumber);
     const human = await runCliProcess(['list', '--simulate', 'stm32l073']);
-    expect(human.stdout).toMatch(/^id +vid:pid +serial +bootloader +path +product\nsim:1 +0483:df11 +\S+ +0x2200 +sim-1 +STM32 {2}BOOTLOADER \(simulated\)\n$/);
+    expect(human.stdout).toMatch(/^id +vid:pid +serial +bootloader +path +product\nsim:1 +0483:DF11 +\S+ +0x2200 +sim-1 +STM32 {2}BOOTLOADER \(simulated\)\n$/);
   });
 
   it('lists in natural path order (sim-2 before sim-10), in the table, the JSON and the candidates of a selection error', async () => {

@@ -2,7 +2,7 @@
 // it, on the job layer (core/jobs/flashJob.ts): prepare (place, plan, confirmations) before any DFU
 // request, connect, run, write the report. Never throws: the outcome carries the error, so one
 // failing board in a gang does not stop the others.
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import { formatPlan, type ProgramOptions, type ProgramPlan } from '../../core/dfuse/plan.js';
 import type { VerifyReport } from '../../core/image/diff.js';
 import { DfuError, describe, toDfuError, type ConfirmationKind, type DfuErrorInfo } from '../../core/errors.js';
@@ -18,7 +18,7 @@ import { connectSession, deviceIdentityJson, deviceLine, openDevice, resolveAlte
 import { errorJson } from '../errorJson.js';
 import { combineExitCodes, ExitCode, exitCodeFor, type ExitCodeValue } from '../exitCodes.js';
 import type { FirmwareInput } from '../imageInput.js';
-import { formatBytes, formatCount, formatDuration } from '../output/units.js';
+import { formatSize, formatCount, formatDuration } from '../../core/format.js';
 import { writeFlashReport } from '../reportFiles.js';
 
 /**
@@ -84,13 +84,13 @@ export function planLine(plan: ProgramPlan): string {
   if (plan.readRanges.length > 0) {
     const bytes = plan.readRanges.reduce((n, r) => n + r.end - r.start, 0);
     const purpose = plan.isDifferential ? 'then erase and write only the sectors that differ' : 'then erase, write and put back the data outside the image';
-    return `${plan.region} (alt ${plan.alternate}): read ${formatBytes(bytes)} from the device first, ${purpose}`;
+    return `${plan.region} (alt ${plan.alternate}): read ${formatSize(bytes)} from the device first, ${purpose}`;
   }
   const erase =
     plan.eraseMode === 'mass'
       ? 'mass erase'
       : plan.sectors.length > 0
-        ? `erase ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} (${formatBytes(plan.sectors.reduce((n, s) => n + s.end - s.start, 0))})`
+        ? `erase ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} (${formatSize(plan.sectors.reduce((n, s) => n + s.end - s.start, 0))})`
         : 'no erase';
   const extras = [plan.isDifferential ? 'differential' : '', plan.preserveRanges.length > 0 ? 'preserving data outside the image' : ''].filter(Boolean);
   return `${plan.region} (alt ${plan.alternate}): ${erase}, write ${formatCount(plan.bytesToWrite)} B in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'}${

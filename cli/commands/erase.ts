@@ -1,13 +1,13 @@
 // `dfu-desk erase`: mass erase a region, or erase the sectors a range touches (whole sectors: the
 // output says which, since the range is rounded out to sector boundaries).
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import { prepareErase, runErase, type ErasePreparation } from '../../core/jobs/eraseJob.js';
 import { commonOptions, deviceOptions, flagOption, inOptionTerms, flashSizeArgument, flashSizeOption, parseAltArgument, parseRangeArgument, stringOption, usageError, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
 import { resolveAlternate } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
-import { formatBytes } from '../output/units.js';
+import { formatSize } from '../../core/format.js';
 import { withOneDevice } from './deviceCommand.js';
 
 const spec: CommandSpec = {
@@ -69,7 +69,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
       const last = sectors[sectors.length - 1]!;
       const bytes = sectors.reduce((n, s) => n + s.end - s.start, 0);
       context.reporter.text(
-        `Erased ${sectors.length} sector${sectors.length === 1 ? '' : 's'} of ${region} (${first.index}-${last.index}, [${formatAddress(first.start)}, ${formatAddress(last.end)}), ${formatBytes(bytes)})`,
+        `Erased ${sectors.length} sector${sectors.length === 1 ? '' : 's'} of ${region} (${first.index}-${last.index}, [${formatAddress(first.start)}, ${formatAddress(last.end)}), ${formatSize(bytes)})`,
       );
       return {
         exitCode: ExitCode.ok,

@@ -28,7 +28,7 @@ import { checkDeviceOptions, openDeviceAccess } from '../devices/deviceAccess.js
 import { chooseDevices, openDevice } from '../devices/deviceSession.js';
 import { combineExitCodes, ExitCode } from '../exitCodes.js';
 import { formatNames, readFirmwareInput, type FirmwareInput } from '../imageInput.js';
-import { formatCount } from '../output/units.js';
+import { formatCount } from '../../core/format.js';
 import { boardsOutcome, failedOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 import { boardTargetOf } from '../../core/jobs/boardTarget.js';
 import { runStation } from './station.js';

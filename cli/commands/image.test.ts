@@ -28,7 +28,7 @@ describe('dfu-desk image', () => {
     const dfu = await runCliProcess(['image', join(fixtures, 'blinky.dfu')]);
     expect(dfu.code).toBe(0);
     expect(dfu.stdout).toContain('Format      DfuSe .dfu');
-    expect(dfu.stdout).toContain('DFU suffix  0483:df11');
+    expect(dfu.stdout).toContain('DFU suffix  0483:DF11');
     expect(dfu.stdout).toMatch(/DfuSe targets:\n +alt +name +blocks +bytes\n +0 +\S+ +1 +212\n +2 +\S+ +1 +16/);
     const bin = await runCliProcess(['image', join(fixtures, 'blinky-flash.bin'), '--address', '0x08004000']);
     expect(bin.code).toBe(0);

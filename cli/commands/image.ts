@@ -1,6 +1,6 @@
 // `dfu-desk image FILE`: what a firmware file contains, without a device: format, blocks with
 // addresses, sizes and CRC-32, start address, and whether the vector table looks sane.
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress, formatBcd, formatCrc, formatUsbId } from '../../core/format.js';
 import { FLASH_BASE } from '../../core/devices/stm32.js';
 import { summarizeImage } from '../../core/image/firmwareFile.js';
 import { commonOptions, parseAddressArgument, stringOption, type CommandSpec } from '../args.js';
@@ -8,8 +8,7 @@ import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { ExitCode } from '../exitCodes.js';
 import { formatNames, parseFirmwareInput, readFirmwareInput } from '../imageInput.js';
 import { formatTable } from '../output/table.js';
-import { formatBytes, formatCount } from '../output/units.js';
-import { formatCrc } from '../../core/report/reportDocument.js';
+import { formatSize, formatCount } from '../../core/format.js';
 
 const spec: CommandSpec = {
   name: 'image',
@@ -22,9 +21,6 @@ const spec: CommandSpec = {
   notes: ['Example: dfu-desk image build/firmware.elf'],
 };
 
-function hex4(value: number): string {
-  return value.toString(16).padStart(4, '0');
-}
 
 function run(context: CommandContext): CommandOutcome {
   const addressText = stringOption(context.values, 'address');
@@ -46,13 +42,13 @@ function run(context: CommandContext): CommandOutcome {
   ];
   if (firmware.entryAddress !== undefined) lines.push(`Entry       ${formatAddress(firmware.entryAddress)}`);
   if (firmware.dfu) {
-    lines.push(`DFU suffix  ${hex4(firmware.dfu.vendorId)}:${hex4(firmware.dfu.productId)}, bcdDevice 0x${hex4(firmware.dfu.bcdDevice)}`);
+    lines.push(`DFU suffix  ${formatUsbId(firmware.dfu.vendorId, firmware.dfu.productId)}, bcdDevice ${formatBcd(firmware.dfu.bcdDevice)}`);
   }
   lines.push(
     '',
     formatTable(
       ['start', 'end', 'size', 'CRC-32'],
-      summary.blocks.map((block) => [formatAddress(block.start), formatAddress(block.end), formatBytes(block.size), formatCrc(block.crc32)]),
+      summary.blocks.map((block) => [formatAddress(block.start), formatAddress(block.end), formatSize(block.size), formatCrc(block.crc32)]),
       '  ',
     ),
   );

@@ -1,13 +1,13 @@
 // `dfu-desk info`: everything the engine knows about a device: strings, the DFU functional
 // descriptor, every alt setting with its parsed region and the corrections made, the family guess.
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress, formatBcd, formatUsbId } from '../../core/format.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
 import type { DeviceInfo } from '../../core/usb/descriptors.js';
 import { commonOptions, deviceOptions, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { deviceIdentityJson } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
-import { formatBytes } from '../output/units.js';
+import { formatSize } from '../../core/format.js';
 import { withOneDevice } from './deviceCommand.js';
 import { formatSegments, segmentJson } from './layout.js';
 
@@ -19,9 +19,6 @@ const spec: CommandSpec = {
   notes: ['Example: dfu-desk info --device 3868388E3137'],
 };
 
-function hex4(value: number): string {
-  return value.toString(16).padStart(4, '0');
-}
 
 function bcdVersion(value: number): string {
   return `${value >> 8}.${(value & 0xff).toString(16).padStart(2, '0')}`;
@@ -32,7 +29,7 @@ export function infoText(info: DeviceInfo): string {
   const abilities = [f.canDownload && 'download', f.canUpload && 'upload', f.manifestationTolerant && 'manifestation tolerant', f.willDetach && 'will detach'].filter(Boolean);
   const lines = [
     `Device       ${info.id} at path ${info.path}${info.isSimulated ? ' (simulated)' : ''}`,
-    `USB          ${hex4(info.vendorId)}:${hex4(info.productId)}, bootloader version (bcdDevice) 0x${hex4(info.bcdDevice)}`,
+    `USB          ${formatUsbId(info.vendorId, info.productId)}, bootloader version (bcdDevice) ${formatBcd(info.bcdDevice)}`,
     `Manufacturer ${info.manufacturer ?? '-'}`,
     `Product      ${info.product ?? '-'}`,
     `Serial       ${info.serialNumber ?? '-'}`,
@@ -40,7 +37,7 @@ export function infoText(info: DeviceInfo): string {
     `             attributes 0x${f.attributes.toString(16).padStart(2, '0')}: ${abilities.join(', ') || 'none'}${f.source === 'default' ? ' (descriptor missing: defaults assumed)' : ''}`,
     `Family       ${info.family === 'unknown' ? 'unknown' : `STM32${info.family}`} (${info.familyReason})`,
   ];
-  if (info.flashSizeBytes !== undefined) lines.push(`Flash size   ${formatBytes(info.flashSizeBytes)} (flash-size register)`);
+  if (info.flashSizeBytes !== undefined) lines.push(`Flash size   ${formatSize(info.flashSizeBytes)} (flash-size register)`);
   if (info.quirks.length > 0) lines.push(`Quirks       ${info.quirks.join(', ')}`);
   for (const alt of info.alternates) {
     lines.push('', `Alt ${alt.alternate}: ${alt.name}`, `  descriptor ${JSON.stringify(alt.descriptor)}`);

@@ -1,6 +1,6 @@
 // `dfu-desk layout STRING`: parse a DfuSe alt-setting string the way the engine will, and show
 // the corrections made for bootloaders that break the grammar (the L0's `1536*128g`).
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import {
   formatLayout,
   parseMemoryLayout,
@@ -12,7 +12,7 @@ import {
 import { commonOptions, flagOption, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { ExitCode } from '../exitCodes.js';
-import { formatBytes } from '../output/units.js';
+import { formatSize } from '../../core/format.js';
 import { formatTable } from '../output/table.js';
 
 const spec: CommandSpec = {
@@ -47,8 +47,8 @@ export function formatSegments(region: MemoryRegion, indent = '  '): string {
   const rows = region.segments.map((segment) => [
     formatAddress(segment.start),
     formatAddress(segment.end),
-    `${segment.sectorCount} x ${formatBytes(segment.sectorSize)}`,
-    formatBytes(segment.end - segment.start),
+    `${segment.sectorCount} x ${formatSize(segment.sectorSize)}`,
+    formatSize(segment.end - segment.start),
     accessText(segment),
   ]);
   return formatTable(['start', 'end', 'sectors', 'size', 'access'], rows, indent);
@@ -64,7 +64,7 @@ function run(context: CommandContext): CommandOutcome {
 
   const lines = [
     `Region     ${region.name}`,
-    `Range      ${formatAddress(range.start)} - ${formatAddress(range.end)} (${formatBytes(sizeBytes)} in ${sectorCount} sectors)`,
+    `Range      ${formatAddress(range.start)} - ${formatAddress(range.end)} (${formatSize(sizeBytes)} in ${sectorCount} sectors)`,
     '',
     formatSegments(region),
   ];
@@ -94,7 +94,7 @@ function sectorRows(region: MemoryRegion): string[][] {
   for (const segment of region.segments) {
     for (let i = 0; i < segment.sectorCount; i++, index++) {
       const start = segment.start + i * segment.sectorSize;
-      rows.push([String(index), formatAddress(start), formatAddress(start + segment.sectorSize), formatBytes(segment.sectorSize), accessText(segment)]);
+      rows.push([String(index), formatAddress(start), formatAddress(start + segment.sectorSize), formatSize(segment.sectorSize), accessText(segment)]);
     }
   }
   return rows;

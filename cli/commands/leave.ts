@@ -1,6 +1,6 @@
 // `dfu-desk leave`: leave DFU mode and start the application (DfuSe "leave": set address, then a
 // zero-length download; reference §2.6).
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import { commonOptions, deviceOptions, parseAddressArgument, stringOption, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';

@@ -1,3 +1,4 @@
+import { formatBcd, formatUsbId } from '../../core/format.js';
 // `dfu-desk list`: the DFU devices on the bus, with what is needed to pick one (serial, path).
 import { sortDevices } from '../../core/usb/deviceOrder.js';
 import { commonOptions, deviceOptions, type CommandSpec } from '../args.js';
@@ -17,9 +18,6 @@ const spec: CommandSpec = {
   notes: ['Example: dfu-desk list --simulate stm32l073x2 --simulate stm32f405'],
 };
 
-export function hex4(value: number): string {
-  return value.toString(16).padStart(4, '0');
-}
 
 
 async function run(context: CommandContext): Promise<CommandOutcome> {
@@ -32,9 +30,9 @@ async function run(context: CommandContext): Promise<CommandOutcome> {
     } else {
       const rows = devices.map((device) => [
         device.id,
-        `${hex4(device.vendorId)}:${hex4(device.productId)}`,
+        formatUsbId(device.vendorId, device.productId),
         device.serialNumber ?? '-',
-        `0x${hex4(device.bcdDevice)}`,
+        formatBcd(device.bcdDevice),
         device.path,
         `${device.product ?? ''}${device.isSimulated ? ' (simulated)' : ''}`.trim(),
       ]);

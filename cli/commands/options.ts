@@ -1,7 +1,7 @@
 // `dfu-desk options`: read and decode the option bytes; with --set FIELD=VALUE, change fields and
 // write them back (the device resets afterwards, AN2662). RDP level 2 is permanent, so it is
 // refused unless --permanently-lock-chip is given.
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import type { DecodedOptionBytes, OptionField } from '../../core/dfuse/optionBytes.js';
 import type { ConfirmationKind } from '../../core/errors.js';
 import { findOptionField, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';

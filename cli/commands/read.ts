@@ -2,7 +2,7 @@
 // flashing, or evidence after a failed verification.
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
 import { writeBinary } from '../../core/image/binary.js';
@@ -27,7 +27,7 @@ import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
 import { resolveAlternate } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
-import { formatCount } from '../output/units.js';
+import { formatCount } from '../../core/format.js';
 import { withOneDevice } from './deviceCommand.js';
 
 const spec: CommandSpec = {

@@ -7,7 +7,7 @@ import type { CommandContext, CommandOutcome } from '../context.js';
 import { openDeviceAccess } from '../devices/deviceAccess.js';
 import { ExitCode } from '../exitCodes.js';
 import type { FirmwareInput } from '../imageInput.js';
-import { formatCount } from '../output/units.js';
+import { formatCount } from '../../core/format.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
 import { boardsOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 

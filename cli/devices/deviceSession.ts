@@ -1,3 +1,4 @@
+import { formatBcd, formatUsbId } from '../../core/format.js';
 // Opening a device for a command: select it on the bus, connect a DfuseSession whose events go to
 // the reporter (labelled with the device when several run at once), and close it again whatever
 // happens.
@@ -108,10 +109,9 @@ export function resolveAlternate(info: DeviceInfo, selector: AltSelector): Alter
 
 /** A short identity line: "sim:1 0483:df11 serial 7FB4A4356231 at sim-1 (STM32L0, bootloader 0x2200, simulated)". */
 export function deviceLine(info: DeviceInfo): string {
-  const hex4 = (value: number) => value.toString(16).padStart(4, '0');
   const serial = info.serialNumber ? `serial ${info.serialNumber}` : 'no serial';
   const family = info.family === 'unknown' ? 'family unknown' : `STM32${info.family}`;
-  return `${info.id} ${hex4(info.vendorId)}:${hex4(info.productId)} ${serial} at ${info.path} (${family}, bootloader 0x${hex4(info.bcdDevice)}${info.isSimulated ? ', simulated' : ''})`;
+  return `${info.id} ${formatUsbId(info.vendorId, info.productId)} ${serial} at ${info.path} (${family}, bootloader ${formatBcd(info.bcdDevice)}${info.isSimulated ? ', simulated' : ''})`;
 }
 
 export function deviceSummaryJson(device: UsbDeviceSummary): Record<string, unknown> {

@@ -33,7 +33,7 @@ describe('selectDevices', () => {
     expect(equalSerials.info).toEqual({
       kind: 'ambiguous-device',
       selector: 'AAA',
-      candidates: ['serial AAA at path 1-1 (0483:df11)', 'serial AAA at path 1-2 (0483:df11)'],
+      candidates: ['serial AAA at path 1-1 (0483:DF11)', 'serial AAA at path 1-2 (0483:DF11)'],
     });
     expect(selectionError(() => selectDevices(boards, {})).candidates).toHaveLength(3);
   });

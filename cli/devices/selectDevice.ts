@@ -1,17 +1,15 @@
+import { formatUsbId } from '../../core/format.js';
 // Device selection (--device SEL, --all). SEL is a serial number or a USB path, as `dfu-desk list`
 // prints them; the bus id ("usb:3-1.4", "sim:2") is accepted too. Boards that report the same
 // serial (clones, some GD32 parts) are told apart by path.
 import { DfuError } from '../../core/errors.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
 
-function hex4(value: number): string {
-  return value.toString(16).padStart(4, '0');
-}
 
 /** "serial 3868388E3137 at path sim-1 (0483:df11, simulated)" */
 export function describeCandidate(device: UsbDeviceSummary): string {
   const serial = device.serialNumber ? `serial ${device.serialNumber}` : 'no serial';
-  return `${serial} at path ${device.path} (${hex4(device.vendorId)}:${hex4(device.productId)}${device.isSimulated ? ', simulated' : ''})`;
+  return `${serial} at path ${device.path} (${formatUsbId(device.vendorId, device.productId)}${device.isSimulated ? ', simulated' : ''})`;
 }
 
 /** Error with the candidates attached, so the CLI can list them for the user. */

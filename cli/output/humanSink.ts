@@ -6,7 +6,7 @@ import { LiveArea } from './liveArea.js';
 import { renderProgressBar } from './progressBar.js';
 import type { OutputSink } from './reporter.js';
 import type { TextSink } from './textSink.js';
-import { formatBytes, formatDuration, formatEta, formatRate } from './units.js';
+import { formatSize, formatDuration, formatEta, formatRate } from '../../core/format.js';
 
 const REDRAW_INTERVAL_MS = 80;
 
@@ -85,7 +85,7 @@ export class HumanSink implements OutputSink {
       return;
     }
     const bytes = event.bytes ?? 0;
-    const amount = bytes > 0 ? `${formatBytes(bytes)} in ` : '';
+    const amount = bytes > 0 ? `${formatSize(bytes)} in ` : '';
     const rate = bytes > 0 && elapsed > 0 ? ` (${formatRate((bytes * 1000) / elapsed)})` : '';
     this.text(`${label.padEnd(8)} done: ${amount}${formatDuration(elapsed)}${rate}`);
   }
@@ -105,7 +105,7 @@ export class HumanSink implements OutputSink {
     const quarter = Math.floor((event.done / event.total) * 4);
     if (quarter <= (this.lastQuarter.get(key) ?? 0) || quarter >= 4) return;
     this.lastQuarter.set(key, quarter);
-    const details = [`${quarter * 25}%`, `${formatBytes(event.done)}/${formatBytes(event.total)}`, formatRate(event.bytesPerSecond), formatEta(event.etaMs)];
+    const details = [`${quarter * 25}%`, `${formatSize(event.done)}/${formatSize(event.total)}`, formatRate(event.bytesPerSecond), formatEta(event.etaMs)];
     this.text(`${label.padEnd(8)} ${details.filter((part) => part !== '').join('  ')}`);
   }
 

@@ -1,7 +1,7 @@
 // One progress line: "write   [##########--------]  58%  38.4/66.2 KiB  41.0 KiB/s  ETA 1s".
 // Plain ASCII so it survives every terminal and CI log viewer.
 import type { ProgressSample } from './progressTracker.js';
-import { formatBytes, formatEta, formatRate } from './units.js';
+import { formatSize, formatEta, formatRate } from '../../core/format.js';
 
 export function renderProgressBar(options: {
   readonly label: string;
@@ -12,7 +12,7 @@ export function renderProgressBar(options: {
   const { label, sample } = options;
   const fraction = sample.total > 0 ? Math.min(1, sample.done / sample.total) : 0;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const amounts = `${formatBytes(sample.done)}/${formatBytes(sample.total)}`;
+  const amounts = `${formatSize(sample.done)}/${formatSize(sample.total)}`;
   const tail = [percent, amounts, formatRate(sample.bytesPerSecond), formatEta(sample.etaMs)].filter((part) => part !== '').join('  ');
   const head = label.padEnd(8);
   // A fixed budget for the numbers keeps the bar from changing width as they change.

@@ -1,3 +1,5 @@
+import { remainingMs, transferRate } from '../../core/format.js';
+
 // Rate and ETA per (device, phase). The rate is measured over the whole phase so far: a flash is
 // short and steady, and a moving window would only add jitter to the ETA.
 
@@ -27,9 +29,8 @@ export class ProgressTracker {
   sample(key: string, done: number, total: number): ProgressSample {
     if (!this.startedAt.has(key)) this.start(key);
     const elapsedMs = this.elapsed(key);
-    const bytesPerSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-    const remaining = Math.max(0, total - done);
-    const etaMs = bytesPerSecond > 0 ? (remaining * 1000) / bytesPerSecond : undefined;
-    return { done, total, bytesPerSecond: Math.round(bytesPerSecond), elapsedMs, ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) };
+    const bytesPerSecond = transferRate(done, elapsedMs);
+    const etaMs = remainingMs(Math.min(done, total), total, bytesPerSecond);
+    return { done, total, bytesPerSecond, elapsedMs, ...(etaMs !== undefined ? { etaMs } : {}) };
   }
 }

@@ -1,7 +1,7 @@
 // STM32 facts the engine needs, as data: per-family flash behaviour, where the option bytes and the
 // flash-size register live, how to guess the family from what the bootloader reports, the quirks
 // table (each entry citing its source) and the known cases where the descriptor overstates flash.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatSize } from '../format.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import { parseMemoryLayout, regionRange, type MemoryRegion } from '../dfuse/memoryLayout.js';
 

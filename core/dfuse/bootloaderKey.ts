@@ -5,6 +5,8 @@
 // number and the bus path are left out: they differ between boards of the same kind.
 import type { DeviceInfo } from '../usb/descriptors.js';
 
+// Lower-case on purpose: keys are stored in users' settings files, so their spelling never changes
+// with how the window writes USB ids (core/format.ts).
 const hex4 = (value: number): string => value.toString(16).padStart(4, '0');
 
 /** `vvvv:pppp:dddd:<alt-0 descriptor>`, e.g. "0483:df11:2200:@Internal Flash  /0x08000000/1536*128g". */

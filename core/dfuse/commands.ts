@@ -1,6 +1,7 @@
 // DfuSe command payloads: the bytes sent in a DNLOAD with wValue = 0 (AN3156 §6, AN2662 §4).
 // The command runs on the GETSTATUS that follows, so encoding is kept apart from sequencing.
-import { formatAddress, writeU32LE } from '../bytes.js';
+import { writeU32LE } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { DFUSE_ERASE, DFUSE_READ_UNPROTECT, DFUSE_SET_ADDRESS } from '../dfu/spec.js';
 import { DfuError } from '../errors.js';
 

@@ -4,7 +4,7 @@
 // hangs it (§7.1); WeAct H750 boards send the 2 MiB H743 string for 128 KiB (§8). Two sources:
 // the flash-size register (DeviceInfo.flashSizeBytes) and the user (ProgramOptions.flashSizeBytes,
 // `--flash-size`, the app's "Flash size" field). The smaller one wins.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatSize } from '../format.js';
 import { realFlashEnd } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import type { AddressRange } from '../image/memoryImage.js';

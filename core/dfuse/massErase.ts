@@ -2,7 +2,7 @@
 // address: the bootloader clears its main flash whatever alt setting is selected, and it clears what
 // it believes the flash to be. So a mass erase is allowed only for the main flash region, only when
 // the flash size is not in doubt, and it is flagged where no public tool is known to use it.
-import { formatSize } from '../bytes.js';
+import { formatSize } from '../format.js';
 import { knownFlashOverstatement, massEraseSupport } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import type { DeviceInfo } from '../usb/descriptors.js';

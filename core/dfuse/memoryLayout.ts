@@ -6,7 +6,7 @@
 // strings are what made the ST tools skip the L0 erase (reference §7.3). This parser accepts every
 // deviation seen in the wild and reports each correction as a LayoutWarning instead.
 import { DfuError } from '../errors.js';
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import type { AddressRange } from '../image/memoryImage.js';
 
 /** One run of equal sectors from the descriptor string. `end` is exclusive. */

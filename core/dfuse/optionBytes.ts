@@ -2,7 +2,7 @@
 // encode changes back, per STM32 family, from tables. Where each table comes from (and which
 // parts are unverified) is recorded next to it and in docs/memory-layout.md.
 import { DfuError } from '../errors.js';
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import type { Stm32Family } from '../devices/stm32.js';
 
 export type OptionGroup = 'read-protection' | 'user' | 'write-protection' | 'boot' | 'other';

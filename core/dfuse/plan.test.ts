@@ -67,7 +67,7 @@ describe('planProgram', () => {
       write 66748 B in 33 chunks: [0x08000000, 0x080104BC)
       verify 65.2 KiB: [0x08000000, 0x080104BC)
       ! destroys-data: sector 521 [0x08010480, 0x08010500) is only partly covered by the image: erasing it destroys 68 B that may hold data (use preserve to keep them)
-      estimated 6.8 s"
+      estimated 6.84 s"
     `);
   });
 
@@ -299,7 +299,7 @@ describe('planProgram', () => {
     expect(h7.eraseMode).toBe('mass');
     expect(h7.sectors).toHaveLength(16);
     expect(h7.warnings.find((w) => w.kind === 'mass-erase')?.message).toBe(
-      'the image touches all 16 sectors: one mass erase (about 6.1 s) instead of 16 sector erases (about 23.7 s)',
+      'the image touches all 16 sectors: one mass erase (about 6.15 s) instead of 16 sector erases (about 23.7 s)',
     );
     // Without the size the descriptor could be an H750's: no mass erase by choice of the planner.
     expect(planProgram({ image: MemoryImage.fromBytes(0x08000000, firmware(2048 * 1024)), info: h743, alternate: 0, options: touched }).eraseMode).toBe('touched');

@@ -1,7 +1,7 @@
 // The program planner (pure): what will be erased, written and verified, computed before anything
 // touches the device, as probe-rs does. The session executes a plan and never decides on its own
 // which memory to erase or write.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatDuration, formatSize } from '../format.js';
 import { familyFacts, knownFlashOverstatement } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
@@ -661,6 +661,3 @@ function formatIndexRuns(indexes: readonly number[]): string {
   return runs.map(([a, b]) => (a === b ? `#${a}` : `#${a}-#${b}`)).join(' ');
 }
 
-function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}

@@ -2,7 +2,7 @@
 // device. Sequencing only: what to erase and write is decided by plan.ts, how long to wait by
 // poll.ts. Every step is logged, every DNLOAD's status is checked, and errors leave the device in
 // dfuIDLE where it can still answer.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatHex4, formatSize, formatUsbId, transferRate } from '../format.js';
 import { familyFacts, quirksFor } from '../devices/stm32.js';
 import { abort, dnload, getStatus, recoverToIdle, transferFailureOf, upload } from '../dfu/requests.js';
 import { DfuState, DfuStatus, DFUSE_FIRST_DATA_BLOCK, type DfuStatusReply } from '../dfu/spec.js';
@@ -217,7 +217,7 @@ export class DfuseSession {
     const stats: SessionStats = { controlTransfers: 0, bytesOut: 0, bytesIn: 0, sleptMs: 0 };
     const session = new DfuseSession(info, options, stats, new CountingTransport(opened.transport, stats));
     await session.phase('connect', 0, undefined, async () => {
-      session.log('info', `${info.product ?? 'DFU device'} ${hex4(info.vendorId)}:${hex4(info.productId)} bcdDevice ${hex4(info.bcdDevice)}: family ${info.family} (${info.familyReason})`, {
+      session.log('info', `${info.product ?? 'DFU device'} ${formatUsbId(info.vendorId, info.productId)} bcdDevice ${formatHex4(info.bcdDevice)}: family ${info.family} (${info.familyReason})`, {
         transferSize: info.functional.transferSize,
         alternates: info.alternates.map((a) => a.descriptor),
         quirks: info.quirks,
@@ -920,7 +920,7 @@ export class DfuseSession {
   private progress(run: PhaseRun, bytes: number): void {
     run.done = Math.min(run.total, run.done + bytes);
     const elapsedMs = run.elapsedMs;
-    this.onEvent({ type: 'progress', phase: run.phase, done: run.done, total: run.total, elapsedMs, bytesPerSecond: elapsedMs > 0 ? Math.round((run.done * 1000) / elapsedMs) : 0 });
+    this.onEvent({ type: 'progress', phase: run.phase, done: run.done, total: run.total, elapsedMs, bytesPerSecond: transferRate(run.done, elapsedMs) });
   }
 
   private logWait(during: string, outcome: WaitOutcome): void {
@@ -961,9 +961,6 @@ function totalLength(ranges: readonly AddressRange[]): number {
   return ranges.reduce((n, r) => n + rangeLength(r), 0);
 }
 
-function hex4(value: number): string {
-  return value.toString(16).padStart(4, '0');
-}
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;

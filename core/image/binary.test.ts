@@ -58,7 +58,7 @@ describe('writeBinary', () => {
     expect(DEFAULT_MAX_BINARY_BYTES).toBeLessThan(0x20000000 - 0x08000000);
     const info = errorInfo(() => writeBinary(flashAndRam, { fill: 0xff }));
     expect(info).toMatchObject({ kind: 'invalid-argument', argument: 'range' });
-    expect(info.kind === 'invalid-argument' && info.reason).toMatch(/0x08000000\.\.0x20000004 would be 384\.0 MiB of which 8 B is image data/);
+    expect(info.kind === 'invalid-argument' && info.reason).toMatch(/0x08000000\.\.0x20000004 would be 384 MiB of which 8 B is image data/);
     expect(writeBinary(sparse, { fill: 0, maxSizeBytes: 5 }).data.length).toBe(5);
     expect(errorInfo(() => writeBinary(sparse, { fill: 0, maxSizeBytes: 4 }))).toMatchObject({ argument: 'range' });
   });

@@ -3,7 +3,7 @@
 // with flash and data EEPROM turns into half a megabyte of filler nobody asked for.
 
 import { DfuError } from '../errors.js';
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatSize } from '../format.js';
 import { MemoryImage, type AddressRange } from './memoryImage.js';
 
 const ADDRESS_LIMIT = 0x1_0000_0000;

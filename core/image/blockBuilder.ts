@@ -2,7 +2,7 @@
 // allocation per record: all bytes go into one buffer sized from the input, and a new run is
 // started only when a record does not continue the previous one.
 
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import type { Block } from './memoryImage.js';
 
 /** Where two records (or elements, segments) claim the same address. */

@@ -3,7 +3,8 @@
 // dfuse-protocol.md §6; every multi-byte field is little-endian.
 
 import { DfuError } from '../errors.js';
-import { crc32Update, formatAddress, readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
+import { crc32Update, readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { findOverlap } from './blockBuilder.js';
 import { MemoryImage, type Block } from './memoryImage.js';
 

@@ -1,7 +1,7 @@
 // Verification diff (pure): compares what should be in memory with what was read back, and says
 // in words what most likely went wrong. The founding failure (reference §7.3) is the model case:
 // un-erased L0 flash kept its old data, and the first difference was the reset vector at 0x08000004.
-import { formatAddress, formatHexByte } from '../bytes.js';
+import { formatAddress, formatHexByte } from '../format.js';
 import type { AddressRange, MemoryImage } from './memoryImage.js';
 
 export interface MismatchSample {

@@ -9,7 +9,8 @@
 // segment out of the image. NOBITS sections (.bss) and segments without file bytes are skipped.
 
 import { DfuError } from '../errors.js';
-import { formatAddress, readU16LE, readU32LE } from '../bytes.js';
+import { readU16LE, readU32LE } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { findOverlap } from './blockBuilder.js';
 import { MemoryImage } from './memoryImage.js';
 

@@ -4,7 +4,7 @@
 
 import type { ImageFormat } from '../api.js';
 import { DfuError } from '../errors.js';
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { parseBinary } from './binary.js';
 import { findOverlap } from './blockBuilder.js';
 import { DFUSE_BCD_DFU, hasDfuSePrefix, hasDfuSuffix, parseDfuFile, readDfuSuffix, type DfuTarget } from './dfuFile.js';

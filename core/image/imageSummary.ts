@@ -2,7 +2,8 @@
 // a sanity check of the Cortex-M vector table it starts with (ARMv7-M ARM §B1.5.3: word 0 is the
 // initial main stack pointer, word 1 the reset handler address with bit 0 set for Thumb state).
 
-import { crc32, crc32Update, formatAddress, readU32LE } from '../bytes.js';
+import { crc32, crc32Update, readU32LE } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import type { MemoryImage } from './memoryImage.js';
 
 export interface ImageBlockInfo {

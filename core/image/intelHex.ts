@@ -4,7 +4,7 @@
 // reader rather than the intel-hex package: docs/image-formats.md.
 
 import { DfuError } from '../errors.js';
-import { formatAddress, formatHexByte } from '../bytes.js';
+import { formatAddress, formatHexByte } from '../format.js';
 import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_PAIR_CODES, HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';

@@ -1,5 +1,6 @@
 import { DfuError } from '../errors.js';
-import { concatBytes, formatAddress } from '../bytes.js';
+import { concatBytes } from '../bytes.js';
+import { formatAddress } from '../format.js';
 
 /** Half-open address range: `end` is exclusive. Used everywhere in DFU Desk. */
 export interface AddressRange {

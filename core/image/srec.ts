@@ -3,7 +3,7 @@
 // address and end of file. Same approach as intelHex.ts: char codes, one buffer, located errors.
 
 import { DfuError } from '../errors.js';
-import { formatAddress, formatHexByte } from '../bytes.js';
+import { formatAddress, formatHexByte } from '../format.js';
 import { collectRecords, type BlockBuilder } from './blockBuilder.js';
 import { HEX_VALUE, describeChar } from './hexDigits.js';
 import { MemoryImage } from './memoryImage.js';

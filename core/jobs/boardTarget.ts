@@ -2,7 +2,7 @@
 // board that connects"). Every further board must be the same kind: same bootloader (USB ids,
 // bootloader version), same family guess and the same memory layout. Otherwise an image planned for
 // an STM32L073 lands on an STM32F405 whose flash happens to cover the same addresses.
-import { formatHex4, formatUsbId } from '../bytes.js';
+import { formatHex4, formatUsbId } from '../format.js';
 import { bootloaderKey } from '../dfuse/bootloaderKey.js';
 import { DfuError } from '../errors.js';
 import type { DeviceInfo } from '../usb/descriptors.js';

@@ -1,7 +1,7 @@
 // Erase without writing (CLI `erase`, the app's Erase): whole sectors, rounded out from the range the
 // user gave, or a mass erase of the main flash. The real flash size limits both: nothing at or above
 // it is erased, and a mass erase under a limit is sent as sector erases below it (flashLimit.ts).
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { checkRangeBelowLimit, describeFlashSizeLimit, flashSizeLimit, sectorsBelowLimit, type FlashSizeLimit } from '../dfuse/flashLimit.js';
 import { checkMassErase } from '../dfuse/massErase.js';
 import { regionRange, sectorsIn, type Sector } from '../dfuse/memoryLayout.js';

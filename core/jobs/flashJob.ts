@@ -3,7 +3,7 @@
 // confirmations the plan needs. runFlash refuses to start while one is missing, then erases,
 // writes and verifies through the session, writes a confirmed raw option-byte block last (the
 // device resets after it), and leaves DFU mode only when everything succeeded and matched.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatSize } from '../format.js';
 import { decodeOptionBytes, type DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../dfuse/plan.js';
 import { rangeLength } from '../image/memoryImage.js';

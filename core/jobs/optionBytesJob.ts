@@ -2,7 +2,7 @@
 // id, all in one block (the device resets after each block), encoded by core/dfuse/optionBytes.ts.
 // The confirmations come from what the block becomes, not from what a front end thinks a value
 // means: RDP level 2 is 0xCC on most families and does not exist on F1.
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { decodeOptionBytes, encodeOptionBytes, type DecodedOptionBytes, type OptionField } from '../dfuse/optionBytes.js';
 import type { DfuseSession } from '../dfuse/session.js';
 import { DfuError } from '../errors.js';

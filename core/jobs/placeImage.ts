@@ -2,7 +2,7 @@
 // file contributes every target (flash and data EEPROM alike); a raw binary starts at the address
 // the user gave or at the start of the target region, and says so; a .dfu or suffixed file made for
 // another USB device needs the 'file-for-other-device' confirmation.
-import { formatAddress, formatUsbId } from '../bytes.js';
+import { formatAddress, formatUsbId } from '../format.js';
 import { DfuError } from '../errors.js';
 import { imageOfTargets, loadFirmware, type FirmwareFile } from '../image/firmwareFile.js';
 import type { MemoryImage } from '../image/memoryImage.js';

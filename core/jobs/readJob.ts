@@ -1,7 +1,7 @@
 // Read back a region (CLI `read`, the app's Read back tab): the range defaults to the whole region,
 // or to the real flash size when one is known, and never crosses it (the L072xB bootloader hangs on
 // reads above its real flash, reference §7.1).
-import { formatAddress } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import { checkRangeBelowLimit, flashSizeLimit } from '../dfuse/flashLimit.js';
 import { regionRange } from '../dfuse/memoryLayout.js';
 import { mainFlashOf } from '../dfuse/regionRole.js';

@@ -1,6 +1,6 @@
 // The readable form of a flash report as neutral content (headings, key/value lists, tables), so
 // the Markdown and HTML renderings say exactly the same thing and only differ in markup.
-import { formatAddress, formatSize } from '../bytes.js';
+import { formatAddress, formatBcd, formatCrc, formatDuration, formatSize, formatUsbId } from '../format.js';
 import { describe } from '../errors.js';
 import type { FlashReport, SectorRun } from './flashReport.js';
 
@@ -17,17 +17,8 @@ export interface ReportDocument {
   readonly sections: readonly ReportSection[];
 }
 
-export function formatCrc(value: number): string {
-  return `0x${(value >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-}
 
-function hex4(value: number): string {
-  return value.toString(16).toUpperCase().padStart(4, '0');
-}
 
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
 
 /** "0-521 (522 sectors, 0x08000000-0x08010500)" */
 export function formatSectorRun(run: SectorRun): string {
@@ -51,9 +42,9 @@ export function buildReportDocument(report: FlashReport): ReportDocument {
       kind: 'fields',
       heading: 'Device',
       fields: [
-        ['VID:PID', `${hex4(device.vendorId)}:${hex4(device.productId)}`],
+        ['VID:PID', formatUsbId(device.vendorId, device.productId)],
         ['Serial number', device.serialNumber ?? '(none)'],
-        ['Bootloader version', `0x${hex4(device.bcdDevice)}`],
+        ['Bootloader version', formatBcd(device.bcdDevice)],
         ['USB path', device.path],
         ...(device.product ? [['Product', device.product] as const] : []),
         ...(device.family ? [['Family', `STM32${device.family}`] as const] : []),
@@ -101,7 +92,7 @@ export function buildReportDocument(report: FlashReport): ReportDocument {
         ['Erase', erase],
         ['Mode', `${plan.eraseMode}${plan.isDifferential ? ', differential' : ''}${plan.preserveRanges.length > 0 ? ', preserving data outside the image' : ''}`],
         ['Bytes to write', String(plan.bytesToWrite)],
-        ['Estimated time', formatMs(plan.estimatedMs)],
+        ['Estimated time', formatDuration(plan.estimatedMs)],
         ...plan.warnings.map((warning) => ['Warning', warning] as const),
       ],
     });
@@ -110,7 +101,7 @@ export function buildReportDocument(report: FlashReport): ReportDocument {
     kind: 'table',
     heading: 'Timings',
     headers: ['Phase', 'Time', 'Bytes'],
-    rows: [...report.timings.map((t) => [t.phase, formatMs(t.elapsedMs), String(t.bytes)]), ['total', formatMs(report.durationMs), '']],
+    rows: [...report.timings.map((t) => [t.phase, formatDuration(t.elapsedMs), String(t.bytes)]), ['total', formatDuration(report.durationMs), '']],
   });
   const v = report.verification;
   sections.push({

@@ -3,7 +3,8 @@
 // described in reference §1-2), executes DfuSe commands on the GETSTATUS that follows them, takes
 // real time on the injected clock, and records every protocol misuse it sees in `violations`
 // (STALLing where a real bootloader would).
-import { crc32, formatAddress, readU32LE, writeU32LE } from '../bytes.js';
+import { crc32, readU32LE, writeU32LE } from '../bytes.js';
+import { formatAddress } from '../format.js';
 import {
   DFU_ABORT,
   DFU_CLRSTATUS,

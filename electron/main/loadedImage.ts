@@ -2,7 +2,7 @@
 // window sees. Pure apart from the injected hash.
 
 import type { ImageSummary } from '../../core/api.js';
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import { loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
 import type { FirmwareFile } from '../../core/image/firmwareFile.js';
 import type { MemoryImage } from '../../core/image/memoryImage.js';

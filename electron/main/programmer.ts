@@ -36,7 +36,7 @@ import type {
 } from '../../core/api.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../../core/api.js';
 import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
-import { formatAddress, formatSize } from '../../core/bytes.js';
+import { formatAddress, formatSize } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';

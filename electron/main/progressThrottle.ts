@@ -2,6 +2,7 @@
 // core/api.ts), with the rate and ETA computed here. The last progress of a phase is never dropped:
 // a held-back update is delivered before the phase's finish event.
 
+import { remainingMs, transferRate } from '../../core/format.js';
 import type { Phase, ProgrammerEvent } from '../../core/api.js';
 
 export type ProgressEvent = Extract<ProgrammerEvent, { type: 'progress' }>;
@@ -31,7 +32,8 @@ export class ProgressThrottle {
   progress(phase: Phase, done: number, total: number): void {
     const now = this.now();
     const elapsedMs = now - this.phaseStartedAt;
-    const bytesPerSecond = elapsedMs > 0 ? Math.round((done * 1000) / elapsedMs) : 0;
+    const bytesPerSecond = transferRate(done, elapsedMs);
+    const etaMs = remainingMs(done, total, bytesPerSecond);
     const event: ProgressEvent = {
       type: 'progress',
       phase,
@@ -39,7 +41,7 @@ export class ProgressThrottle {
       done,
       total,
       bytesPerSecond,
-      ...(bytesPerSecond > 0 ? { etaMs: Math.round(((total - done) * 1000) / bytesPerSecond) } : {}),
+      ...(etaMs !== undefined ? { etaMs } : {}),
     };
     if (done >= total || now - this.lastEmittedAt >= PROGRESS_INTERVAL_MS) {
       this.pending = undefined;

@@ -1,4 +1,4 @@
-import { formatAddress } from '../../core/bytes.js';
+import { formatAddress } from '../../core/format.js';
 import type { DfuErrorInfo } from '../../core/api.js';
 
 /** The error's data, addresses as 0x-hex, one field per line: what a bug report needs. */

@@ -1,4 +1,4 @@
-import { formatAddress, formatSize } from '../../../core/bytes.js';
+import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { Field } from '../../ui/Field.js';
 import { errorText, formatBcd, formatDuration, formatUsbId } from '../../text.js';

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { formatAddress, formatSize } from '../../../core/bytes.js';
+import { formatAddress, formatSize } from '../../../core/format.js';
 import {
   COVER_FULL,
   COVER_PARTIAL,

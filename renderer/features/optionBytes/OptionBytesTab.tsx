@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { formatAddress } from '../../../core/bytes.js';
+import { formatAddress } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ResultPanel } from '../program/ResultPanel.js';
 import { ProgressStepper } from '../program/ProgressStepper.js';

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { formatAddress, parseAddress } from '../../../core/bytes.js';
+import { parseAddress } from '../../../core/bytes.js';
+import { formatAddress } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { Dialog } from '../../ui/Dialog.js';
 

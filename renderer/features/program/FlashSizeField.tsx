@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { formatSize } from '../../../core/bytes.js';
+import { formatSize } from '../../../core/format.js';
 import { savedFlashSize } from '../../store.js';
 import { useApp } from '../../storeContext.js';
 

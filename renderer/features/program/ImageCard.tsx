@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { formatAddress, formatSize } from '../../../core/bytes.js';
+import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
 import { BaseAddressForm } from './BaseAddressDialog.js';

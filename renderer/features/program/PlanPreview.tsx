@@ -1,4 +1,4 @@
-import { formatAddress } from '../../../core/bytes.js';
+import { formatAddress } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { errorText, formatBytes, formatDuration, pluralise } from '../../text.js';
 import { warningMessage } from '../../store.js';

@@ -1,4 +1,4 @@
-import { formatSize } from '../../../core/bytes.js';
+import { formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
 import { useReveal } from '../../ui/useReveal.js';

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { formatAddress, formatSize, parseAddress } from '../../../core/bytes.js';
+import { parseAddress } from '../../../core/bytes.js';
+import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ProgressStepper } from '../program/ProgressStepper.js';
 import { formatBytes, formatCrc, pluralise } from '../../text.js';

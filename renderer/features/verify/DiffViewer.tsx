@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { MAX_VERIFY_WINDOW_BYTES } from '../../../core/api.js';
-import { formatAddress, formatHexByte } from '../../../core/bytes.js';
+import { formatAddress, formatHexByte } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { VirtualList, type VirtualListHandle } from '../../ui/VirtualList.js';
 import { useReveal } from '../../ui/useReveal.js';
