@@ -1,16 +1,31 @@
 // The program planner (pure): what will be erased, written and verified, computed before anything
 // touches the device, as probe-rs does. The session executes a plan and never decides on its own
-// which memory to erase or write.
-import { formatAddress, formatDuration, formatSize } from '../format.js';
-import { familyFacts, knownFlashOverstatement } from '../devices/stm32.js';
+// which memory to erase or write. planProgram runs the stages in order: refusals (planChecks.ts),
+// the options that apply, what differs from the device (differential), what is erased
+// (eraseDecision.ts), what outside the image is kept or lost, the chunks, the estimate
+// (planEstimate.ts). Warning texts are in planWarnings.ts, the plan's text form in planText.ts.
+import { familyFacts } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
-import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
-import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
-import { checkLimitOnSectorBoundary, describeFlashSizeLimit, flashSizeLimit, sectorsBelowLimit, type FlashSizeLimit } from './flashLimit.js';
+import { MemoryImage, mergeRanges, rangeLength, totalLength, type AddressRange, type Block } from '../image/memoryImage.js';
+import type { DeviceInfo } from '../usb/descriptors.js';
+import { decideErase } from './eraseDecision.js';
+import { flashSizeLimit } from './flashLimit.js';
 import { checkMassErase } from './massErase.js';
-import { regionRange, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
+import { regionRange, sectorsIn, type MemoryRegion, type Sector } from './memoryLayout.js';
+import { checkRealFlash, checkRole, checkWritable, layoutOf } from './planChecks.js';
+import { estimatePlanMs } from './planEstimate.js';
+import {
+  destroysDataWarning,
+  differentialIgnoredWarning,
+  eraseSkippedWarning,
+  massEraseClearsWarning,
+  needsReadWarning,
+  preserveIgnoredWarning,
+  preservingWarning,
+} from './planWarnings.js';
 import { mainFlashOf, type RegionRole } from './regionRole.js';
-import { typicalEraseMs, typicalMassEraseMs, typicalProgramMs, typicalTransferMs } from './timing.js';
+
+export { formatPlan } from './planText.js';
 
 export type EraseMode = 'touched' | 'mass' | 'none';
 
@@ -116,6 +131,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
   const transferSize = chunkSizeFor(info.functional.transferSize, unit);
   const warnings: PlanWarning[] = [];
 
+  // 1. Refusals.
   if (image.isEmpty) {
     throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `no bytes to write into ${region.name}` });
   }
@@ -123,185 +139,105 @@ export function planProgram(input: PlanInput): ProgramPlan {
   checkWritable(image, region);
   const limit = flashSizeLimit(info, region, alt.role, options.flashSizeBytes);
   const hasUserSize = options.flashSizeBytes !== undefined;
-  checkRealFlash(image, info, region, alt.role, limit, hasUserSize, warnings);
+  warnings.push(...checkRealFlash({ image, info, region, role: alt.role, limit, hasUserSize }));
 
-  let eraseMode = options.erase;
+  // 2. The options that apply to this region.
   const hasErasable = region.segments.some((s) => s.erasable);
-  if (eraseMode === 'mass' && !hasErasable) {
+  if (options.erase === 'mass' && !hasErasable) {
     throw new DfuError({ kind: 'not-erasable', address: regionRange(region).start, region: region.name });
   }
-  if (eraseMode === 'mass') {
+  if (options.erase === 'mass') {
     for (const message of checkMassErase({ info, alternate: alt.alternate, limit, hasUserSize })) warnings.push({ kind: 'mass-erase', message });
   }
-  if (eraseMode === 'touched' && !hasErasable) eraseMode = 'none';
+  const requested: EraseMode = options.erase === 'touched' && !hasErasable ? 'none' : options.erase;
+  const isDifferential = options.differential === true && requested !== 'mass';
+  if (options.differential === true && !isDifferential) warnings.push(differentialIgnoredWarning());
+  const wantsPreserve = options.preserve === true && requested === 'touched';
+  if (options.preserve === true && !wantsPreserve) warnings.push(preserveIgnoredWarning(requested));
 
+  // 3. Differential: a sector whose image bytes already equal the device's is neither erased nor written.
   const touched = touchedSectors(image, region);
-  let isDifferential = options.differential === true;
-  if (isDifferential && eraseMode === 'mass') {
-    warnings.push({ kind: 'option-ignored', message: 'differential mode ignored: a mass erase clears every sector anyway' });
-    isDifferential = false;
-  }
-  let preserve = options.preserve === true;
-  if (preserve && eraseMode !== 'touched') {
-    warnings.push({
-      kind: 'option-ignored',
-      message: eraseMode === 'mass' ? 'preserve ignored: a mass erase clears the whole region' : 'preserve not needed: nothing is erased',
-    });
-    preserve = false;
-  }
-
-  // Differential: a sector whose image bytes already equal the device's is neither erased nor written.
-  const readRanges: AddressRange[] = [];
-  const unchanged = new Set<number>();
-  if (isDifferential) {
-    let unknown = 0;
-    for (const sector of touched) {
-      const part = image.slice(sector);
-      if (!deviceContent || !part.ranges.every((r) => deviceContent.covers(r))) {
-        unknown++;
-        readRanges.push({ start: sector.start, end: sector.end });
-        continue;
-      }
-      if (sameAsDevice(part, deviceContent)) unchanged.add(sector.index);
-    }
-    if (unknown > 0) {
-      warnings.push({
-        kind: 'needs-read',
-        message: `differential: ${unknown} sectors must be read from the device first; until then this is a full write`,
-      });
-    }
-  }
+  const comparison = isDifferential ? compareWithDevice(image, touched, deviceContent) : { unchanged: new Set<number>(), readRanges: [] };
+  if (comparison.readRanges.length > 0) warnings.push(needsReadWarning(comparison.readRanges.length));
+  const readRanges: AddressRange[] = [...comparison.readRanges];
+  const unchanged = comparison.unchanged;
   const toWrite = touched.filter((s) => !unchanged.has(s.index));
-  const touchedErasable = eraseMode === 'touched' ? toWrite.filter((s) => s.segment.erasable) : [];
-  const erasableBytes = region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
-  const erasableCount = region.segments.filter((s) => s.erasable).reduce((n, s) => n + s.sectorCount, 0);
-  if (eraseMode === 'touched' && !limit && options.massEraseWhenFaster !== false && touchedErasable.length > 1 && touchedErasable.length === erasableCount && isMassEraseSafe(info, alt.alternate, hasUserSize)) {
-    const sectorsMs = touchedErasable.reduce((ms, s) => ms + ERASE_COMMAND_MS + typicalEraseMs(info.family, s.end - s.start), 0);
-    const massMs = ERASE_COMMAND_MS + typicalMassEraseMs(info.family, erasableBytes);
-    if (massMs < sectorsMs) {
-      eraseMode = 'mass';
-      warnings.push({
-        kind: 'mass-erase',
-        message: `the image touches all ${erasableCount} sectors: one mass erase (about ${formatDuration(massMs)}) instead of ${erasableCount} sector erases (about ${formatDuration(sectorsMs)})`,
-      });
-    }
-  }
-  // Under a flash-size limit a mass erase is sent as sector erases of the real flash: the DfuSe
-  // mass erase has no address and the bootloader erases what it describes (flashLimit.ts).
-  const isMassBelowLimit = eraseMode === 'mass' && limit !== undefined;
-  const eraseSectors = isMassBelowLimit
-    ? sectorsBelowLimit(region, limit)
-    : eraseMode === 'touched'
-      ? touchedErasable
-      : eraseMode === 'mass'
-        ? region.segments.filter((s) => s.erasable).flatMap((s) => sectorsIn(region, s))
-        : [];
-  if (isMassBelowLimit) {
-    eraseMode = 'touched';
-    warnings.push({
-      kind: 'mass-erase',
-      message:
-        `mass erase sent as ${eraseSectors.length} sector erases up to ${formatAddress(limit.end)}: ${describeFlashSizeLimit(limit, regionRange(region).start)} ` +
-        'is below what a mass erase would cover',
-    });
-  } else if (limit) {
-    checkLimitOnSectorBoundary(region, limit);
-  }
-  const erased = new Set(eraseSectors.map((s) => s.index));
+
+  // 4. What is erased.
+  const erase = decideErase({
+    info,
+    alternate: alt.alternate,
+    region,
+    requested,
+    toWrite,
+    limit,
+    hasUserSize,
+    massEraseWhenFaster: options.massEraseWhenFaster !== false,
+  });
+  warnings.push(...erase.warnings);
+  const erased = new Set(erase.sectors.map((s) => s.index));
   const isErased = (sector: Sector): boolean => erased.has(sector.index);
 
-  // Data outside the image in a sector we erase is lost unless preserved (reference §7.3: never
-  // destroy silently).
+  // 5. Data outside the image in a sector the plan erases is lost unless preserved (reference §7.3:
+  //    never destroy silently).
   const preserveRanges: AddressRange[] = [];
-  for (const sector of eraseMode === 'touched' && !isMassBelowLimit ? eraseSectors : []) {
+  const isSectorByChoice = erase.mode === 'touched' && !erase.isMassBelowLimit;
+  for (const sector of isSectorByChoice ? erase.sectors : []) {
     const outside = complementIn(sector, image);
     if (outside.length === 0) continue;
-    if (preserve) {
+    if (wantsPreserve) {
       preserveRanges.push(...outside);
       continue;
     }
     const known = outside.every((r) => deviceContent?.covers(r) === true);
     const lost = known ? outside.reduce((n, r) => n + countNotEqual(deviceContent!.read(r, erasedValue), erasedValue), 0) : undefined;
-    if (lost === 0) continue;
-    const outsideBytes = outside.reduce((n, r) => n + rangeLength(r), 0);
-    warnings.push({
-      kind: 'destroys-data',
-      sector: sector.index,
-      range: { start: sector.start, end: sector.end },
-      message:
-        lost === undefined
-          ? `sector ${sector.index} [${formatAddress(sector.start)}, ${formatAddress(sector.end)}) is only partly covered by the image: ` +
-            `erasing it destroys ${formatSize(outsideBytes)} that may hold data (use preserve to keep them)`
-          : `sector ${sector.index} [${formatAddress(sector.start)}, ${formatAddress(sector.end)}) holds ${formatSize(lost)} of data outside ` +
-            'the image that the erase destroys (use preserve to keep them)',
-    });
+    if (lost !== 0) warnings.push(destroysDataWarning(sector, totalLength(outside), lost));
   }
-  if (preserve && preserveRanges.length > 0) {
-    const bytes = preserveRanges.reduce((n, r) => n + rangeLength(r), 0);
-    warnings.push({ kind: 'preserving', message: `preserving ${formatSize(bytes)} outside the image in partly covered sectors (read first, written back)` });
+  if (preserveRanges.length > 0) {
+    warnings.push(preservingWarning(totalLength(preserveRanges)));
     for (const range of preserveRanges) if (!deviceContent?.covers(range)) readRanges.push(range);
   }
   if (options.erase === 'mass') {
-    const cleared = isMassBelowLimit ? totalLength(eraseSectors) : erasableBytes;
-    warnings.push({ kind: 'mass-erase', message: `mass erase clears all ${formatSize(cleared)} of ${region.name}, not only the ${formatSize(image.size)} of the image` });
+    const cleared = erase.isMassBelowLimit ? totalLength(erase.sectors) : region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
+    warnings.push(massEraseClearsWarning(cleared, region.name, image.size));
   }
-  const unerasedTouched = eraseMode === 'none' ? touched.filter((s) => s.segment.erasable) : [];
-  if (unerasedTouched.length > 0) {
-    warnings.push({
-      kind: 'erase-skipped',
-      message:
-        `ERASE SKIPPED: ${unerasedTouched.length} erasable sectors will be written without an erase. ` +
-        rewriteConsequence(facts.rewriteBehaviour) +
-        ' Verification will show it.',
-    });
-  }
+  const unerasedTouched = erase.mode === 'none' ? touched.filter((s) => s.segment.erasable) : [];
+  if (unerasedTouched.length > 0) warnings.push(eraseSkippedWarning(unerasedTouched.length, facts.rewriteBehaviour));
 
-  // What is written: the image in the sectors that change, plus preserved bytes.
+  // 6. What is written: the image in the sectors that change, plus preserved bytes; then the chunks.
   const preserved =
-    preserve && deviceContent
+    wantsPreserve && deviceContent
       ? MemoryImage.fromBlocks(preserveRanges.filter((r) => deviceContent.covers(r)).flatMap((r) => deviceContent.slice(r).blocks))
       : MemoryImage.empty;
   const imagePart = unchanged.size ? MemoryImage.fromBlocks(toWrite.flatMap((s) => image.slice(s).blocks)) : image;
   const expected = preserved.isEmpty ? image : image.join(preserved);
   const writeImage = alignForProgramming(preserved.isEmpty ? imagePart : imagePart.join(preserved), region, unit, erasedValue);
+  const { chunks, skippedChunks } = chunksOf(writeImage, {
+    transferSize,
+    // Chunks equal to the erased value need not be sent into sectors this plan erases.
+    isSkippable: (data, range) =>
+      options.skipErasedChunks !== false && erase.mode !== 'none' && countNotEqual(data, erasedValue) === 0 && sectorsIn(region, range).every(isErased),
+  });
 
-  const skipErased = options.skipErasedChunks !== false;
-  const chunks: PlanChunk[] = [];
-  let skippedChunks = 0;
-  for (const block of writeImage.blocks) {
-    const end = block.start + block.data.length;
-    for (let address = block.start; address < end; ) {
-      const next = Math.min(end, (Math.floor(address / transferSize) + 1) * transferSize);
-      const data = block.data.subarray(address - block.start, next - block.start);
-      const range = { start: address, end: next };
-      address = next;
-      if (skipErased && eraseMode !== 'none' && countNotEqual(data, erasedValue) === 0 && sectorsIn(region, range).every(isErased)) {
-        skippedChunks++;
-        continue;
-      }
-      chunks.push({ address: range.start, data });
-    }
-  }
-
+  // 7. What is verified, and how long it takes.
   const verifySource = isDifferential && unchanged.size ? MemoryImage.fromBlocks(toWrite.flatMap((s) => expected.slice(s).blocks)) : expected;
   const verifyRanges = options.verify ? verifySource.ranges : [];
-  const bytesToWrite = chunks.reduce((n, c) => n + c.data.length, 0);
-
+  const mergedReads = mergeRanges(readRanges);
   return {
     alternate: alt.alternate,
     region: region.name,
     role: alt.role,
-    eraseMode,
+    eraseMode: erase.mode,
     isDifferential,
-    sectors: eraseSectors,
+    sectors: erase.sectors,
     chunks,
     verifyRanges,
     preserveRanges,
-    readRanges: mergeRanges(readRanges),
+    readRanges: mergedReads,
     expected,
     warnings,
-    bytesToWrite,
-    estimatedMs: estimate({ info, eraseMode, eraseSectors, region, chunks, verifyRanges, readRanges, transferSize }),
+    bytesToWrite: chunks.reduce((n, c) => n + c.data.length, 0),
+    estimatedMs: estimatePlanMs({ family: info.family, eraseMode: erase.mode, eraseSectors: erase.sectors, chunks, verifyRanges, readRanges: mergedReads, transferSize }),
     transferSize,
     erasedValue,
     options,
@@ -355,171 +291,32 @@ export function planImage(
   return plans;
 }
 
-/** Compact text for snapshots, the CLI's --plan and logs. Ranges are [start, end). */
-export function formatPlan(plan: ProgramPlan): string {
-  const lines: string[] = [];
-  const modes = [`erase ${plan.eraseMode}`];
-  if (plan.isDifferential) modes.push('differential');
-  if (plan.preserveRanges.length) modes.push('preserve');
-  lines.push(`plan ${plan.region} (alt ${plan.alternate}): ${modes.join(', ')}; transfer ${plan.transferSize} B, erased 0x${plan.erasedValue.toString(16).toUpperCase().padStart(2, '0')}`);
-  if (plan.readRanges.length) lines.push(`read first ${formatSize(totalLength(plan.readRanges))}: ${formatRanges(plan.readRanges)}`);
-  if (plan.eraseMode === 'mass') lines.push(`erase: mass erase (${plan.sectors.length} sectors, ${formatSize(totalLength(plan.sectors))})`);
-  else if (plan.sectors.length) {
-    lines.push(`erase ${plan.sectors.length} sectors (${formatSize(totalLength(plan.sectors))}): ${formatSectorRuns(plan.sectors)}`);
-  } else lines.push('erase: none');
-  if (plan.unchangedSectors.length) lines.push(`unchanged ${plan.unchangedSectors.length} sectors: ${formatIndexRuns(plan.unchangedSectors)}`);
-  const writeRanges = mergeRanges(plan.chunks.map((c) => ({ start: c.address, end: c.address + c.data.length })));
-  lines.push(
-    `write ${plan.bytesToWrite} B in ${plan.chunks.length} chunks${plan.skippedChunks ? ` (${plan.skippedChunks} erased chunks skipped)` : ''}` +
-      (writeRanges.length ? `: ${formatRanges(writeRanges)}` : ''),
-  );
-  if (plan.preserveRanges.length) lines.push(`preserve ${formatSize(totalLength(plan.preserveRanges))}: ${formatRanges(plan.preserveRanges)}`);
-  lines.push(plan.verifyRanges.length ? `verify ${formatSize(totalLength(plan.verifyRanges))}: ${formatRanges(plan.verifyRanges)}` : 'verify: none');
-  for (const warning of plan.warnings) lines.push(`! ${warning.kind}: ${warning.message}`);
-  lines.push(`estimated ${formatDuration(plan.estimatedMs)}`);
-  return lines.join('\n');
-}
-
-function layoutOf(info: DeviceInfo, alternate: number): AlternateInfo & { layout: NonNullable<AlternateInfo['layout']> } {
-  const alt = info.alternates.find((a) => a.alternate === alternate);
-  if (!alt) {
-    throw new DfuError({
-      kind: 'invalid-argument',
-      argument: 'alternate',
-      reason: `the device has no alt setting ${alternate} (it has ${info.alternates.map((a) => `${a.alternate} "${a.name}"`).join(', ') || 'none'})`,
-    });
-  }
-  if (!alt.layout) {
-    if (alt.error) throw new DfuError(alt.error);
-    throw new DfuError({ kind: 'invalid-argument', argument: 'alternate', reason: `alt setting ${alternate} has no memory layout` });
-  }
-  return alt as AlternateInfo & { layout: NonNullable<AlternateInfo['layout']> };
-}
-
-/** One DfuSe command: DNLOAD plus two GETSTATUS, about 1 ms each at full speed. */
-const ERASE_COMMAND_MS = 3 * typicalTransferMs(5);
-
 /** Each chunk must hold whole program units (ECC families cannot program a unit twice). */
 function chunkSizeFor(transferSize: number, unit: number): number {
   const size = Math.floor(transferSize / unit) * unit;
   return size > 0 ? size : unit;
 }
 
-/**
- * The image path never writes option bytes (they change through the option-byte editor, or as a
- * whole raw block with its own confirmation: core/jobs), nor the bootloader's own windows.
- */
-function checkRole(image: MemoryImage, alt: AlternateInfo & { layout: NonNullable<AlternateInfo['layout']> }): void {
-  const region = alt.layout.region.name;
-  switch (alt.role) {
-    case 'option-bytes':
-      throw new DfuError({
-        kind: 'not-writable',
-        address: image.start,
-        region,
-        detail:
-          'option bytes are not written as part of a firmware image: change fields with the option-byte editor (dfu-desk options --set), ' +
-          'or write a whole raw option-byte block with its own confirmation (dfu-desk flash --write-option-bytes)',
-      });
-    case 'device-feature':
-    case 'system':
-      throw new DfuError({ kind: 'not-writable', address: image.start, region, detail: `${region} belongs to the bootloader, not to firmware` });
-    default:
-      return;
-  }
-}
-
-/** The planner picks a mass erase by itself only where it is known to work and the flash size is not in doubt. */
-function isMassEraseSafe(info: DeviceInfo, alternate: number, hasUserSize: boolean): boolean {
-  try {
-    return checkMassErase({ info, alternate, limit: undefined, hasUserSize }).length === 0;
-  } catch {
-    return false;
-  }
-}
-
-function checkWritable(image: MemoryImage, region: MemoryRegion): void {
-  const bounds = regionRange(region);
-  for (const block of image.blocks) {
-    const end = block.start + block.data.length;
-    for (let address = block.start; address < end; ) {
-      const segment = segmentAt(region, address);
-      if (!segment) {
-        if (address >= bounds.end && image.start < bounds.end) {
-          throw new DfuError({ kind: 'image-too-large', imageEnd: image.end, regionEnd: bounds.end, region: region.name });
-        }
-        throw new DfuError({
-          kind: 'not-writable',
-          address,
-          region: region.name,
-          detail:
-            address < bounds.start || address >= bounds.end
-              ? `outside the region [${formatAddress(bounds.start)}, ${formatAddress(bounds.end)})`
-              : 'in a gap between the address blocks of the region',
-        });
-      }
-      if (!segment.writable) {
-        throw new DfuError({
-          kind: 'not-writable',
-          address,
-          region: region.name,
-          detail: `segment [${formatAddress(segment.start)}, ${formatAddress(segment.end)}) is not writable`,
-        });
-      }
-      address = segment.end;
-    }
-  }
-}
-
-/**
- * The L072xB BL claims 192 KB for 128 KB of flash (reference §7.1, §7.3 item 5). Under a known
- * limit (the flash-size register or the user's flash size) writing at or above it is refused;
- * without one, an image that reaches above the real size of a known overstating part gets a
- * warning (a user who set a flash size has answered that question).
- */
-function checkRealFlash(
-  image: MemoryImage,
-  info: DeviceInfo,
-  region: MemoryRegion,
-  role: RegionRole,
-  limit: FlashSizeLimit | undefined,
-  hasUserSize: boolean,
-  warnings: PlanWarning[],
-): void {
-  if (role !== 'flash') return;
-  const bounds = regionRange(region);
-  if (limit) {
-    if (image.end <= limit.end) return;
-    if (limit.source === 'register') {
-      throw new DfuError({ kind: 'image-too-large', imageEnd: image.end, regionEnd: limit.end, region: region.name });
-    }
-    throw new DfuError({
-      kind: 'not-writable',
-      address: Math.max(image.start, limit.end),
-      region: region.name,
-      detail: `at or above ${describeFlashSizeLimit(limit, bounds.start)}`,
-    });
-  }
-  if (info.flashSizeBytes !== undefined || hasUserSize) return;
-  if (!info.quirks.includes('descriptor-overstates-flash')) return;
-  const known = knownFlashOverstatement(info.family, region);
-  if (!known) return;
-  const realEnd = bounds.start + known.realBytes;
-  // Only an image that reaches above the smaller size is at risk; DeviceInfo.notes has the rest.
-  if (image.end <= realEnd) return;
-  warnings.push({
-    kind: 'flash-overstated',
-    range: { start: realEnd, end: image.end },
-    message:
-      `the image reaches ${formatAddress(image.end)}, past ${formatAddress(realEnd)}: if this is an ${known.parts} (${formatSize(known.realBytes)} of flash), ` +
-      `${known.risk} (its bootloader describes the same flash as ${known.sameStringAs}); set the flash size to refuse it`,
-  });
-}
-
 function touchedSectors(image: MemoryImage, region: MemoryRegion): Sector[] {
   const byIndex = new Map<number, Sector>();
   for (const range of image.ranges) for (const sector of sectorsIn(region, range)) byIndex.set(sector.index, sector);
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** Which touched sectors already hold the image, and which must be read before that is known. */
+function compareWithDevice(
+  image: MemoryImage,
+  touched: readonly Sector[],
+  deviceContent: MemoryImage | undefined,
+): { unchanged: Set<number>; readRanges: AddressRange[] } {
+  const unchanged = new Set<number>();
+  const readRanges: AddressRange[] = [];
+  for (const sector of touched) {
+    const part = image.slice(sector);
+    if (!deviceContent || !part.ranges.every((r) => deviceContent.covers(r))) readRanges.push({ start: sector.start, end: sector.end });
+    else if (sameAsDevice(part, deviceContent)) unchanged.add(sector.index);
+  }
+  return { unchanged, readRanges };
 }
 
 function sameAsDevice(part: MemoryImage, device: MemoryImage): boolean {
@@ -570,94 +367,23 @@ function alignForProgramming(image: MemoryImage, region: MemoryRegion, unit: num
   return MemoryImage.fromBlocks(blocks);
 }
 
-function rewriteConsequence(behaviour: string): string {
-  switch (behaviour) {
-    case 'keep-old':
-      return 'On this family un-erased flash keeps its old data (L0/L1 NOTZEROERR): the new image will not land.';
-    case 'and':
-      return 'On this family un-erased flash ends up as the AND of old and new data.';
-    default:
-      return 'On this family programming un-erased flash fails (ECC).';
+/** DNLOAD-sized pieces: at most `transferSize` bytes, never crossing a multiple of it. */
+function chunksOf(
+  image: MemoryImage,
+  rules: { readonly transferSize: number; readonly isSkippable: (data: Uint8Array, range: AddressRange) => boolean },
+): { chunks: PlanChunk[]; skippedChunks: number } {
+  const chunks: PlanChunk[] = [];
+  let skippedChunks = 0;
+  for (const block of image.blocks) {
+    const end = block.start + block.data.length;
+    for (let address = block.start; address < end; ) {
+      const next = Math.min(end, (Math.floor(address / rules.transferSize) + 1) * rules.transferSize);
+      const data = block.data.subarray(address - block.start, next - block.start);
+      const range = { start: address, end: next };
+      address = next;
+      if (rules.isSkippable(data, range)) skippedChunks++;
+      else chunks.push({ address: range.start, data });
+    }
   }
+  return { chunks, skippedChunks };
 }
-
-function estimate(input: {
-  info: DeviceInfo;
-  eraseMode: EraseMode;
-  eraseSectors: readonly Sector[];
-  region: MemoryRegion;
-  chunks: readonly PlanChunk[];
-  verifyRanges: readonly AddressRange[];
-  readRanges: readonly AddressRange[];
-  transferSize: number;
-}): number {
-  const { info, transferSize } = input;
-  const commandMs = ERASE_COMMAND_MS;
-  const readMs = (ranges: readonly AddressRange[]): number => {
-    const bytes = totalLength(ranges);
-    return Math.ceil(bytes / transferSize) * typicalTransferMs(transferSize) + ranges.length * commandMs;
-  };
-  let ms = readMs(input.readRanges);
-  if (input.eraseMode === 'mass') {
-    const erasable = input.region.segments.filter((s) => s.erasable).reduce((n, s) => n + rangeLength(s), 0);
-    ms += commandMs + typicalMassEraseMs(info.family, erasable);
-  } else {
-    for (const sector of input.eraseSectors) ms += commandMs + typicalEraseMs(info.family, sector.end - sector.start);
-  }
-  let previousEnd = -1;
-  for (const chunk of input.chunks) {
-    if (chunk.address !== previousEnd) ms += commandMs;
-    ms += typicalTransferMs(chunk.data.length) + 2 * typicalTransferMs(6) + typicalProgramMs(info.family, chunk.data.length);
-    previousEnd = chunk.address + chunk.data.length;
-  }
-  ms += readMs(input.verifyRanges);
-  return Math.round(ms);
-}
-
-export function mergeRanges(ranges: readonly AddressRange[]): AddressRange[] {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  const out: AddressRange[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
-    else out.push({ start: r.start, end: r.end });
-  }
-  return out;
-}
-
-function totalLength(ranges: readonly AddressRange[]): number {
-  return ranges.reduce((n, r) => n + rangeLength(r), 0);
-}
-
-function formatRanges(ranges: readonly AddressRange[], limit = 4): string {
-  const shown = ranges.slice(0, limit).map((r) => `[${formatAddress(r.start)}, ${formatAddress(r.end)})`);
-  if (ranges.length > limit) shown.push(`... ${ranges.length - limit} more`);
-  return shown.join(' ');
-}
-
-function formatSectorRuns(sectors: readonly Sector[]): string {
-  const runs: { first: Sector; last: Sector }[] = [];
-  for (const sector of sectors) {
-    const run = runs[runs.length - 1];
-    if (run && sector.index === run.last.index + 1 && sector.start === run.last.end) run.last = sector;
-    else runs.push({ first: sector, last: sector });
-  }
-  const shown = runs
-    .slice(0, 4)
-    .map(({ first, last }) =>
-      `${first.index === last.index ? `#${first.index}` : `#${first.index}-#${last.index}`} [${formatAddress(first.start)}, ${formatAddress(last.end)})`,
-    );
-  if (runs.length > 4) shown.push(`... ${runs.length - 4} more runs`);
-  return shown.join(' ');
-}
-
-function formatIndexRuns(indexes: readonly number[]): string {
-  const runs: [number, number][] = [];
-  for (const i of indexes) {
-    const run = runs[runs.length - 1];
-    if (run && i === run[1] + 1) run[1] = i;
-    else runs.push([i, i]);
-  }
-  return runs.map(([a, b]) => (a === b ? `#${a}` : `#${a}-#${b}`)).join(' ');
-}
-

@@ -8,13 +8,13 @@ import { abort, dnload, getStatus, recoverToIdle, transferFailureOf, upload } fr
 import { DfuState, DfuStatus, DFUSE_FIRST_DATA_BLOCK, type DfuStatusReply } from '../dfu/spec.js';
 import { DfuError, describe as describeError, stateName, statusName, type ConfirmationKind, type DfuErrorInfo } from '../errors.js';
 import { diffImages, type VerifyReport } from '../image/diff.js';
-import { MemoryImage, rangeLength, type AddressRange, type Block } from '../image/memoryImage.js';
+import { MemoryImage, mergeRanges, rangeLength, totalLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import { describeDevice, type DeviceInfo } from '../usb/descriptors.js';
 import type { Clock, DfuTransport, OpenedDevice } from '../usb/transport.js';
 import { describeCommand, encodeCommand, type DfuseCommand } from './commands.js';
 import { regionRange, sectorAt, sectorByIndex, sectorsIn, segmentAt, type MemoryRegion, type Sector } from './memoryLayout.js';
 import { decodeOptionBytes, type DecodedOptionBytes } from './optionBytes.js';
-import { mergeRanges, planImage, planProgram, type ProgramOptions, type ProgramPlan } from './plan.js';
+import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from './plan.js';
 import { mainFlashOf, optionBytesAlternateOf } from './regionRole.js';
 import { BusyPoller, type Operation, type PollingStrategy, type WaitOutcome } from './poll.js';
 
@@ -957,9 +957,6 @@ function mergeReports(reports: readonly VerifyReport[]): VerifyReport {
   };
 }
 
-function totalLength(ranges: readonly AddressRange[]): number {
-  return ranges.reduce((n, r) => n + rangeLength(r), 0);
-}
 
 
 function round(ms: number): number {

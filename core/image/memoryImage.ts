@@ -22,6 +22,23 @@ export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
   return a.start < b.end && b.start < a.end;
 }
 
+/** Sorted, with touching or overlapping ranges merged. */
+export function mergeRanges(ranges: readonly AddressRange[]): AddressRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: AddressRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    else out.push({ start: r.start, end: r.end });
+  }
+  return out;
+}
+
+/** Bytes in all of `ranges` (assumed not to overlap). */
+export function totalLength(ranges: readonly AddressRange[]): number {
+  return ranges.reduce((n, r) => n + rangeLength(r), 0);
+}
+
 export function rangeLength(range: AddressRange): number {
   return range.end - range.start;
 }

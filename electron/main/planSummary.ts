@@ -2,7 +2,8 @@
 
 import type { FlashPreview, PlanSummary } from '../../core/api.js';
 import type { FlashPreparation } from '../../core/jobs/flashJob.js';
-import { formatPlan, mergeRanges } from '../../core/dfuse/plan.js';
+import { formatPlan } from '../../core/dfuse/plan.js';
+import { mergeRanges } from '../../core/image/memoryImage.js';
 import type { ProgramPlan } from '../../core/dfuse/plan.js';
 
 export function toPlanSummary(plan: ProgramPlan): PlanSummary {

@@ -1,0 +1,64 @@
+// The compact text of a plan: the inline snapshots of the planner tests, the CLI's --plan and the
+// app's plan text. Ranges are half-open, [start, end).
+import { formatAddress, formatDuration, formatHexByte, formatSize } from '../format.js';
+import { mergeRanges, totalLength, type AddressRange } from '../image/memoryImage.js';
+import type { Sector } from './memoryLayout.js';
+import type { ProgramPlan } from './plan.js';
+
+/** Compact text for snapshots, the CLI's --plan and logs. Ranges are [start, end). */
+export function formatPlan(plan: ProgramPlan): string {
+  const lines: string[] = [];
+  const modes = [`erase ${plan.eraseMode}`];
+  if (plan.isDifferential) modes.push('differential');
+  if (plan.preserveRanges.length) modes.push('preserve');
+  lines.push(`plan ${plan.region} (alt ${plan.alternate}): ${modes.join(', ')}; transfer ${plan.transferSize} B, erased 0x${formatHexByte(plan.erasedValue)}`);
+  if (plan.readRanges.length) lines.push(`read first ${formatSize(totalLength(plan.readRanges))}: ${formatRanges(plan.readRanges)}`);
+  if (plan.eraseMode === 'mass') lines.push(`erase: mass erase (${plan.sectors.length} sectors, ${formatSize(totalLength(plan.sectors))})`);
+  else if (plan.sectors.length) {
+    lines.push(`erase ${plan.sectors.length} sectors (${formatSize(totalLength(plan.sectors))}): ${formatSectorRuns(plan.sectors)}`);
+  } else lines.push('erase: none');
+  if (plan.unchangedSectors.length) lines.push(`unchanged ${plan.unchangedSectors.length} sectors: ${formatIndexRuns(plan.unchangedSectors)}`);
+  const writeRanges = mergeRanges(plan.chunks.map((c) => ({ start: c.address, end: c.address + c.data.length })));
+  lines.push(
+    `write ${plan.bytesToWrite} B in ${plan.chunks.length} chunks${plan.skippedChunks ? ` (${plan.skippedChunks} erased chunks skipped)` : ''}` +
+      (writeRanges.length ? `: ${formatRanges(writeRanges)}` : ''),
+  );
+  if (plan.preserveRanges.length) lines.push(`preserve ${formatSize(totalLength(plan.preserveRanges))}: ${formatRanges(plan.preserveRanges)}`);
+  lines.push(plan.verifyRanges.length ? `verify ${formatSize(totalLength(plan.verifyRanges))}: ${formatRanges(plan.verifyRanges)}` : 'verify: none');
+  for (const warning of plan.warnings) lines.push(`! ${warning.kind}: ${warning.message}`);
+  lines.push(`estimated ${formatDuration(plan.estimatedMs)}`);
+  return lines.join('\n');
+}
+
+function formatRanges(ranges: readonly AddressRange[], limit = 4): string {
+  const shown = ranges.slice(0, limit).map((r) => `[${formatAddress(r.start)}, ${formatAddress(r.end)})`);
+  if (ranges.length > limit) shown.push(`... ${ranges.length - limit} more`);
+  return shown.join(' ');
+}
+
+function formatSectorRuns(sectors: readonly Sector[]): string {
+  const runs: { first: Sector; last: Sector }[] = [];
+  for (const sector of sectors) {
+    const run = runs[runs.length - 1];
+    if (run && sector.index === run.last.index + 1 && sector.start === run.last.end) run.last = sector;
+    else runs.push({ first: sector, last: sector });
+  }
+  const shown = runs
+    .slice(0, 4)
+    .map(({ first, last }) =>
+      `${first.index === last.index ? `#${first.index}` : `#${first.index}-#${last.index}`} [${formatAddress(first.start)}, ${formatAddress(last.end)})`,
+    );
+  if (runs.length > 4) shown.push(`... ${runs.length - 4} more runs`);
+  return shown.join(' ');
+}
+
+function formatIndexRuns(indexes: readonly number[]): string {
+  const runs: [number, number][] = [];
+  for (const i of indexes) {
+    const run = runs[runs.length - 1];
+    if (run && i === run[1] + 1) run[1] = i;
+    else runs.push([i, i]);
+  }
+  return runs.map(([a, b]) => (a === b ? `#${a}` : `#${a}-#${b}`)).join(' ');
+}
+
