@@ -11,7 +11,7 @@ import { DfuseSession, type SessionStrategy } from '../core/dfuse/session.js';
 import { sectorAt } from '../core/dfuse/memoryLayout.js';
 import type { ProgramOptions } from '../core/dfuse/plan.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
-import { VirtualClock } from '../core/simulator/clock.js';
+import { VirtualClock } from '../core/clock.js';
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
 import { nonErasedBytes } from '../core/simulator/pseudoRandom.js';

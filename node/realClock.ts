@@ -1,43 +1,22 @@
-// Wall-clock time for the app (the simulator and the engine take any Clock; tests pass VirtualClock).
+// Real time for the app, the CLI and the browser test host: core's ScaledClock (core/clock.ts) on
+// Node's timers. The engine and the simulator take any Clock; tests pass a VirtualClock.
+import { performance } from 'node:perf_hooks';
+import { ScaledClock, type HostTimers, type TimerClock } from '../core/clock.js';
 
-import type { TimerClock } from '../core/simulator/clock.js';
-
-function abortReason(signal: AbortSignal | undefined): Error {
-  return signal?.reason instanceof Error ? signal.reason : new Error('aborted');
-}
+export const nodeTimers: HostTimers = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  nextTurn: (callback) => void setImmediate(callback),
+};
 
 /**
- * Wall-clock time running `speed` times faster: now() stays epoch milliseconds at the moment the
- * clock is made and then advances `speed` ms per real ms; sleeps and timers last ms / speed real ms.
- * The e2e host and `npm run preview` use it so simulated boards show honest progress, faster.
+ * Wall-clock time running `speed` times faster: now() is epoch milliseconds when the clock is made
+ * and then advances `speed` ms per real ms. The e2e host and `npm run preview` use it so simulated
+ * boards show honest progress, faster.
  */
 export function scaledRealClock(speed: number): TimerClock {
-  const startReal = Date.now();
-  const toReal = (ms: number) => Math.max(0, ms) / speed;
-  return {
-    now: () => startReal + (Date.now() - startReal) * speed,
-    sleep(ms, signal) {
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(abortReason(signal));
-          return;
-        }
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(abortReason(signal));
-        };
-        const timer = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, toReal(ms));
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    },
-    setTimer(ms, callback) {
-      const timer = setTimeout(callback, toReal(ms));
-      return () => clearTimeout(timer);
-    },
-  };
+  return new ScaledClock(nodeTimers, { speed, startMs: Date.now() });
 }
 
 export const realClock: TimerClock = scaledRealClock(1);

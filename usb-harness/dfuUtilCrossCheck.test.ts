@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { previousFirmware, SimulatedDevice } from '../core/simulator/device.js';
 import { profiles } from '../core/simulator/profiles.js';
-import { ScaledClock } from '../cli/devices/scaledClock.js';
+import { ScaledClock } from '../core/clock.js';
+import { nodeTimers } from '../node/realClock.js';
 import { dfuUtilVersion, runDfuUtil } from './dfuUtil.js';
 import { describeWithHarness } from './harnessSuite.js';
 import { VirtualUsbHost } from './virtualUsbHost.js';
@@ -54,7 +55,7 @@ describeWithHarness('dfu-util against the simulator', () => {
     const profile = profiles[profileId]!;
     const device = new SimulatedDevice({
       profile,
-      clock: new ScaledClock(SPEED, () => performance.now()),
+      clock: new ScaledClock(nodeTimers, { speed: SPEED }),
       // The libusb client's own timeout decides, as with a real device.
       hostTimeoutMs: 60_000,
       // A board whose BOOT0 pin is held comes back in DFU mode after leaving, so it can be read.

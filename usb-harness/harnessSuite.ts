@@ -3,7 +3,8 @@
 // passing one. simulatedBoard(): the boards they plug.
 import { SimulatedDevice } from '../core/simulator/device.js';
 import { parseSimulatorSpec } from '../core/simulator/scenarios.js';
-import { ScaledClock } from '../cli/devices/scaledClock.js';
+import { ScaledClock } from '../core/clock.js';
+import { nodeTimers } from '../node/realClock.js';
 import { harnessAvailability } from './hostBuild.js';
 
 /** Flash operations run this many times faster than on the chip; the USB side (libusb, usbdevfs ioctls) is real. */
@@ -24,5 +25,5 @@ export function describeWithHarness(name: string, body: () => void): void {
  */
 export function simulatedBoard(spec: string, speed = HARNESS_SPEED): SimulatedDevice {
   const { profile, scenario } = parseSimulatorSpec(spec);
-  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(speed, () => performance.now()), hostTimeoutMs: 60_000 });
+  return new SimulatedDevice({ profile, scenario, clock: new ScaledClock(nodeTimers, { speed }), hostTimeoutMs: 60_000 });
 }

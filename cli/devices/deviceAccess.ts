@@ -4,13 +4,13 @@
 // with boards attached.
 import { DfuError } from '../../core/errors.js';
 import { SimulatorBus } from '../../core/simulator/bus.js';
-import type { TimerClock } from '../../core/simulator/clock.js';
+import { ScaledClock, type TimerClock } from '../../core/clock.js';
+import { nodeTimers, realClock } from '../../node/realClock.js';
 import type { UsbBus } from '../../core/usb/transport.js';
 // Type only: the module itself (and the native `usb` it loads) is imported lazily below.
 import type { NodeUsbBus } from '../../node/nodeUsb.js';
 import { parsePositiveNumber, stringListOption, stringOption, type OptionValues } from '../args.js';
 import type { CliIo } from '../context.js';
-import { ScaledClock } from './scaledClock.js';
 import { parseSimulateOption, type SimulateRequest } from './simulateSpec.js';
 
 export interface DeviceAccess {
@@ -49,7 +49,9 @@ export async function openDeviceAccess(
 ): Promise<DeviceAccess> {
   const requests = simulateRequests(values);
   if (requests.length > 0) {
-    const clock = new ScaledClock(simulationSpeed(values, io.env), () => io.now());
+    // Simulated boards take as long as real ones unless --sim-speed makes them faster; sub-millisecond
+    // waits resolve on the next turn (core/clock.ts), so fast simulations stay fast.
+    const clock = new ScaledClock({ ...nodeTimers, now: () => io.now() }, { speed: simulationSpeed(values, io.env) });
     const bus = new SimulatorBus(clock);
     const queue = requests.flatMap((request) => Array.from({ length: request.count }, () => request.spec));
     const timers: NodeJS.Timeout[] = [];
@@ -67,10 +69,10 @@ export async function openDeviceAccess(
       },
     };
   }
-  let loaded: { NodeUsbBus: typeof NodeUsbBus; realClock: TimerClock };
+  let loaded: { NodeUsbBus: typeof NodeUsbBus };
   try {
-    const [usb, clock] = await Promise.all([import('../../node/nodeUsb.js'), import('../../node/realClock.js')]);
-    loaded = { NodeUsbBus: usb.NodeUsbBus, realClock: clock.realClock };
+    const usb = await import('../../node/nodeUsb.js');
+    loaded = { NodeUsbBus: usb.NodeUsbBus };
   } catch (error) {
     throw new DfuError(
       {
@@ -84,7 +86,7 @@ export async function openDeviceAccess(
   return {
     bus: new loaded.NodeUsbBus({ platform: io.platform }),
     isSimulated: false,
-    clock: loaded.realClock,
+    clock: realClock,
     startHotplug() {},
     close() {},
   };

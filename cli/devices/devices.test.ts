@@ -1,6 +1,5 @@
 import { DfuError } from '../../core/errors.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
-import { ScaledClock } from './scaledClock.js';
 import { selectDevices, SelectionError } from './selectDevice.js';
 import { parseSimulateOption } from './simulateSpec.js';
 
@@ -68,31 +67,5 @@ describe('parseSimulateOption', () => {
         expect((error as DfuError).info).toMatchObject({ kind: 'invalid-argument', argument: '--simulate' });
       }
     }
-  });
-});
-
-describe('ScaledClock', () => {
-  it('runs simulated time N times faster than the real clock it reads', () => {
-    let real = 1000;
-    const clock = new ScaledClock(50, () => real);
-    expect(clock.now()).toBe(0);
-    real += 20;
-    expect(clock.now()).toBe(1000);
-  });
-
-  it('a sleep shorter than a real millisecond resolves on the next turn and moves time to its deadline', async () => {
-    const clock = new ScaledClock(1000, () => 0);
-    await clock.sleep(300);
-    expect(clock.now()).toBe(300);
-    await clock.sleep(5000);
-    expect(clock.now()).toBeGreaterThanOrEqual(300);
-  });
-
-  it('rejects with the abort reason when the signal fires', async () => {
-    const clock = new ScaledClock(1, () => 0);
-    const controller = new AbortController();
-    const sleeping = clock.sleep(10_000, controller.signal);
-    controller.abort(new Error('stop'));
-    await expect(sleeping).rejects.toThrow('stop');
   });
 });

@@ -1,7 +1,7 @@
 import { DFU_CLRSTATUS, DFU_GETSTATUS, DfuState, DfuStatus } from '../dfu/spec.js';
 import { quirksFor, type Stm32Family } from '../devices/stm32.js';
 import type { DfuError } from '../errors.js';
-import { VirtualClock } from '../simulator/clock.js';
+import { VirtualClock } from '../clock.js';
 import { TransferError, type DfuTransport } from '../usb/transport.js';
 import { BusyPoller, type Operation, type PollingStrategy } from './poll.js';
 

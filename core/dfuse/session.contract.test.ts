@@ -7,7 +7,7 @@
 import type { DfuError} from '../errors.js';
 import { isDfuError, stateName, type DfuErrorKind } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
-import { VirtualClock } from '../simulator/clock.js';
+import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
 import { nonErasedBytes } from '../simulator/pseudoRandom.js';

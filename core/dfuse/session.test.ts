@@ -3,7 +3,7 @@ import { DFU_DNLOAD, DFU_GETSTATUS, DfuState } from '../dfu/spec.js';
 import type { DfuError } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { parseIntelHex, writeIntelHex } from '../image/intelHex.js';
-import { VirtualClock } from '../simulator/clock.js';
+import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
 import { parseScenario } from '../simulator/scenarios.js';

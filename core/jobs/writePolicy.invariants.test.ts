@@ -15,7 +15,7 @@ import { DfuseSession } from '../dfuse/session.js';
 import { isDfuError, type ConfirmationKind } from '../errors.js';
 import { writeIntelHex } from '../image/intelHex.js';
 import { MemoryImage, type AddressRange, type Block } from '../image/memoryImage.js';
-import { VirtualClock } from '../simulator/clock.js';
+import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles, type SimulatorProfile } from '../simulator/profiles.js';
 import { parseScenario, scenarios } from '../simulator/scenarios.js';

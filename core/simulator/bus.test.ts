@@ -2,7 +2,7 @@ import { DFU_GETSTATE } from '../dfu/spec.js';
 import { isDfuError } from '../errors.js';
 import type { BusEvent } from '../usb/transport.js';
 import { SimulatorBus } from './bus.js';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../clock.js';
 
 describe('SimulatorBus', () => {
   it('lists several devices, equal serials told apart by path, and emits attach/detach on hotplug', async () => {

@@ -11,7 +11,7 @@ import {
   DfuStatus,
 } from '../dfu/spec.js';
 import { TransferError } from '../usb/transport.js';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from './device.js';
 import { profiles } from './profiles.js';
 import type { SimulatorProfile } from './profiles.js';

@@ -23,7 +23,7 @@ import {
 import { stateName, statusName } from '../errors.js';
 import type { Clock, DfuTransport, OpenedDevice, RawDeviceDescriptors, UsbDeviceSummary } from '../usb/transport.js';
 import { TransferError } from '../usb/transport.js';
-import { scheduleOn } from './clock.js';
+import { scheduleOn } from '../clock.js';
 import { buildDescriptors } from './descriptorBuilder.js';
 import { SimulatedMemory } from './memory.js';
 import { lcgBytes } from './pseudoRandom.js';

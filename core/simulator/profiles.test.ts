@@ -4,7 +4,7 @@ import { decodeOptionBytes } from '../dfuse/optionBytes.js';
 import { parseMemoryLayout } from '../dfuse/memoryLayout.js';
 import { capturedDescriptors } from '../testing/fixtures/descriptors.js';
 import { describeDevice } from '../usb/descriptors.js';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from './device.js';
 import { SimulatedMemory } from './memory.js';
 import { readRdpLevel, withRdp } from './optionBytesModel.js';

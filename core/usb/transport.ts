@@ -1,14 +1,10 @@
 // The seam between the protocol and USB. Everything the DFU/DfuSe engine needs from hardware is
-// here; the node-usb adapter (electron/main), the simulator (core/simulator) and the virtual-USB
+// here; the node-usb adapter (node/nodeUsb.ts), the simulator (core/simulator) and the virtual-USB
 // harness all implement it. Recipient (class, interface) and interface number are bound by the
 // adapter, as dfu-core's DfuIo does.
 
-/** Time, injected so tests never really sleep. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`; rejects with the signal's reason if aborted. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+// Time is core/clock.ts; re-exported here because the seam's users take one.
+export type { Clock } from '../clock.js';
 
 /** A control-transfer outcome the adapters normalise to. */
 export type TransferFailure =

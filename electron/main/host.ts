@@ -2,7 +2,7 @@
 // (electron/main/index.ts with Electron dialogs; the browser test host with its own). Keeping these
 // behind one interface is what lets the service run in plain vitest and in the test host unchanged.
 
-import type { TimerClock } from '../../core/simulator/clock.js';
+import type { TimerClock } from '../../core/clock.js';
 
 export interface FileFilter {
   readonly name: string;

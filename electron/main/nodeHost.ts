@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TimerClock } from '../../core/simulator/clock.js';
+import type { TimerClock } from '../../core/clock.js';
 import type { Dialogs, Host } from './host.js';
 import { realClock } from '../../node/realClock.js';
 

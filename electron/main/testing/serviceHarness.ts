@@ -6,7 +6,7 @@ import { DfuError } from '../../../core/errors.js';
 import { writeIntelHex } from '../../../core/image/intelHex.js';
 import { MemoryImage } from '../../../core/image/memoryImage.js';
 import { SimulatorBus } from '../../../core/simulator/bus.js';
-import { VirtualClock } from '../../../core/simulator/clock.js';
+import { VirtualClock } from '../../../core/clock.js';
 import type { Host } from '../host.js';
 import type { ProgrammerServiceOptions } from '../programmer.js';
 import { ProgrammerService } from '../programmer.js';

@@ -1,5 +1,4 @@
-import { scheduleOn, VirtualClock } from './clock.js';
-import type { Clock } from '../usb/transport.js';
+import { ScaledClock, scheduleOn, VirtualClock, type Clock, type HostTimers } from './clock.js';
 
 describe('VirtualClock', () => {
   it('sleep advances virtual time at once and resolves without real waiting', async () => {
@@ -53,5 +52,47 @@ describe('VirtualClock', () => {
     await Promise.resolve();
     expect(count).toBe(2);
     expect(slept).toBe(14);
+  });
+});
+
+/** Host timers on a real time the test sets by hand (timers still run on Node's event loop). */
+function manualTimers(start = 0): HostTimers & { real: number } {
+  const timers = {
+    real: start,
+    now: () => timers.real,
+    setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+    nextTurn: (callback: () => void) => void setImmediate(callback),
+  };
+  return timers;
+}
+
+describe('ScaledClock', () => {
+  it('runs simulated time N times faster than the real time it reads, from its start', () => {
+    const timers = manualTimers(1000);
+    const clock = new ScaledClock(timers, { speed: 50 });
+    expect(clock.now()).toBe(0);
+    timers.real += 20;
+    expect(clock.now()).toBe(1000);
+    const wall = new ScaledClock(timers, { startMs: 1_700_000_000_000 });
+    timers.real += 5;
+    expect(wall.now()).toBe(1_700_000_000_005);
+  });
+
+  it('a sleep shorter than a real millisecond resolves on the next turn and moves time to its deadline', async () => {
+    const clock = new ScaledClock(manualTimers(), { speed: 1000 });
+    await clock.sleep(300);
+    expect(clock.now()).toBe(300);
+    await clock.sleep(5000);
+    expect(clock.now()).toBeGreaterThanOrEqual(300);
+  });
+
+  it('rejects with the abort reason when the signal fires, and cancels its timer', async () => {
+    const clock = new ScaledClock(manualTimers());
+    const controller = new AbortController();
+    const sleeping = clock.sleep(10_000, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(sleeping).rejects.toThrow('stop');
+    await expect(clock.sleep(1, AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
   });
 });
