@@ -46,9 +46,9 @@ export default tseslint.config(
           patterns: [
             { group: ['**/electron/**', '**/cli/**', '**/node/**', 'electron', 'node:*', 'usb'], message: 'The renderer talks to main only through window.programmer.' },
             {
-              group: ['**/core/**', '!**/core/api', '!**/core/api.js', '!**/core/bytes', '!**/core/bytes.js', '!**/core/format', '!**/core/format.js'],
+              group: ['**/core/**', '!**/core/contract', '!**/core/contract/programmer', '!**/core/contract/programmer.js', '!**/core/bytes', '!**/core/bytes.js', '!**/core/format', '!**/core/format.js'],
               allowTypeImports: true,
-              message: 'Only core/api, core/bytes and core/format may be imported at run time; use `import type` for the rest.',
+              message: 'Only core/contract/programmer, core/bytes and core/format may be imported at run time; use `import type` for the rest.',
             },
           ],
         },

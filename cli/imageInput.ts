@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { DfuError } from '../core/errors.js';
 import { detectFormat, loadFirmware, type FirmwareFile } from '../core/image/firmwareFile.js';
-import type { ImageFormat } from '../core/api.js';
+import type { ImageFormat } from '../core/contract/programmer.js';
 
 export interface FirmwareInput {
   readonly path: string;

@@ -4,7 +4,7 @@ import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js
 import { BaseAddressDialog } from './features/program/BaseAddressDialog.js';
 import { RDP2_PHRASE, texts } from './text.js';
 import { useState } from 'react';
-import type { Confirmation as PolicyConfirmation } from '../core/api.js';
+import type { Confirmation as PolicyConfirmation } from '../core/contract/programmer.js';
 
 /** The one open confirmation, if any: every destructive action passes through here. */
 export function Confirmations() {

@@ -1,6 +1,6 @@
 // The renderer's only door to the device: the object the preload (or the test host's shim)
 // exposes. Nothing else in the renderer talks to main.
-import type { ProgrammerBridge } from '../core/api.js';
+import type { ProgrammerBridge } from '../core/contract/programmer.js';
 
 declare global {
   interface Window {

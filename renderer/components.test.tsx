@@ -15,7 +15,7 @@ import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
 import { App } from './App.js';
 import { RDP2_PHRASE } from './text.js';
-import type { DecodedOptionBytes, JobResult, PlanSummary, VerifyReport } from '../core/api.js';
+import type { DecodedOptionBytes, JobResult, PlanSummary, VerifyReport } from '../core/contract/programmer.js';
 
 describe('VirtualList', () => {
   it('puts only the visible rows of 131,072 in the DOM', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore, destructiveReasons, savedFlashSize, expectedPhases, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
-import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
-import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/api.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../core/contract/programmer.js';
+import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/contract/programmer.js';
 
 const plan: PlanSummary = {
   alternate: 0,

@@ -3,7 +3,7 @@
 // running job assembled from 'phase'/'progress' events. Actions call the bridge and turn a failed
 // Result into `failure`, shown where the user acted.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { MAX_VERIFY_WINDOW_BYTES } from '../core/api.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../core/contract/programmer.js';
 import type {
   Confirmation as PolicyConfirmation,
   ConfirmationKind,
@@ -25,7 +25,7 @@ import type {
   SavedProgramOptions,
   SessionSnapshot,
   Settings,
-} from '../core/api.js';
+} from '../core/contract/programmer.js';
 import type { PlanWarning } from '../core/dfuse/plan.js';
 import { byteWindow, type ByteWindow } from './features/verify/diffRows.js';
 

@@ -2,7 +2,7 @@
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
 import { formatAddress, formatDuration } from '../core/format.js';
-import type { DfuErrorInfo, JobKind, Phase } from '../core/api.js';
+import type { DfuErrorInfo, JobKind, Phase } from '../core/contract/programmer.js';
 
 export interface ErrorText {
   readonly title: string;

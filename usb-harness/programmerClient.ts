@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelFor, type ProgrammerEvent, type ProgrammerMethod, type Result } from '../core/api.js';
+import { channelFor, type ProgrammerEvent, type ProgrammerMethod, type Result } from '../core/contract/programmer.js';
 import { SimulatorBus } from '../core/simulator/bus.js';
 import { createIpcHandlers } from '../electron/main/ipcHandlers.js';
 import { createNodeHost } from '../electron/main/nodeHost.js';

@@ -2,7 +2,7 @@
 // (NodeUsbBus as its hardware bus) in a client process of the virtual bus, and is called through the
 // app's own IPC handlers, so every assertion is about what the window would see: Result values,
 // pushed session snapshots, JobResults. The boards are the project's simulator behind the harness.
-import type { JobResult, Result, SessionSnapshot } from '../core/api.js';
+import type { JobResult, Result, SessionSnapshot } from '../core/contract/programmer.js';
 import { writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { methodNames, type Programmer, type ProgrammerEvent, type ProgrammerMethod, type Remote, type SessionSnapshot } from '../core/api.js';
+import { methodNames, type Programmer, type ProgrammerEvent, type ProgrammerMethod, type Remote, type SessionSnapshot } from '../core/contract/programmer.js';
 import type { ProgrammerCall, ProgrammerClientMessage } from './programmerClient.js';
 import type { VirtualUsbHost } from './virtualUsbHost.js';
 

@@ -2,7 +2,7 @@ import { formatBcd, formatUsbId } from '../../core/format.js';
 // Opening a device for a command: select it on the bus, connect a DfuseSession whose events go to
 // the reporter (labelled with the device when several run at once), and close it again whatever
 // happens.
-import type { Phase } from '../../core/api.js';
+import type { Phase } from '../../core/contract/programmer.js';
 import { DfuseSession, type SessionEvent } from '../../core/dfuse/session.js';
 import { DfuError } from '../../core/errors.js';
 import { sortDevices } from '../../core/usb/deviceOrder.js';

@@ -1,6 +1,6 @@
 // The events the CLI streams while it works. In --json mode each one is printed as it happens, one
 // object per line; docs/cli.md documents every field, so names here are a public interface.
-import type { Phase } from '../../core/api.js';
+import type { Phase } from '../../core/contract/programmer.js';
 
 export type { Phase };
 

@@ -2,7 +2,7 @@
 // never by the extension: users rename files, and tools disagree on extensions (.s19/.srec/.mot,
 // .hex/.ihex, .bin/.dfu for suffixed binaries).
 
-import type { ImageFormat } from '../api.js';
+import type { ImageFormat } from '../contract/programmer.js';
 import { DfuError } from '../errors.js';
 import { formatAddress } from '../format.js';
 import { parseBinary } from './binary.js';

@@ -5,7 +5,7 @@
 import { concatBytes, crc32 } from '../bytes.js';
 import { describe, type DfuErrorInfo } from '../errors.js';
 import type { AddressRange, MemoryImage } from '../image/memoryImage.js';
-import type { Phase } from '../api.js';
+import type { Phase } from '../contract/programmer.js';
 import { regionRange } from '../dfuse/memoryLayout.js';
 import type { ProgramPlan } from '../dfuse/plan.js';
 import type { DeviceInfo } from '../usb/descriptors.js';

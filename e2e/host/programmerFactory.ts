@@ -2,7 +2,7 @@
 // no hardware bus, only the simulator. The first spec is DFU_SIMULATOR (created and connected by
 // the service itself); further specs are plugged in as extra simulated boards.
 import { ProgrammerService } from '../../electron/main/programmer.js';
-import type { Programmer, ProgrammerEvent } from '../../core/api.js';
+import type { Programmer, ProgrammerEvent } from '../../core/contract/programmer.js';
 import type { SimulatorBus } from '../../core/simulator/bus.js';
 import type { Host } from '../../electron/main/host.js';
 

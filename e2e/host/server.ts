@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { channelFor, methodNames, type ProgrammerEvent, type ProgrammerMethod, type Result } from '../../core/api.js';
+import { channelFor, methodNames, type ProgrammerEvent, type ProgrammerMethod, type Result } from '../../core/contract/programmer.js';
 import { createIpcHandlers } from '../../electron/main/ipcHandlers.js';
 import { decodeMessage, encodeMessage, type ClientMessage } from './wire.js';
 import { createHostService, type HostService } from './service.js';

@@ -6,7 +6,7 @@ import { SimulatorBus } from '../../core/simulator/bus.js';
 import { createNodeHost } from '../../electron/main/nodeHost.js';
 import { createProgrammer, type RunningProgrammer } from './programmerFactory.js';
 import { scaledRealClock } from '../../node/realClock.js';
-import type { Programmer, ProgrammerEvent } from '../../core/api.js';
+import type { Programmer, ProgrammerEvent } from '../../core/contract/programmer.js';
 
 export type ControlAction = 'plug' | 'unplug' | 'replug' | 'remove' | 'devices' | 'next-open' | 'saved';
 

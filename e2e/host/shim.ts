@@ -1,7 +1,7 @@
 // Browser side of the test host: builds window.programmer from the contract's method list (the
 // same list the Electron preload loops over), so the page sees exactly the bridge it gets in the
 // app — one contract, no second definition. Loaded as a classic script before the renderer.
-import { methodNames, type ProgrammerBridge, type ProgrammerEvent, type Result } from '../../core/api.js';
+import { methodNames, type ProgrammerBridge, type ProgrammerEvent, type Result } from '../../core/contract/programmer.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from './wire.js';
 
 const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__host/ws`);

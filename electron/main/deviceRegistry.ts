@@ -2,7 +2,7 @@
 // simulated demo devices, which are listed when the user asked for them, when no hardware is
 // attached, or when DFU_SIMULATOR chose one. Hotplug on either bus refreshes the list.
 
-import type { DeviceSummary } from '../../core/api.js';
+import type { DeviceSummary } from '../../core/contract/programmer.js';
 import type { SimulatorBus } from '../../core/simulator/bus.js';
 import { CompositeBus } from '../../core/usb/compositeBus.js';
 import { sortDevices } from '../../core/usb/deviceOrder.js';

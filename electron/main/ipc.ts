@@ -2,8 +2,8 @@
 // only from 'electron': the composition root passes the objects in.
 
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
-import { EVENT_CHANNEL } from '../../core/api.js';
-import type { Programmer, ProgrammerEvent, ProgrammerMethod } from '../../core/api.js';
+import { EVENT_CHANNEL } from '../../core/contract/programmer.js';
+import type { Programmer, ProgrammerEvent, ProgrammerMethod } from '../../core/contract/programmer.js';
 import { createIpcHandlers, isTrustedFrame } from './ipcHandlers.js';
 import { APP_ORIGIN } from './window.js';
 

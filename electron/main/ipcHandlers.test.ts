@@ -1,5 +1,5 @@
-import { channelFor, methodNames } from '../../core/api.js';
-import type { Programmer, ProgrammerMethod } from '../../core/api.js';
+import { channelFor, methodNames } from '../../core/contract/programmer.js';
+import type { Programmer, ProgrammerMethod } from '../../core/contract/programmer.js';
 import { DfuError } from '../../core/errors.js';
 import { createIpcHandlers, isTrustedFrame, originOf } from './ipcHandlers.js';
 import { APP_ENTRY_URL, APP_ORIGIN } from './window.js';

@@ -2,9 +2,9 @@
 // argument validation (core/apiValidation.ts), the call, and Result wrapping. Errors cross IPC as
 // their DfuErrorInfo because Electron keeps only `message` of a thrown error.
 
-import { channelFor, methodNames } from '../../core/api.js';
-import type { Programmer, ProgrammerMethod, Result } from '../../core/api.js';
-import { validateArguments } from '../../core/apiValidation.js';
+import { channelFor, methodNames } from '../../core/contract/programmer.js';
+import type { Programmer, ProgrammerMethod, Result } from '../../core/contract/programmer.js';
+import { validateArguments } from '../../core/contract/validation.js';
 import { DfuError } from '../../core/errors.js';
 
 export type IpcHandler<E> = (event: E, ...args: unknown[]) => Promise<Result<unknown>>;

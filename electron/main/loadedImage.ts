@@ -1,7 +1,7 @@
 // A firmware file as the service keeps it: the parsed image (stays in main) and the ImageSummary the
 // window sees. Pure apart from the injected hash.
 
-import type { ImageSummary } from '../../core/api.js';
+import type { ImageSummary } from '../../core/contract/programmer.js';
 import { formatAddress } from '../../core/format.js';
 import { loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
 import type { FirmwareFile } from '../../core/image/firmwareFile.js';

@@ -1,7 +1,7 @@
 // The app's log: a ring buffer for the log panel and export, plus one append-only file per day in the
 // user data folder so a failure can still be read after the app was closed.
 
-import type { LogEntry, LogLevel } from '../../core/api.js';
+import type { LogEntry, LogLevel } from '../../core/contract/programmer.js';
 import type { HostFiles } from './host.js';
 
 export const LOG_CAPACITY = 10_000;

@@ -1,6 +1,6 @@
 // What the window sees of a plan: everything but the chunk data, which stays in main.
 
-import type { FlashPreview, PlanSummary } from '../../core/api.js';
+import type { FlashPreview, PlanSummary } from '../../core/contract/programmer.js';
 import type { FlashPreparation } from '../../core/jobs/flashJob.js';
 import { formatPlan } from '../../core/dfuse/plan.js';
 import { mergeRanges } from '../../core/image/memoryImage.js';

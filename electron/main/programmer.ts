@@ -33,9 +33,9 @@ import type {
   Settings,
   VerifyBytes,
   VerifyReport,
-} from '../../core/api.js';
-import { MAX_VERIFY_WINDOW_BYTES } from '../../core/api.js';
-import { MAX_IMAGE_BYTES } from '../../core/apiValidation.js';
+} from '../../core/contract/programmer.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../../core/contract/programmer.js';
+import { MAX_IMAGE_BYTES } from '../../core/contract/validation.js';
 import { formatAddress, formatSize } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';

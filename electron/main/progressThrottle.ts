@@ -3,7 +3,7 @@
 // a held-back update is delivered before the phase's finish event.
 
 import { remainingMs, transferRate } from '../../core/format.js';
-import type { Phase, ProgrammerEvent } from '../../core/api.js';
+import type { Phase, ProgrammerEvent } from '../../core/contract/programmer.js';
 
 export type ProgressEvent = Extract<ProgrammerEvent, { type: 'progress' }>;
 

@@ -1,4 +1,4 @@
-import { MAX_RECENT_FILES } from '../../core/apiValidation.js';
+import { MAX_RECENT_FILES } from '../../core/contract/validation.js';
 import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
 
 describe('parseStoredSettings', () => {

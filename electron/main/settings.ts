@@ -1,8 +1,8 @@
 // App settings: defaults, reading what was stored (leniently: a damaged or older file never stops
 // the app; each bad field falls back to its default), and the recent-files list.
 
-import type { Settings } from '../../core/api.js';
-import { MAX_RECENT_FILES, validateArguments } from '../../core/apiValidation.js';
+import type { Settings } from '../../core/contract/programmer.js';
+import { MAX_RECENT_FILES, validateArguments } from '../../core/contract/validation.js';
 
 export const defaultSettings: Settings = {
   showSimulatedDevices: false,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
-import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/api.js';
+import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/contract/programmer.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 

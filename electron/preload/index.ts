@@ -3,8 +3,8 @@
 // ipcRenderer, no process).
 
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/api.js';
-import type { ProgrammerBridge, ProgrammerEvent, Remote, Programmer } from '../../core/api.js';
+import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/contract/programmer.js';
+import type { ProgrammerBridge, ProgrammerEvent, Remote, Programmer } from '../../core/contract/programmer.js';
 
 const remote = Object.fromEntries(
   methodNames.map((method) => [method, (...args: unknown[]) => ipcRenderer.invoke(channelFor(method), ...args)]),

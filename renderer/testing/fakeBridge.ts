@@ -1,7 +1,7 @@
 // A fake window.programmer for store and component tests: a scriptable Remote<Programmer> whose
 // calls are recorded and whose events the test pushes. The interface makes the fake trivial;
 // no Electron or IPC is mocked.
-import type { DeviceInfo, ImageSummary, JobResult, ProgrammerBridge, ProgrammerEvent, ProgrammerMethod, Result, SessionSnapshot } from '../../core/api.js';
+import type { DeviceInfo, ImageSummary, JobResult, ProgrammerBridge, ProgrammerEvent, ProgrammerMethod, Result, SessionSnapshot } from '../../core/contract/programmer.js';
 
 type Calls = { method: string; args: unknown[] }[];
 

@@ -1,6 +1,6 @@
 import { describeForDetails } from './errorDetails.js';
 import { errorText } from '../text.js';
-import type { DfuErrorInfo } from '../../core/api.js';
+import type { DfuErrorInfo } from '../../core/contract/programmer.js';
 import type { ReactNode } from 'react';
 
 /** An error as the user sees it: title, hint, and the raw data behind a disclosure. */

@@ -1,5 +1,5 @@
 import { formatAddress } from '../../core/format.js';
-import type { DfuErrorInfo } from '../../core/api.js';
+import type { DfuErrorInfo } from '../../core/contract/programmer.js';
 
 /** The error's data, addresses as 0x-hex, one field per line: what a bug report needs. */
 export function describeForDetails(error: DfuErrorInfo): string {

@@ -1,7 +1,7 @@
 // Test harness for the programmer service: an in-memory Host on virtual time and a simulator bus,
 // shared by the service's own tests and the tests that run the same case through the CLI.
 
-import type { JobResult, ProgrammerEvent, SessionSnapshot } from '../../../core/api.js';
+import type { JobResult, ProgrammerEvent, SessionSnapshot } from '../../../core/contract/programmer.js';
 import { DfuError } from '../../../core/errors.js';
 import { writeIntelHex } from '../../../core/image/intelHex.js';
 import { MemoryImage } from '../../../core/image/memoryImage.js';

@@ -2,7 +2,7 @@ import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { Field } from '../../ui/Field.js';
 import { errorText, formatBcd, formatDuration, formatUsbId } from '../../text.js';
-import type { DeviceInfo } from '../../../core/api.js';
+import type { DeviceInfo } from '../../../core/contract/programmer.js';
 
 /** Everything the descriptors say, and every correction the layout parser made, in plain words. */
 export function DeviceInfoPanel() {

@@ -1,7 +1,7 @@
 import { useApp } from '../../storeContext.js';
 import { formatBcd, formatUsbId } from '../../text.js';
 import { EmptyDevices } from './EmptyDevices.js';
-import type { DeviceSummary } from '../../../core/api.js';
+import type { DeviceSummary } from '../../../core/contract/programmer.js';
 
 // Selectors must return stable values: a fresh [] on every call would re-render forever.
 const NONE = [] as const;

@@ -3,7 +3,7 @@ import { useApp } from '../../storeContext.js';
 import { VirtualList } from '../../ui/VirtualList.js';
 import { formatTime } from '../../text.js';
 import { filterLog, formatLogLine } from './logFilter.js';
-import type { LogLevel } from '../../../core/api.js';
+import type { LogLevel } from '../../../core/contract/programmer.js';
 
 const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 

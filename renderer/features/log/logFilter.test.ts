@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filterLog, formatLogLine } from './logFilter.js';
-import type { LogEntry } from '../../../core/api.js';
+import type { LogEntry } from '../../../core/contract/programmer.js';
 
 const entries: LogEntry[] = [
   { time: 0, level: 'debug', topic: 'usb', message: 'GETSTATUS dfuDNBUSY poll 3 ms' },

@@ -1,5 +1,5 @@
 import { formatTime } from '../../text.js';
-import type { LogEntry, LogLevel } from '../../../core/api.js';
+import type { LogEntry, LogLevel } from '../../../core/contract/programmer.js';
 
 const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

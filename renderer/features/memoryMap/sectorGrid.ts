@@ -1,7 +1,7 @@
 // Pure geometry for the memory map: a region's sectors as flat typed arrays, and which of them the
 // image covers, the plan erases and the verify found different. Typed arrays and binary search keep
 // a 1536-sector L0 or a 2048-sector H7 map at a few microseconds per update.
-import type { AddressRange } from '../../../core/api.js';
+import type { AddressRange } from '../../../core/contract/programmer.js';
 import type { MemoryRegion } from '../../../core/dfuse/memoryLayout.js';
 
 export interface SectorTable {

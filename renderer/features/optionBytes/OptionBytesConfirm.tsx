@@ -4,7 +4,7 @@ import { Dialog } from '../../ui/Dialog.js';
 import { RDP2_PHRASE, texts } from '../../text.js';
 import { formatFieldValue } from './OptionFieldRow.js';
 import type { OptionChange } from '../../store.js';
-import type { Confirmation } from '../../../core/api.js';
+import type { Confirmation } from '../../../core/contract/programmer.js';
 
 // Selectors must return stable values: a fresh [] on every call would re-render forever.
 const NONE = [] as const;

@@ -6,7 +6,7 @@ import { ProgressStepper } from '../program/ProgressStepper.js';
 import { OptionFieldRow } from './OptionFieldRow.js';
 import { optionChanges } from '../../store.js';
 import { texts } from '../../text.js';
-import type { DecodedOptionBytes } from '../../../core/api.js';
+import type { DecodedOptionBytes } from '../../../core/contract/programmer.js';
 
 type Group = DecodedOptionBytes['fields'][number]['group'];
 

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { parseAddress } from '../../../core/bytes.js';
 import { useApp } from '../../storeContext.js';
-import type { DecodedOptionBytes } from '../../../core/api.js';
+import type { DecodedOptionBytes } from '../../../core/contract/programmer.js';
 
 type OptionField = DecodedOptionBytes['fields'][number];
 

@@ -3,7 +3,7 @@ import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
 import { BaseAddressForm } from './BaseAddressDialog.js';
-import type { ImageSummary } from '../../../core/api.js';
+import type { ImageSummary } from '../../../core/contract/programmer.js';
 
 /** What was loaded: blocks, sizes, CRC-32, entry, vector-table sanity (whether it fits the device is the plan's to say). */
 export function ImageCard({ image }: { image: ImageSummary }) {

@@ -2,7 +2,7 @@ import { formatAddress } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { errorText, formatBytes, formatDuration, pluralise } from '../../text.js';
 import { warningMessage } from '../../store.js';
-import type { PlanSummary } from '../../../core/api.js';
+import type { PlanSummary } from '../../../core/contract/programmer.js';
 
 const modeNames: Record<PlanSummary['eraseMode'], string> = { touched: 'touched sectors', mass: 'mass erase', none: 'no erase' };
 

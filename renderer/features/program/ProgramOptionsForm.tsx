@@ -1,6 +1,6 @@
 import { useApp } from '../../storeContext.js';
 import { texts } from '../../text.js';
-import type { ProgramOptions } from '../../../core/api.js';
+import type { ProgramOptions } from '../../../core/contract/programmer.js';
 import { FlashSizeField } from './FlashSizeField.js';
 
 type Mode = 'touched' | 'differential' | 'mass' | 'none';

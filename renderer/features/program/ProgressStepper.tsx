@@ -4,7 +4,7 @@ import { Meter } from '../../ui/Meter.js';
 import { useReveal } from '../../ui/useReveal.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
 import type { JobProgress, PhaseProgress } from '../../store.js';
-import type { Phase } from '../../../core/api.js';
+import type { Phase } from '../../../core/contract/programmer.js';
 
 const icons: Record<PhaseProgress['status'], string> = { pending: '○', active: '▶', done: '✓', failed: '✕' };
 const statusWords: Record<PhaseProgress['status'], string> = { pending: 'waiting', active: 'running', done: 'done', failed: 'failed' };

@@ -3,7 +3,7 @@ import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
 import { useReveal } from '../../ui/useReveal.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
-import type { JobKind, JobResult } from '../../../core/api.js';
+import type { JobKind, JobResult } from '../../../core/contract/programmer.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
 export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {

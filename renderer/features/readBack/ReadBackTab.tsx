@@ -4,7 +4,7 @@ import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ProgressStepper } from '../program/ProgressStepper.js';
 import { formatBytes, formatCrc, pluralise } from '../../text.js';
-import type { SaveFormat } from '../../../core/api.js';
+import type { SaveFormat } from '../../../core/contract/programmer.js';
 
 const formats: { id: SaveFormat; label: string }[] = [
   { id: 'hex', label: 'Intel HEX (.hex)' },

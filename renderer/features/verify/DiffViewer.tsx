@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { MAX_VERIFY_WINDOW_BYTES } from '../../../core/api.js';
+import { MAX_VERIFY_WINDOW_BYTES } from '../../../core/contract/programmer.js';
 import { formatAddress, formatHexByte } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { VirtualList, type VirtualListHandle } from '../../ui/VirtualList.js';
@@ -8,7 +8,7 @@ import { MemoryMap } from '../memoryMap/MemoryMap.js';
 import { MapLegend } from '../memoryMap/MapLegend.js';
 import { errorText, formatBytes, pluralise } from '../../text.js';
 import { byteDiffers, HAS_ACTUAL, HAS_EXPECTED, mismatchLayout, rowsFromMismatches, rowsFromSamples, stepMismatch, type DiffRow, type DiffRows } from './diffRows.js';
-import type { VerifyReport } from '../../../core/api.js';
+import type { VerifyReport } from '../../../core/contract/programmer.js';
 
 const ROW_HEIGHT = 22;
 

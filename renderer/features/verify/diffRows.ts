@@ -3,7 +3,7 @@
 // window as rows come into view), the report's samples (windows around the first mismatches, the
 // fallback), or two whole buffers. Rows are views into the buffers: nothing is copied, and
 // 2 MiB is 131,072 rows.
-import type { AddressRange, VerifyReport } from '../../../core/api.js';
+import type { AddressRange, VerifyReport } from '../../../core/contract/programmer.js';
 
 export const ROW_BYTES = 16;
 /** Rows of matching bytes shown before and after each mismatch range. */

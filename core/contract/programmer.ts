@@ -2,14 +2,14 @@
 // domain terms; the IPC plumbing (ipcMain handlers, the preload bridge, the browser shim) is
 // derived from `programmerMethods`, so no channel name is ever typed by hand.
 
-import type { ConfirmationKind, DfuErrorInfo } from './errors.js';
-import type { Confirmation } from './jobs/confirmations.js';
-import type { AddressRange } from './image/memoryImage.js';
-import type { DeviceInfo } from './usb/descriptors.js';
-import type { ProgramOptions, PlanWarning } from './dfuse/plan.js';
-import type { VerifyReport } from './image/diff.js';
-import type { DecodedOptionBytes } from './dfuse/optionBytes.js';
-import type { UsbDeviceSummary } from './usb/transport.js';
+import type { ConfirmationKind, DfuErrorInfo } from '../errors.js';
+import type { Confirmation } from '../jobs/confirmations.js';
+import type { AddressRange } from '../image/memoryImage.js';
+import type { DeviceInfo } from '../usb/descriptors.js';
+import type { ProgramOptions, PlanWarning } from '../dfuse/plan.js';
+import type { VerifyReport } from '../image/diff.js';
+import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
+import type { UsbDeviceSummary } from '../usb/transport.js';
 
 export type { DeviceInfo, ProgramOptions, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { methodNames } from './api.js';
-import { argumentValidators, MAX_IMAGE_BYTES, validateArguments } from './apiValidation.js';
-import { isDfuError } from './errors.js';
-import { dfuErrorOf } from './testing/dfuErrorOf.js';
+import { methodNames } from './programmer.js';
+import { argumentValidators, MAX_IMAGE_BYTES, validateArguments } from './validation.js';
+import { isDfuError } from '../errors.js';
+import { dfuErrorOf } from '../testing/dfuErrorOf.js';
 
 
 const program = { erase: 'touched', verify: true };

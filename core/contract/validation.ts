@@ -4,9 +4,9 @@
 // (extra keys, prototypes, getters) reaches the service. Failures are DfuError 'invalid-argument'
 // naming the argument. The mapped type below makes a missing validator a compile error.
 
-import { BOOTLOADER_KEY_PATTERN } from './dfuse/bootloaderKey.js';
-import { DfuError, type ConfirmationKind } from './errors.js';
-import { MAX_VERIFY_WINDOW_BYTES } from './api.js';
+import { BOOTLOADER_KEY_PATTERN } from '../dfuse/bootloaderKey.js';
+import { DfuError, type ConfirmationKind } from '../errors.js';
+import { MAX_VERIFY_WINDOW_BYTES } from './programmer.js';
 import type {
   AddressRange,
   EraseRequest,
@@ -19,7 +19,7 @@ import type {
   ReadRequest,
   SaveFormat,
   Settings,
-} from './api.js';
+} from './programmer.js';
 
 /** Largest firmware file or dropped byte buffer main accepts (ELF files with debug info included). */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
