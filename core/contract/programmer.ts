@@ -6,12 +6,15 @@ import type { ConfirmationKind, DfuErrorInfo } from '../errors.js';
 import type { Confirmation } from '../jobs/confirmations.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
-import type { ProgramOptions, PlanWarning } from '../dfuse/plan.js';
+import type { PlanWarning } from '../dfuse/plan.js';
+import type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
 import type { VerifyReport } from '../image/diff.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from '../usb/transport.js';
 
-export type { DeviceInfo, ProgramOptions, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
+export type { DeviceInfo, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
+// The request types are derived from their schemas (requests.ts), so the validator accepts exactly them.
+export type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch };
 
 export type DeviceSummary = UsbDeviceSummary;
 
@@ -48,10 +51,6 @@ export interface ImageSummary {
   readonly loadedAt: number;
 }
 
-export type ImageSource =
-  | { readonly kind: 'dialog' }
-  | { readonly kind: 'path'; readonly path: string; readonly baseAddress?: number }
-  | { readonly kind: 'bytes'; readonly fileName: string; readonly bytes: Uint8Array; readonly baseAddress?: number };
 
 /** One alt setting's plan, without the chunk data (that stays in main). */
 export interface PlanSummary {
@@ -87,11 +86,6 @@ export interface FlashPreview {
   readonly optionBytes?: { readonly address: number; readonly sizeBytes: number; readonly rdpLevel: 0 | 1 | 2 };
 }
 
-export interface ProgramRequest {
-  readonly options: ProgramOptions;
-  /** The confirmations the user gave for this flash (see FlashPreview.confirmations). */
-  readonly confirmed?: readonly ConfirmationKind[];
-}
 
 /** What writeOptionBytes(changes) would do: the fields that change and what must be confirmed first. */
 export interface OptionBytesWritePreview {
@@ -160,8 +154,6 @@ export interface Settings {
   readonly flashSizeLimits: Readonly<Record<string, number>>;
 }
 
-/** Program options as saved: a flash-size limit belongs to a bootloader, not to every device. */
-export type SavedProgramOptions = Omit<ProgramOptions, 'flashSizeBytes'>;
 
 export interface FlashTally {
   readonly passed: number;
@@ -207,17 +199,6 @@ export interface LogEntry {
   readonly deviceId?: string;
 }
 
-export interface ReadRequest {
-  readonly alternate: number;
-  readonly start: number;
-  readonly length: number;
-}
-
-export type EraseRequest =
-  | { readonly kind: 'mass'; readonly alternate?: number }
-  | { readonly kind: 'range'; readonly alternate: number; readonly start: number; readonly length: number };
-
-export type SaveFormat = 'hex' | 'bin' | 'dfu';
 
 /** The largest window readVerifyBytes returns in one call (4,096 rows of 16 bytes). */
 export const MAX_VERIFY_WINDOW_BYTES = 64 * 1024;
@@ -237,11 +218,6 @@ export interface VerifyBytes {
   readonly actualRanges: readonly AddressRange[];
 }
 
-export interface OptionBytesWrite {
-  readonly changes: Readonly<Record<string, number>>;
-  /** The confirmations the user gave (see OptionBytesWritePreview.confirmations): RDP level 2 needs 'permanent-lock'. */
-  readonly confirmed?: readonly ConfirmationKind[];
-}
 
 /**
  * The programmer service. Main implements it (electron/main/programmer.ts); the renderer sees it as
@@ -268,7 +244,7 @@ export interface Programmer {
   saveReadBack(format: SaveFormat): Promise<string | null>;
   erase(request: EraseRequest): Promise<JobResult>;
   readOptionBytes(): Promise<DecodedOptionBytes>;
-  planOptionBytesWrite(changes: Readonly<Record<string, number>>): Promise<OptionBytesWritePreview>;
+  planOptionBytesWrite(changes: OptionChanges): Promise<OptionBytesWritePreview>;
   writeOptionBytes(request: OptionBytesWrite): Promise<JobResult>;
   readUnprotect(confirmation: { readonly eraseAllFlash: true }): Promise<JobResult>;
   leave(address?: number): Promise<JobResult>;
@@ -276,7 +252,7 @@ export interface Programmer {
   getLog(): Promise<LogEntry[]>;
   exportLog(): Promise<string | null>;
   saveReport(): Promise<string | null>;
-  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  updateSettings(patch: SettingsPatch): Promise<Settings>;
 }
 
 /**

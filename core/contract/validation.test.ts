@@ -76,7 +76,7 @@ describe('argumentValidators', () => {
     ['program', [{ options: { ...program, flashSizeBytes: '128K' } }], 'request.options.flashSizeBytes'],
     ['program', [{ options: { ...program, flashSizeBytes: 512 } }], 'request.options.flashSizeBytes'],
     ['program', [{ options: { ...program, flashSizeBytes: 0x1_0000_0001 } }], 'request.options.flashSizeBytes'],
-    ['program', [program], 'request.erase'],
+    ['program', [program], 'request.options'],
     ['program', [{ options: program, confirmed: ['everything'] }], 'request.confirmed[0]'],
     ['program', [{ options: program, confirmed: 'write-otp' }], 'request.confirmed'],
     ['planOptionBytesWrite', [{ 'RDP level': 1 }], 'changes'],
@@ -109,9 +109,10 @@ describe('argumentValidators', () => {
     ['updateSettings', [{ flashSizeLimits: { [l0Key]: '128K' } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
     ['updateSettings', [{ flashSizeLimits: { [l0Key]: 512 } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
     ['updateSettings', [{ flashSizeLimits: { [l0Key]: 0x1_0000_0001 } }], `patch.flashSizeLimits[${JSON.stringify(l0Key)}]`],
-    ['updateSettings', [{ flashSizeLimits: { 'STM32L072xB': 128 * 1024 } }], 'patch.flashSizeLimits["STM32L072xB"]'],
-    ['updateSettings', [{ flashSizeLimits: JSON.parse('{"__proto__": 131072}') as unknown }], 'patch.flashSizeLimits["__proto__"]'],
-    ['updateSettings', [{ flashSizeLimits: { [`0483:df11:2200:${'x'.repeat(5000)}`]: 128 * 1024 } }], `patch.flashSizeLimits[${JSON.stringify(`0483:df11:2200:${'x'.repeat(5000)}`)}]`],
+    // A key that is not a bootloader key is named in the reason; the argument is the record.
+    ['updateSettings', [{ flashSizeLimits: { 'STM32L072xB': 128 * 1024 } }], 'patch.flashSizeLimits'],
+    ['updateSettings', [{ flashSizeLimits: JSON.parse('{"__proto__": 131072}') as unknown }], 'patch.flashSizeLimits'],
+    ['updateSettings', [{ flashSizeLimits: { [`0483:df11:2200:${'x'.repeat(5000)}`]: 128 * 1024 } }], 'patch.flashSizeLimits'],
     [
       'updateSettings',
       [{ flashSizeLimits: Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`0483:df11:${index.toString(16).padStart(4, '0')}:@a`, 128 * 1024])) }],
@@ -120,6 +121,33 @@ describe('argumentValidators', () => {
   ] as const)('rejects %s(%j) naming %s', (method, args, argument) => {
     const error = dfuErrorOf(() => validateArguments(method, args));
     expect(error.info).toMatchObject({ kind: 'invalid-argument', argument });
+  });
+
+  it('names the bad key of a keyed record in its reason', () => {
+    expect(dfuErrorOf(() => validateArguments('updateSettings', [{ flashSizeLimits: { STM32L072xB: 128 * 1024 } }])).info).toMatchObject({
+      argument: 'patch.flashSizeLimits',
+      reason: expect.stringContaining('"STM32L072xB" is not a bootloader key'),
+    });
+    expect(dfuErrorOf(() => validateArguments('writeOptionBytes', [{ changes: { 'RDP level': 1 } }])).info).toMatchObject({ reason: '"RDP level" is not a field id' });
+    expect(dfuErrorOf(() => validateArguments('updateSettings', [{ theme: 'dark' }])).info).toMatchObject({ argument: 'patch.theme', reason: 'unknown field' });
+  });
+
+  it('accepts every field of every request type (the types are derived from the schemas)', () => {
+    const everyOption = { erase: 'mass', verify: false, differential: true, preserve: true, skipErasedChunks: false, leave: true, massEraseWhenFaster: false, flashSizeBytes: 128 * 1024 };
+    const request = { options: everyOption, confirmed: ['permanent-lock', 'read-unprotect', 'write-option-bytes', 'write-otp', 'file-for-other-device'] };
+    expect(validateArguments('program', [request])).toEqual([request]);
+    expect(validateArguments('planProgram', [everyOption])).toEqual([everyOption]);
+    const patch = {
+      showSimulatedDevices: true,
+      recentFiles: ['/a.hex'],
+      flashOnConnect: false,
+      programOptions: { erase: 'touched', verify: true, differential: false, preserve: false, skipErasedChunks: true, leave: false, massEraseWhenFaster: true },
+      flashSizeLimits: { [l0Key]: 128 * 1024 },
+    };
+    expect(validateArguments('updateSettings', [patch])).toEqual([patch]);
+    expect(validateArguments('openImage', [{ kind: 'path', path: '/a.bin', baseAddress: 0x0800_4000 }])).toEqual([{ kind: 'path', path: '/a.bin', baseAddress: 0x0800_4000 }]);
+    expect(validateArguments('erase', [{ kind: 'mass', alternate: 0 }])).toEqual([{ kind: 'mass', alternate: 0 }]);
+    expect(validateArguments('writeOptionBytes', [{ changes: { rdp: 0xaa, nBOOT0: 1 }, confirmed: ['read-unprotect'] }])).toEqual([{ changes: { rdp: 0xaa, nBOOT0: 1 }, confirmed: ['read-unprotect'] }]);
   });
 
   it('refuses objects with a foreign prototype', () => {

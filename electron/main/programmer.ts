@@ -35,7 +35,7 @@ import type {
   VerifyReport,
 } from '../../core/contract/programmer.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../../core/contract/programmer.js';
-import { MAX_IMAGE_BYTES } from '../../core/contract/validation.js';
+import { MAX_IMAGE_BYTES, toEngineOptions } from '../../core/contract/requests.js';
 import { formatAddress, formatSize } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
@@ -469,7 +469,8 @@ export class ProgrammerService implements Programmer {
       kind,
       source: { fileName: loaded.summary.fileName, bytes: loaded.bytes },
       placement: loaded.baseAddress !== undefined ? { baseAddress: loaded.baseAddress } : {},
-      options: this.withSavedFlashSize(options, info),
+      // The contract's options become the engine's, with the saved flash size unless the call gave one.
+      options: toEngineOptions(options, this.savedFlashSize(info)),
     });
   }
 
@@ -497,13 +498,6 @@ export class ProgrammerService implements Programmer {
   private savedFlashSize(info: DeviceInfo): number | undefined {
     const key = bootloaderKey(info);
     return Object.hasOwn(this.settings.flashSizeLimits, key) ? this.settings.flashSizeLimits[key] : undefined;
-  }
-
-  /** `options` with the saved flash size of `info`'s bootloader; a size the caller passed wins. */
-  private withSavedFlashSize(options: ProgramOptions, info: DeviceInfo): ProgramOptions {
-    if (options.flashSizeBytes !== undefined) return options;
-    const saved = this.savedFlashSize(info);
-    return saved !== undefined ? { ...options, flashSizeBytes: saved } : options;
   }
 
   /** Keeps the plan preview in step with the image and device; a plan that fails is shown as none. */
