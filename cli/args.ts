@@ -219,7 +219,8 @@ export function parseAltArgument(text: string): AltSelector {
   return { kind: 'name', name: trimmed };
 }
 
-export type EraseMode = 'touched' | 'mass' | 'none';
+export type { EraseMode } from '../core/dfuse/plan.js';
+import type { EraseMode } from '../core/dfuse/plan.js';
 
 export function parseEraseMode(text: string): EraseMode {
   if (text === 'touched' || text === 'mass' || text === 'none') return text;

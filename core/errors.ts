@@ -12,7 +12,7 @@ export type ConfirmationKind = 'permanent-lock' | 'read-unprotect' | 'write-opti
  * Addresses stay numbers.
  */
 export type DfuErrorInfo =
-  | { kind: 'transport'; operation: string; detail?: string }
+  | { kind: 'transport'; during: string; detail?: string }
   | { kind: 'device-status'; status: number; state: number; during: string }
   | { kind: 'unexpected-state'; expected: number[]; actual: number; during: string }
   | { kind: 'timeout'; during: string; waitedMs: number }
@@ -81,7 +81,7 @@ export function stateName(state: number): string {
 export function describe(info: DfuErrorInfo): string {
   switch (info.kind) {
     case 'transport':
-      return `USB transfer failed during ${info.operation}${info.detail ? `: ${info.detail}` : ''}`;
+      return `USB transfer failed during ${info.during}${info.detail ? `: ${info.detail}` : ''}`;
     case 'device-status':
       return `device reported ${statusName(info.status)} (${stateName(info.state)}) during ${info.during}`;
     case 'unexpected-state':

@@ -115,7 +115,7 @@ export function toOpenError(error: unknown, context: { id: string; platform: str
     case LIBUSB_ERROR_NOT_FOUND:
       return new DfuError({ kind: 'device-gone', during: context.operation }, { cause: error });
   }
-  return new DfuError({ kind: 'transport', operation: context.operation, detail }, { cause: error });
+  return new DfuError({ kind: 'transport', during: context.operation, detail }, { cause: error });
 }
 
 /** "1-4.2": bus number and port chain, as Linux names it in sysfs. Stable while attached. */

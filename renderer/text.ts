@@ -17,7 +17,7 @@ export function errorText(info: DfuErrorInfo): ErrorText {
     case 'transport':
       return {
         title: 'USB communication failed',
-        hint: `The transfer failed while ${info.operation}. Check the cable and the USB port, then reconnect the board in DFU mode.`,
+        hint: `The transfer failed during ${info.during}. Check the cable and the USB port, then reconnect the board in DFU mode.`,
         isUserActionable: true,
       };
     case 'device-status':

@@ -46,7 +46,7 @@ describe('dfu-desk flash: the founding STM32L073 case', () => {
     for (const line of run.stdout.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
-  it('without an erase, fails verification (exit 6) at the reset vector and says the pages were not erased', async () => {
+  it('without an erase, fails verification (exit 6) at the reset vector and says the sectors were not erased', async () => {
     const run = await runCliProcess(['flash', files.hex, ...L073, '--erase', 'none']);
     expect(run.code).toBe(6);
     expect(run.stdout).toContain('verification FAILED');

@@ -1,5 +1,5 @@
-import { formatBcd, formatUsbId } from '../../core/format.js';
 // `dfu-desk list`: the DFU devices on the bus, with what is needed to pick one (serial, path).
+import { formatBcd, formatUsbId } from '../../core/format.js';
 import { sortDevices } from '../../core/usb/deviceOrder.js';
 import { commonOptions, deviceOptions, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';

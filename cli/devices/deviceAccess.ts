@@ -77,7 +77,7 @@ export async function openDeviceAccess(
     throw new DfuError(
       {
         kind: 'transport',
-        operation: 'loading USB support',
+        during: 'loading USB support',
         detail: `the native 'usb' module could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); reinstall with \`npm install\`, or try --simulate`,
       },
       { cause: error },

@@ -1,8 +1,7 @@
-import { formatBcd, formatUsbId } from '../../core/format.js';
 // Opening a device for a command: select it on the bus, connect a DfuseSession whose events go to
 // the reporter (labelled with the device when several run at once), and close it again whatever
 // happens.
-import type { Phase } from '../../core/contract/programmer.js';
+import { formatBcd, formatUsbId } from '../../core/format.js';
 import { DfuseSession, type SessionEvent } from '../../core/dfuse/session.js';
 import { DfuError } from '../../core/errors.js';
 import { sortDevices } from '../../core/usb/deviceOrder.js';
@@ -14,11 +13,8 @@ import type { Reporter } from '../output/reporter.js';
 import type { DeviceAccess } from './deviceAccess.js';
 import { describeCandidate, selectDevices } from './selectDevice.js';
 
-export interface PhaseTiming {
-  readonly phase: Phase;
-  readonly elapsedMs: number;
-  readonly bytes: number;
-}
+export type { PhaseTiming } from '../../core/dfuse/sessionEvents.js';
+import type { PhaseTiming } from '../../core/dfuse/sessionEvents.js';
 
 export interface ConnectedDevice {
   readonly summary: UsbDeviceSummary;

@@ -1,7 +1,7 @@
-import { formatUsbId } from '../../core/format.js';
 // Device selection (--device SEL, --all). SEL is a serial number or a USB path, as `dfu-desk list`
 // prints them; the bus id ("usb:3-1.4", "sim:2") is accepted too. Boards that report the same
 // serial (clones, some GD32 parts) are told apart by path.
+import { formatUsbId } from '../../core/format.js';
 import { DfuError } from '../../core/errors.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
 

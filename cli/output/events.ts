@@ -4,7 +4,8 @@ import type { Phase } from '../../core/contract/programmer.js';
 
 export type { Phase };
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../../core/dfuse/sessionEvents.js';
+import type { LogLevel } from '../../core/dfuse/sessionEvents.js';
 
 export type CliEvent =
   | {

@@ -7,6 +7,7 @@ import type { Confirmation } from '../jobs/confirmations.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import type { PlanWarning } from '../dfuse/plan.js';
+import type { LogLevel, PhaseTiming, SessionPhase } from '../dfuse/sessionEvents.js';
 import type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
 import type { VerifyReport } from '../image/diff.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
@@ -104,13 +105,10 @@ export type JobKind =
   | 'read-unprotect'
   | 'leave';
 
-export type Phase = 'connect' | 'read' | 'erase' | 'write' | 'verify' | 'leave' | 'option-bytes';
+/** The session's phases (core/dfuse/sessionEvents.ts): one vocabulary for the engine, the CLI and the window. */
+export type Phase = SessionPhase;
 
-export interface PhaseTiming {
-  readonly phase: Phase;
-  readonly elapsedMs: number;
-  readonly bytes: number;
-}
+export type { PhaseTiming };
 
 export interface JobState {
   readonly kind: JobKind;
@@ -188,7 +186,7 @@ export interface SessionSnapshot {
   readonly settings: Settings;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export interface LogEntry {
   readonly time: number;

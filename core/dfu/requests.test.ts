@@ -80,7 +80,7 @@ describe('DFU requests', () => {
     const device = new FakeDevice();
     device.failWith = new TransferError('stall', 'pipe');
     const error = (await dnload(device, 2, new Uint8Array(4), 'write chunk').catch((e: unknown) => e)) as DfuError;
-    expect(error.info).toMatchObject({ kind: 'transport', operation: 'write chunk' });
+    expect(error.info).toMatchObject({ kind: 'transport', during: 'write chunk' });
     expect(transferFailureOf(error)).toBe('stall');
     expect(toRequestError(error, 'other')).toBe(error);
   });

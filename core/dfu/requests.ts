@@ -20,10 +20,10 @@ export function toRequestError(error: unknown, during: string): DfuError {
   if (error instanceof DfuError) return error;
   if (error instanceof TransferError) {
     if (error.failure === 'disconnected') return new DfuError({ kind: 'device-gone', during }, { cause: error });
-    return new DfuError({ kind: 'transport', operation: during, detail: `${error.failure}: ${error.message}` }, { cause: error });
+    return new DfuError({ kind: 'transport', during: during, detail: `${error.failure}: ${error.message}` }, { cause: error });
   }
   const detail = error instanceof Error ? error.message : String(error);
-  return new DfuError({ kind: 'transport', operation: during, detail }, { cause: error });
+  return new DfuError({ kind: 'transport', during: during, detail }, { cause: error });
 }
 
 /** The TransferFailure behind an error, if a transport raised it (directly or as the cause). */
@@ -44,7 +44,7 @@ async function guarded<T>(during: string, action: () => Promise<T>): Promise<T> 
 /** DFU 1.1 §6.1.2: bStatus, bwPollTimeout (24-bit LE), bState, iString. */
 export function decodeStatus(bytes: Uint8Array, during = 'GETSTATUS'): DfuStatusReply {
   if (bytes.length < 6) {
-    throw new DfuError({ kind: 'transport', operation: during, detail: `GETSTATUS returned ${bytes.length} bytes, expected 6` });
+    throw new DfuError({ kind: 'transport', during: during, detail: `GETSTATUS returned ${bytes.length} bytes, expected 6` });
   }
   return { status: bytes[0]!, pollTimeoutMs: readU24LE(bytes, 1), state: bytes[4]!, stringIndex: bytes[5]! };
 }
@@ -56,7 +56,7 @@ export function getStatus(transport: DfuTransport, during: string): Promise<DfuS
 export function getState(transport: DfuTransport, during: string): Promise<number> {
   return guarded(during, async () => {
     const reply = await transport.controlIn(DFU_GETSTATE, 0, 1);
-    if (reply.length < 1) throw new DfuError({ kind: 'transport', operation: during, detail: 'GETSTATE returned no data' });
+    if (reply.length < 1) throw new DfuError({ kind: 'transport', during: during, detail: 'GETSTATE returned no data' });
     return reply[0]!;
   });
 }

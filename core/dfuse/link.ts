@@ -255,7 +255,7 @@ export class DeviceLink implements PhaseBoundary {
       return error;
     }
     if (transferFailureOf(error) === 'stall' || error.info.kind === 'device-status' || error.info.kind === 'read-protected') {
-      return this.explain(error, error.info.kind === 'transport' ? error.info.operation : phase);
+      return this.explain(error, error.info.kind === 'transport' ? error.info.during : phase);
     }
     await this.recoverQuietly(phase);
     return error;

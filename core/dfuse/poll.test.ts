@@ -195,7 +195,7 @@ describe('BusyPoller (adaptive)', () => {
     const { device, poller } = setup('stall', 1, { family: 'F4' });
     device.op(60_000);
     const error = (await poller.afterDnload(write).catch((e: unknown) => e)) as DfuError;
-    expect(error.info).toMatchObject({ kind: 'transport', operation: write.during });
+    expect(error.info).toMatchObject({ kind: 'transport', during: write.during });
     expect((error.info as { detail: string }).detail).toMatch(/stalled \d+ times/);
   });
 });

@@ -195,7 +195,7 @@ export class BusyPoller {
       const elapsed = clock.now() - started;
       lowerBound = elapsed;
       if (stalls > stallLimit) {
-        throw new DfuError({ kind: 'transport', operation: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
+        throw new DfuError({ kind: 'transport', during: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
       }
       if (elapsed >= stuckAfter) {
         const recovered = await this.unstick(operation, elapsed);
@@ -244,7 +244,7 @@ export class BusyPoller {
       reply = await this.poll(operation, () => stalls++);
       polls++;
       if (stalls > DEFAULT_STALLS_AS_BUSY) {
-        throw new DfuError({ kind: 'transport', operation: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
+        throw new DfuError({ kind: 'transport', during: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
       }
       let timeout = reply?.pollTimeoutMs ?? lastTimeout;
       if (firstTimeout === undefined && reply) {

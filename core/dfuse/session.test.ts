@@ -91,7 +91,7 @@ describe('DfuseSession on the STM32L073 (the founding case)', () => {
     ]);
   });
 
-  it('with the erase skipped, verification says the pages were not erased; first mismatch at the reset vector 0x08000004', async () => {
+  it('with the erase skipped, verification says the sectors were not erased; first mismatch at the reset vector 0x08000004', async () => {
     const { session, device, commands } = await rig('stm32l073');
     // The old application shares the initial stack pointer with the new one (reference §7.3).
     expect(readU32LE(device.peek(0x08000000, 4), 0)).toBe(0x20005000);
@@ -102,7 +102,7 @@ describe('DfuseSession on the STM32L073 (the founding case)', () => {
     expect(report.isMatch).toBe(false);
     expect(report.firstMismatch).toBe(0x08000004);
     expect(report.diagnosis).toMatchObject({ kind: 'not-erased', evidence: 'old-kept' });
-    expect(report.diagnosis.message).toMatch(/pages not erased, old data still present/);
+    expect(report.diagnosis.message).toMatch(/sectors not erased, old data still present/);
     // The old reset vector is what reads back, as in the report: 0x0800C329.
     expect(readU32LE(device.peek(0x08000004, 4), 0)).toBe(0x0800c329);
     expect(report.samples[0]).toMatchObject({ address: 0x08000000 });

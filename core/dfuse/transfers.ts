@@ -42,7 +42,7 @@ export async function readRange(context: SessionContext, alternate: number, rang
     }
     if (data.length < length) {
       await link.abortQuietly(during);
-      throw new DfuError({ kind: 'transport', operation: during, detail: `the device returned ${data.length} bytes` });
+      throw new DfuError({ kind: 'transport', during: during, detail: `the device returned ${data.length} bytes` });
     }
     out.set(data.subarray(0, length), offset);
     offset += length;

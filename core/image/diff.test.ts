@@ -54,7 +54,7 @@ describe('diffImages', () => {
     const report = diffImages(at(expected), at(previous.slice()), { erasedValue: 0x00, previous: at(previous) });
     expect(report.firstMismatch).toBe(BASE + 4);
     expect(report.diagnosis).toMatchObject({ kind: 'not-erased', evidence: 'previous-content' });
-    expect(report.diagnosis.message).toMatch(/first at 0x08000004: these pages were not erased before writing/);
+    expect(report.diagnosis.message).toMatch(/first at 0x08000004: these sectors were not erased before writing/);
   });
 
   it('diagnoses un-erased L0 pages without knowing the previous content (old data kept, neither image nor erased)', () => {
@@ -64,7 +64,7 @@ describe('diffImages', () => {
     const report = diffImages(at(expected), at(old), { erasedValue: 0x00, rewriteBehaviour: 'keep-old' });
     expect(report.firstMismatch).toBe(BASE + 4);
     expect(report.diagnosis).toMatchObject({ kind: 'not-erased', evidence: 'old-kept' });
-    expect(report.diagnosis.message).toMatch(/pages not erased, old data still present/);
+    expect(report.diagnosis.message).toMatch(/sectors not erased, old data still present/);
     // Without the family rule the same bytes are only "unknown".
     expect(diffImages(at(expected), at(old), { erasedValue: 0x00 }).diagnosis.kind).toBe('unknown');
   });

@@ -163,7 +163,7 @@ function diagnose(e: Evidence): Diagnosis {
     return {
       kind: 'not-erased',
       evidence: 'previous-content',
-      message: `${e.equalsPrevious} of ${present} differing bytes still hold the previous content, first at ${first}: these pages were not erased before writing`,
+      message: `${e.equalsPrevious} of ${present} differing bytes still hold the previous content, first at ${first}: these sectors were not erased before writing`,
     };
   }
 
@@ -203,7 +203,7 @@ function diagnose(e: Evidence): Diagnosis {
     return {
       kind: 'not-erased',
       evidence: 'old-kept',
-      message: `the differing bytes, first at ${first}, are neither the image nor the erased value ${erasedText}: pages not erased, old data still present`,
+      message: `the differing bytes, first at ${first}, are neither the image nor the erased value ${erasedText}: sectors not erased, old data still present`,
     };
   }
   return {

@@ -113,7 +113,7 @@ export function parseDeviceDescriptor(bytes: Uint8Array): UsbDeviceDescriptor {
   if (bytes.length < 18 || bytes[1] !== DEVICE_DESCRIPTOR_TYPE) {
     throw new DfuError({
       kind: 'transport',
-      operation: 'reading the device descriptor',
+      during: 'reading the device descriptor',
       detail: `expected an 18-byte device descriptor, got ${bytes.length} bytes of type ${bytes[1] ?? 'none'}`,
     });
   }
@@ -140,7 +140,7 @@ export function parseConfiguration(bytes: Uint8Array): UsbConfiguration {
   if (bytes.length < 9 || bytes[1] !== CONFIGURATION_DESCRIPTOR_TYPE) {
     throw new DfuError({
       kind: 'transport',
-      operation: 'reading the configuration descriptor',
+      during: 'reading the configuration descriptor',
       detail: `expected a configuration descriptor, got ${bytes.length} bytes of type ${bytes[1] ?? 'none'}`,
     });
   }
@@ -213,7 +213,7 @@ export function parseFunctionalDescriptor(bytes: Uint8Array, source: DfuFunction
   if (bytes.length < 7 || bytes[1] !== DFU_FUNCTIONAL_DESCRIPTOR_TYPE) {
     throw new DfuError({
       kind: 'transport',
-      operation: 'reading the DFU functional descriptor',
+      during: 'reading the DFU functional descriptor',
       detail: `expected at least 7 bytes of type 0x21, got ${bytes.length} bytes of type ${bytes[1] ?? 'none'}`,
     });
   }
