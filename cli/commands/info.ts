@@ -10,6 +10,7 @@ import { ExitCode } from '../exitCodes.js';
 import { formatSize } from '../../core/format.js';
 import { withOneDevice } from './deviceCommand.js';
 import { formatSegments, segmentJson } from './layout.js';
+import { regionPolicyText } from '../../core/jobs/confirmations.js';
 
 const spec: CommandSpec = {
   name: 'info',
@@ -40,7 +41,7 @@ export function infoText(info: DeviceInfo): string {
   if (info.flashSizeBytes !== undefined) lines.push(`Flash size   ${formatSize(info.flashSizeBytes)} (flash-size register)`);
   if (info.quirks.length > 0) lines.push(`Quirks       ${info.quirks.join(', ')}`);
   for (const alt of info.alternates) {
-    lines.push('', `Alt ${alt.alternate}: ${alt.name}`, `  descriptor ${JSON.stringify(alt.descriptor)}`);
+    lines.push('', `Alt ${alt.alternate}: ${alt.name}`, `  descriptor ${JSON.stringify(alt.descriptor)}`, `  policy     ${regionPolicyText(info, alt.alternate)}`);
     if (alt.layout) {
       const range = regionRange(alt.layout.region);
       lines.push(`  range      ${formatAddress(range.start)} - ${formatAddress(range.end)}`, formatSegments(alt.layout.region, '  '));
@@ -67,6 +68,8 @@ export function infoJson(info: DeviceInfo): Record<string, unknown> {
       alternate: alt.alternate,
       name: alt.name,
       descriptor: alt.descriptor,
+      role: alt.role,
+      policy: regionPolicyText(info, alt.alternate),
       ...(alt.layout
         ? {
             region: { name: alt.layout.region.name, ...regionRange(alt.layout.region), segments: alt.layout.region.segments.map(segmentJson) },

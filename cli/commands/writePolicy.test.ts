@@ -39,6 +39,17 @@ beforeAll(() => {
 });
 
 describe('dfu-desk write policy', () => {
+  it('info names each region\'s role and what the policy lets the image path do there', async () => {
+    const run = await runCliProcess(['info', '--simulate', 'stm32f407', '--json']);
+    expect(run.code).toBe(0);
+    const alternates = (run.result as Json).device.alternates as Json[];
+    expect(alternates.map((a) => a.role)).toEqual(['flash', 'option-bytes', 'otp', 'device-feature']);
+    expect(alternates[0]!.policy).toMatch(/^main flash: .*a mass erase clears it \(known to work/);
+    expect(alternates[2]!.policy).toContain('needs --write-otp');
+    const l073 = await runCliProcess(['info', '--simulate', 'stm32l073']);
+    expect(l073.stdout).toMatch(/policy +main flash: .*unverified on this bootloader/);
+  });
+
   it("flash ob.bin --alt 'Option Bytes' (RDP 0xCC) needs --write-option-bytes and --permanently-lock-chip; nothing is sent without them", async () => {
     const ob = file('ob.bin', optionBlock(0xcc));
     const plain = await runCliProcess(['flash', ob, '--alt', 'Option Bytes', ...F405, '--json']);

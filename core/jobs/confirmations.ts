@@ -3,7 +3,10 @@
 // each one (the CLI with a flag, the app with a dialog) and passes the kinds it got back; the job
 // refuses to start while one is missing, and the session checks the irreversible ones again. The
 // table `writePolicy` is what README.md and docs/engine.md show.
+import { massEraseSupport } from '../devices/stm32.js';
+import { mainFlashOf } from '../dfuse/regionRole.js';
 import { DfuError, type ConfirmationKind } from '../errors.js';
+import type { DeviceInfo } from '../usb/descriptors.js';
 
 export type { ConfirmationKind } from '../errors.js';
 
@@ -80,4 +83,32 @@ export function formatWritePolicy(): string {
     lines.push(`| ${row.operation} | ${row.isIrreversible ? 'yes' : 'no'} | ${row.confirmation === 'none' ? '-' : `\`${row.confirmation}\``} | ${row.cliFlag} | ${row.appDialog} |`);
   }
   return lines.join('\n');
+}
+
+/**
+ * What the write policy says about one alt setting, in a line: for `dfu-desk info` and anything
+ * else that shows a device's regions.
+ */
+export function regionPolicyText(info: DeviceInfo, alternate: number): string {
+  const alt = info.alternates.find((a) => a.alternate === alternate);
+  if (!alt) return '';
+  const main = mainFlashOf(info);
+  switch (alt.role) {
+    case 'flash': {
+      if (main?.alternate !== alternate) return 'flash: firmware is written here by address';
+      const support = massEraseSupport(info.family);
+      return `main flash: firmware is written here; a mass erase clears it (${support.support === 'known' ? `known to work: ${support.source}` : 'unverified on this bootloader'})`;
+    }
+    case 'eeprom':
+      return 'data EEPROM: byte-writable, written without an erase';
+    case 'option-bytes':
+      return `option bytes: changed with \`dfu-desk options --set\`, or as one whole raw block with ${cliFlagOf('write-option-bytes')}; never by a firmware image`;
+    case 'otp':
+      return `one-time programmable: every write is permanent and needs ${cliFlagOf('write-otp')}`;
+    case 'device-feature':
+    case 'system':
+      return "the bootloader's own: never written";
+    case 'other':
+      return 'firmware memory: written by address';
+  }
 }
