@@ -35,7 +35,7 @@ import type {
   VerifyReport,
 } from '../../core/contract/programmer.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../../core/contract/programmer.js';
-import { MAX_IMAGE_BYTES, toEngineOptions } from '../../core/contract/requests.js';
+import { toEngineOptions } from '../../core/contract/requests.js';
 import { formatAddress, formatSize } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
@@ -66,7 +66,8 @@ import type { SimulatorBus } from '../../core/simulator/bus.js';
 import type { BusEvent, UsbBus } from '../../core/usb/transport.js';
 import { DeviceRegistry } from './deviceRegistry.js';
 import type { Host } from './host.js';
-import { loadImage, summarizeReadBack } from './loadedImage.js';
+import { ImageSlot } from './imageSlot.js';
+import { summarizeReadBack } from './loadedImage.js';
 import type { LoadedImage } from './loadedImage.js';
 import { LogBook } from './logBook.js';
 import { toFlashPreview } from './planSummary.js';
@@ -147,9 +148,7 @@ export class ProgrammerService implements Programmer {
   private flashOnConnectTarget: BoardTarget | undefined;
   /** Set while a device resets after an option-byte write or unprotect: reconnect when it is back. */
   private reconnectId: string | undefined;
-  private loaded: LoadedImage | undefined;
-  private unwatchImage: (() => void) | undefined;
-  private isImageStale = false;
+  private readonly image: ImageSlot;
   private preview: FlashPreview | undefined;
   private planOptions: ProgramOptions | undefined;
   private lastResult: JobResult | undefined;
@@ -171,6 +170,7 @@ export class ProgrammerService implements Programmer {
       onEntry: (entry) => this.emit({ type: 'log', entry }),
       ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name) } } : {}),
     });
+    this.image = new ImageSlot({ host: this.host, log: this.log, onStale: () => this.emitSession() });
     let hasReportedHardwareError = false;
     this.registry = new DeviceRegistry({
       ...(options.hardwareBus ? { hardware: options.hardwareBus } : {}),
@@ -235,7 +235,7 @@ export class ProgrammerService implements Programmer {
   async dispose(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
     this.unwatchBus();
-    this.unwatchImage?.();
+    this.image.dispose();
     await Promise.all([...this.open.values()].map((device) => device.session.close()));
     this.open.clear();
     await this.log.flush();
@@ -261,12 +261,12 @@ export class ProgrammerService implements Programmer {
     return {
       devices: this.registry.devices,
       ...(this.selectedId && selected ? { selectedDeviceId: this.selectedId, device: selected.info, bootloaderKey: bootloaderKey(selected.info) } : {}),
-      ...(this.loaded ? { image: this.loaded.summary } : {}),
+      ...(this.image.loaded ? { image: this.image.loaded.summary } : {}),
       ...(this.preview ? { preview: this.preview } : {}),
       ...(job ? { job: { ...job.state } } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
       ...(this.optionBytes ? { optionBytes: this.optionBytes } : {}),
-      isImageStale: this.isImageStale,
+      isImageStale: this.image.isStale,
       ...(this.readBack ? { readBack: this.readBack.summary } : {}),
       tally: this.tally,
       ...(this.settings.flashOnConnect && this.flashOnConnectTarget ? { flashOnConnectTarget: this.flashOnConnectTarget.label } : {}),
@@ -380,7 +380,7 @@ export class ProgrammerService implements Programmer {
         if (this.reconnectId === id) {
           this.reconnectId = undefined;
           await this.connect(id);
-        } else if (this.settings.flashOnConnect && this.loaded && !this.jobs.has(id)) {
+        } else if (this.settings.flashOnConnect && this.image.loaded && !this.jobs.has(id)) {
           await this.flashOnConnect(id);
         }
       }
@@ -396,39 +396,10 @@ export class ProgrammerService implements Programmer {
 
   openImage(source: ImageSource): Promise<ImageSummary | null> {
     return this.guard('openImage', async () => {
-      let bytes: Uint8Array;
-      let fileName: string;
-      let path: string | undefined;
-      if (source.kind === 'bytes') {
-        if (source.bytes.length > MAX_IMAGE_BYTES) throw tooLarge(source.fileName);
-        bytes = source.bytes;
-        fileName = source.fileName;
-      } else {
-        path = source.kind === 'path' ? source.path : await this.host.dialogs.openFirmware();
-        if (path === undefined) return null;
-        fileName = this.host.baseName(path);
-        bytes = await this.readFirmwareFile(path, fileName);
-      }
-      const baseAddress = source.kind === 'dialog' ? undefined : source.baseAddress;
-      const region = this.defaultRegion();
-      const loaded = loadImage({
-        bytes,
-        fileName,
-        ...(path !== undefined ? { path } : {}),
-        ...(baseAddress !== undefined ? { baseAddress } : {}),
-        defaultBaseAddress: region.start,
-        defaultBaseRegion: region.name,
-        sha256: (data) => this.host.sha256(data),
-        now: this.host.clock.now(),
-      });
-      this.setImage(loaded);
-      this.log.add(
-        'info',
-        'image',
-        `loaded ${fileName}: ${loaded.summary.format}, ${formatSize(loaded.summary.sizeBytes)} in ${loaded.summary.blocks.length} block(s), CRC-32 ${loaded.summary.crc32.toString(16).padStart(8, '0')}`,
-      );
-      for (const warning of loaded.summary.warnings) this.log.add('warn', 'image', `${fileName}: ${warning}`);
-      if (path !== undefined) await this.saveSettings(withRecentFile(this.settings, path));
+      const loaded = await this.image.open(source, this.defaultRegion());
+      if (!loaded) return null;
+      this.replan();
+      if (loaded.summary.path !== undefined) await this.saveSettings(withRecentFile(this.settings, loaded.summary.path));
       this.emitSession();
       return loaded.summary;
     });
@@ -436,10 +407,8 @@ export class ProgrammerService implements Programmer {
 
   reloadImage(): Promise<ImageSummary | null> {
     return this.guard('reloadImage', async () => {
-      const path = this.loaded?.summary.path;
-      if (!this.loaded || path === undefined) return null;
-      const baseAddress = this.loaded.baseAddress;
-      return this.openImage(baseAddress !== undefined ? { kind: 'path', path, baseAddress } : { kind: 'path', path });
+      const source = this.image.reloadSource;
+      return source ? this.openImage(source) : null;
     });
   }
 
@@ -474,23 +443,6 @@ export class ProgrammerService implements Programmer {
     });
   }
 
-  private setImage(loaded: LoadedImage): void {
-    this.unwatchImage?.();
-    this.unwatchImage = undefined;
-    this.loaded = loaded;
-    this.isImageStale = false;
-    const path = loaded.summary.path;
-    if (path !== undefined) {
-      this.unwatchImage = this.host.files.watch(path, () => {
-        if (this.loaded?.summary.path !== path || this.isImageStale) return;
-        this.isImageStale = true;
-        this.log.add('info', 'image', `${loaded.summary.fileName} changed on disk; reload to use the new build`);
-        this.emitSession();
-      });
-    }
-    this.replan();
-  }
-
   /**
    * The flash size the user saved for this device's bootloader (settings.flashSizeLimits, keyed by
    * bootloaderKey): it follows boards of that kind only, never the next unrelated device.
@@ -504,22 +456,12 @@ export class ProgrammerService implements Programmer {
   private replan(): void {
     this.preview = undefined;
     const device = this.selectedId ? this.open.get(this.selectedId) : undefined;
-    if (!device || !this.loaded) return;
+    const loaded = this.image.loaded;
+    if (!device || !loaded) return;
     try {
-      this.preview = toFlashPreview(this.prepareFlashOf(device.info, this.loaded, 'flash', this.planOptions ?? this.settings.programOptions));
+      this.preview = toFlashPreview(this.prepareFlashOf(device.info, loaded, 'flash', this.planOptions ?? this.settings.programOptions));
     } catch (error) {
       this.log.add('warn', 'plan', `the image cannot be programmed on this device: ${messageOf(error)}`, this.selectedId);
-    }
-  }
-
-  private async readFirmwareFile(path: string, fileName: string): Promise<Uint8Array> {
-    try {
-      const stat = await this.host.files.stat(path);
-      if (stat.sizeBytes > MAX_IMAGE_BYTES) throw tooLarge(fileName);
-      return await this.host.files.readFile(path);
-    } catch (error) {
-      if (error instanceof DfuError) throw error;
-      throw new DfuError({ kind: 'image-format', format: 'file', file: fileName, reason: `cannot read the file: ${messageOf(error)}` }, { cause: error });
     }
   }
 
@@ -759,7 +701,7 @@ export class ProgrammerService implements Programmer {
   }
 
   private async flashOnConnect(deviceId: string): Promise<void> {
-    const loaded = this.loaded;
+    const loaded = this.image.loaded;
     if (!loaded) return;
     this.log.add('info', 'flash-on-connect', `flashing ${loaded.summary.fileName}`, deviceId);
     let info: DeviceInfo;
@@ -934,8 +876,9 @@ export class ProgrammerService implements Programmer {
   }
 
   private requireImage(): LoadedImage {
-    if (!this.loaded) throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: 'no firmware file is loaded' });
-    return this.loaded;
+    const loaded = this.image.loaded;
+    if (!loaded) throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: 'no firmware file is loaded' });
+    return loaded;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1091,9 +1034,6 @@ function describeDevice(info: DeviceInfo): string {
   return `${name} (${info.family}, ${info.vendorId.toString(16).padStart(4, '0')}:${info.productId.toString(16).padStart(4, '0')}${info.serialNumber ? `, serial ${info.serialNumber}` : ''}${info.isSimulated ? ', simulated' : ''})`;
 }
 
-function tooLarge(fileName: string): DfuError {
-  return new DfuError({ kind: 'image-format', format: 'file', file: fileName, reason: `larger than ${formatSize(MAX_IMAGE_BYTES)}: not a firmware file` });
-}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
