@@ -17,12 +17,9 @@ import type {
   ImageSummary,
   JobKind,
   JobResult,
-  JobState,
   LogEntry,
   OptionBytesWrite,
   OptionBytesWritePreview,
-  Phase,
-  PhaseTiming,
   Programmer,
   ProgrammerEvent,
   ProgramOptions,
@@ -50,7 +47,6 @@ import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
-import type { SessionEvent } from '../../core/dfuse/session.js';
 import { DfuError, describe as describeError } from '../../core/errors.js';
 import type { DfuErrorInfo } from '../../core/errors.js';
 import { writeBinary } from '../../core/image/binary.js';
@@ -71,7 +67,7 @@ import { summarizeReadBack } from './loadedImage.js';
 import type { LoadedImage } from './loadedImage.js';
 import { LogBook } from './logBook.js';
 import { toFlashPreview } from './planSummary.js';
-import { ProgressThrottle } from './progressThrottle.js';
+import { JobTable } from './jobTable.js';
 import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
 
 /** Demo boards offered when no hardware is attached: the founding case, a big F4, an H7. */
@@ -92,15 +88,6 @@ export interface ProgrammerServiceOptions {
   readonly simulatorSpec?: string;
   /** Demo profiles added to the simulator bus when no spec is given. */
   readonly demoProfiles?: readonly string[];
-}
-
-interface Job {
-  readonly kind: JobKind;
-  readonly deviceId: string;
-  readonly controller: AbortController;
-  readonly throttle: ProgressThrottle;
-  readonly timings: PhaseTiming[];
-  state: JobState;
 }
 
 interface OpenDevice {
@@ -139,7 +126,7 @@ export class ProgrammerService implements Programmer {
   private readonly log: LogBook;
   private readonly listeners = new Set<(event: ProgrammerEvent) => void>();
   private readonly open = new Map<string, OpenDevice>();
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs: JobTable;
   private readonly unwatchBus: () => void;
   private selectedId: string | undefined;
   /** Connects and opens run one at a time, in arrival order: boards plugged in together are queued, not refused. */
@@ -171,6 +158,14 @@ export class ProgrammerService implements Programmer {
       ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name) } } : {}),
     });
     this.image = new ImageSlot({ host: this.host, log: this.log, onStale: () => this.emitSession() });
+    this.jobs = new JobTable({
+      now: () => this.host.clock.now(),
+      emit: (event) => this.emit(event),
+      log: this.log,
+      onPhaseStart: (deviceId) => {
+        if (this.selectedId === deviceId) this.emitSession();
+      },
+    });
     let hasReportedHardwareError = false;
     this.registry = new DeviceRegistry({
       ...(options.hardwareBus ? { hardware: options.hardwareBus } : {}),
@@ -229,11 +224,11 @@ export class ProgrammerService implements Programmer {
 
   /** True while any device is being erased or written (the window asks before closing). */
   isWriting(): boolean {
-    return [...this.jobs.values()].some((job) => job.kind !== 'read' && job.kind !== 'verify' && job.kind !== 'option-bytes-read');
+    return this.jobs.isWriting();
   }
 
   async dispose(): Promise<void> {
-    for (const job of this.jobs.values()) job.controller.abort();
+    this.jobs.abortAll();
     this.unwatchBus();
     this.image.dispose();
     await Promise.all([...this.open.values()].map((device) => device.session.close()));
@@ -329,7 +324,7 @@ export class ProgrammerService implements Programmer {
   disconnect(): Promise<void> {
     return this.guard('disconnect', async () => {
       if (!this.selectedId) return;
-      this.ensureIdle(this.selectedId);
+      this.jobs.ensureIdle(this.selectedId);
       const id = this.selectedId;
       await this.closeSelected();
       this.log.add('info', 'app', 'disconnected', id);
@@ -343,7 +338,7 @@ export class ProgrammerService implements Programmer {
     const opened = await this.registry.open(deviceId);
     const session = await DfuseSession.open(opened, {
       clock: this.host.clock,
-      onEvent: (event) => this.onSessionEvent(deviceId, event),
+      onEvent: (event) => this.jobs.onSessionEvent(deviceId, event),
     });
     const device = { session, info: session.info };
     this.open.set(deviceId, device);
@@ -654,12 +649,7 @@ export class ProgrammerService implements Programmer {
 
   cancel(): Promise<void> {
     return this.guard('cancel', () => {
-      const selected = this.selectedId ? this.jobs.get(this.selectedId) : undefined;
-      const targets = selected ? [selected] : [...this.jobs.values()];
-      for (const job of targets) {
-        this.log.add('info', 'app', `cancelling ${job.kind}; the device stops at the next safe point`, job.deviceId);
-        job.controller.abort();
-      }
+      this.jobs.cancel(this.selectedId !== undefined && this.jobs.has(this.selectedId) ? this.selectedId : undefined);
       return Promise.resolve();
     });
   }
@@ -735,19 +725,11 @@ export class ProgrammerService implements Programmer {
    * timings, and the JobResult. A job failure is a result (ok false), not a throw.
    */
   private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>): Promise<{ result: JobResult; value?: T }> {
-    this.ensureIdle(deviceId);
+    this.jobs.ensureIdle(deviceId);
     const device = this.open.get(deviceId);
     if (!device) throw new DfuError({ kind: 'no-device', selector: deviceId });
-    const controller = new AbortController();
-    const job: Job = {
-      kind,
-      deviceId,
-      controller,
-      timings: [],
-      throttle: new ProgressThrottle({ now: () => this.host.clock.now(), deviceId, emit: (event) => this.emit(event) }),
-      state: { kind, deviceId, done: 0, total: 0, startedAt: this.host.clock.now() },
-    };
-    this.jobs.set(deviceId, job);
+    const job = this.jobs.start(kind, deviceId);
+    const { controller } = job;
     // Decided now: a device that vanishes mid-job is deselected below, and the window must still
     // get the result that says why the job failed.
     const isSelected = this.selectedId === deviceId;
@@ -783,7 +765,7 @@ export class ProgrammerService implements Programmer {
       await this.registry.refresh();
       if (info.kind === 'device-gone' || !this.registry.isListed(deviceId)) await this.forgetGoneDevice(deviceId);
     } finally {
-      this.jobs.delete(deviceId);
+      this.jobs.finish(deviceId);
     }
     this.logResult(result);
     if (isSelected) {
@@ -830,43 +812,6 @@ export class ProgrammerService implements Programmer {
       }
     }
     this.reconnectId = deviceId;
-  }
-
-  private onSessionEvent(deviceId: string, event: SessionEvent): void {
-    const job = this.jobs.get(deviceId);
-    switch (event.type) {
-      case 'log':
-        this.log.add(event.level, job?.state.phase ?? job?.kind ?? 'usb', event.message, deviceId);
-        return;
-      case 'progress':
-        if (job) {
-          job.state = { ...job.state, done: event.done, total: event.total };
-          job.throttle.progress(event.phase, event.done, event.total);
-        }
-        return;
-      case 'phase': {
-        const phase: Phase = event.phase;
-        if (event.status === 'start') {
-          if (job) {
-            job.state = { ...job.state, phase, done: 0, total: event.bytes };
-            job.throttle.phaseStarted();
-          }
-          this.emit({ type: 'phase', phase, status: 'start', deviceId });
-          if (job && this.selectedId === deviceId) this.emitSession();
-          return;
-        }
-        job?.throttle.flush();
-        job?.timings.push({ phase, elapsedMs: event.elapsedMs ?? 0, bytes: event.bytes });
-        // A failed phase also ends here: 'finish' closes it for the window, the JobResult says why.
-        this.emit({ type: 'phase', phase, status: 'finish', deviceId });
-        return;
-      }
-    }
-  }
-
-  private ensureIdle(deviceId: string): void {
-    const job = this.jobs.get(deviceId);
-    if (job) throw new DfuError({ kind: 'busy', reason: `a ${job.kind} job is already running on ${deviceId}` });
   }
 
   private requireSelected(): { deviceId: string; info: DeviceInfo } {
