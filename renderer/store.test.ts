@@ -113,13 +113,25 @@ describe('store: mirroring main', () => {
 });
 
 describe('store: opening files', () => {
-  it('opens a dropped file by its path when the bridge knows it', async () => {
+  it('opens a dropped file by the token main granted for it, never by a path', async () => {
     const bridge = createFakeBridge();
     const file = fileNamed('firmware.hex');
-    bridge.paths.set(file, '/home/me/firmware.hex');
+    const token = 'c0ffee'.padEnd(32, '0');
+    bridge.grants.set(file, { token, path: '/home/me/firmware.hex', fileName: 'firmware.hex' });
     const store = createAppStore(bridge);
     await store.getState().openFile(file);
-    expect(bridge.calls.find((call) => call.method === 'openImage')?.args[0]).toEqual({ kind: 'path', path: '/home/me/firmware.hex' });
+    expect(bridge.calls.find((call) => call.method === 'openImage')?.args[0]).toEqual({ kind: 'file', token });
+    expect(JSON.stringify(bridge.calls.filter((call) => call.method !== 'grantFile'))).not.toContain('/home/me');
+  });
+
+  it('opens a recent raw binary by its token once the base address is chosen', async () => {
+    const bridge = createFakeBridge();
+    const store = createAppStore(bridge);
+    const token = 'b1'.padEnd(32, '0');
+    await store.getState().openRecent({ token, path: '/fw/app.bin', fileName: 'app.bin' });
+    expect(store.getState().pendingBinary).toEqual({ fileName: 'app.bin', source: { kind: 'file', token } });
+    await store.getState().confirmBaseAddress(0x0800_8000);
+    expect(bridge.calls.find((call) => call.method === 'openImage')?.args[0]).toEqual({ kind: 'file', token, baseAddress: 0x0800_8000 });
   });
 
   it('sends the bytes when there is no path (plain browser)', async () => {

@@ -9,6 +9,7 @@ import type {
   ConfirmationKind,
   DfuErrorInfo,
   FlashPreview,
+  FileGrant,
   ImageSource,
   JobResult,
   JobKind,
@@ -72,7 +73,7 @@ export type Confirmation =
 /** A raw binary waiting for its base address before it is opened. */
 export interface PendingBinary {
   readonly fileName: string;
-  readonly source: { readonly kind: 'path'; readonly path: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
+  readonly source: { readonly kind: 'file'; readonly token: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
 }
 
 export interface Failure {
@@ -147,10 +148,10 @@ export interface AppActions {
   dismissNotice: () => void;
   selectDevice: (deviceId: string) => Promise<void>;
   disconnect: () => Promise<void>;
-  /** A file dropped on the window: by path when the bridge knows it, else by its bytes. */
+  /** A file dropped on the window: by the token main grants for it, else (a plain browser) by its bytes. */
   openFile: (file: File) => Promise<void>;
   openDialog: () => Promise<void>;
-  openRecent: (path: string) => Promise<void>;
+  openRecent: (file: FileGrant) => Promise<void>;
   reloadImage: () => Promise<void>;
   /** Re-open the loaded raw binary at another base address. */
   rebaseImage: (baseAddress: number) => Promise<void>;
@@ -433,17 +434,20 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
       async openFile(file) {
         set({ isDragging: false });
-        const path = bridge.pathForFile(file);
-        const source: PendingBinary['source'] = path ? { kind: 'path', path } : { kind: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()) };
+        const grant = await bridge.grantFile(file);
+        const source: PendingBinary['source'] = grant ? { kind: 'file', token: grant.token } : { kind: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()) };
         if (isRawBinaryName(file.name)) {
           set({ pendingBinary: { fileName: file.name, source } });
           return;
         }
-        await open(source.kind === 'path' ? source : { kind: 'bytes', fileName: file.name, bytes: source.bytes });
+        await open(source.kind === 'file' ? source : { kind: 'bytes', fileName: file.name, bytes: source.bytes });
       },
 
       openDialog: () => open({ kind: 'dialog' }),
-      openRecent: (path) => (isRawBinaryName(path) ? Promise.resolve(set({ pendingBinary: { fileName: baseName(path), source: { kind: 'path', path } } })) : open({ kind: 'path', path })),
+      openRecent: (file) =>
+        isRawBinaryName(file.fileName)
+          ? Promise.resolve(set({ pendingBinary: { fileName: file.fileName, source: { kind: 'file', token: file.token } } }))
+          : open({ kind: 'file', token: file.token }),
 
       async reloadImage() {
         await call('Reload', () => bridge.reloadImage());
@@ -451,8 +455,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
 
       async rebaseImage(baseAddress) {
-        const path = get().session?.image?.path;
-        if (path) await open({ kind: 'path', path, baseAddress });
+        const token = get().session?.image?.token;
+        if (token) await open({ kind: 'file', token, baseAddress });
       },
 
       async confirmBaseAddress(baseAddress) {
@@ -460,8 +464,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         if (!pending) return;
         set({ pendingBinary: undefined });
         await open(
-          pending.source.kind === 'path'
-            ? { kind: 'path', path: pending.source.path, baseAddress }
+          pending.source.kind === 'file'
+            ? { kind: 'file', token: pending.source.token, baseAddress }
             : { kind: 'bytes', fileName: pending.fileName, bytes: pending.source.bytes, baseAddress },
         );
       },
@@ -675,8 +679,4 @@ export function optionChanges(state: Pick<AppState, 'session' | 'optionDraft'>):
 
 export function isRawBinaryName(name: string): boolean {
   return /\.bin$/i.test(name);
-}
-
-function baseName(path: string): string {
-  return path.split(/[\\/]/).pop() ?? path;
 }

@@ -30,8 +30,10 @@ export interface ImageBlockSummary {
 /** What the renderer knows about the loaded image. The bytes stay in main. */
 export interface ImageSummary {
   readonly fileName: string;
-  /** Absolute path when the image came from disk (dialog, drop, recent); absent for dropped bytes. */
+  /** Absolute path when the image came from disk (dialog, drop, recent); absent for dropped bytes. Shown, never sent back. */
   readonly path?: string;
+  /** With `path`: the token that opens the same file again (reload, another base address). */
+  readonly token?: string;
   readonly format: ImageFormat;
   readonly sizeBytes: number;
   readonly fileSizeBytes: number;
@@ -138,6 +140,18 @@ export type JobResult =
       readonly finishedAt: number;
     };
 
+/**
+ * A file the user chose (open dialog, drop, recent files), as main hands it to the window: the
+ * window shows `path` and opens the file with `{ kind: 'file', token }`. Tokens are random, valid
+ * while the app runs, and the only way the window names a file: it never sends a path, so a
+ * compromised page cannot read a file the user did not pick.
+ */
+export interface FileGrant {
+  readonly token: string;
+  readonly path: string;
+  readonly fileName: string;
+}
+
 export interface Settings {
   readonly showSimulatedDevices: boolean;
   readonly recentFiles: readonly string[];
@@ -184,6 +198,8 @@ export interface SessionSnapshot {
    */
   readonly flashOnConnectTarget?: string;
   readonly settings: Settings;
+  /** settings.recentFiles, newest first, each with the token that opens it. */
+  readonly recentFiles: readonly FileGrant[];
 }
 
 export type { LogLevel };
@@ -320,6 +336,13 @@ export type Remote<T> = {
 /** What window.programmer is: the contract plus the one event subscription. */
 export type ProgrammerBridge = Remote<Programmer> & {
   onEvent(listener: (event: ProgrammerEvent) => void): () => void;
-  /** The dropped File's path (Electron's webUtils.getPathForFile); undefined in a plain browser. */
-  pathForFile(file: unknown): string | undefined;
+  /**
+   * A token for a dropped or picked File: the preload derives its path itself (Electron's
+   * webUtils.getPathForFile) and main grants the token. Undefined for a File that has no path on
+   * disk, and always in a plain browser: the window then sends the file's bytes.
+   */
+  grantFile(file: unknown): Promise<FileGrant | undefined>;
 };
+
+/** The preload's private channel for grantFile: not a contract method, never exposed to the page. */
+export const GRANT_FILE_CHANNEL = 'programmer-preload:grant-file';

@@ -17,6 +17,11 @@ export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 /** Largest single read-back; the biggest STM32 flash is 4 MiB, so this is generous. */
 export const MAX_READ_BYTES = 64 * 1024 * 1024;
 export const MAX_RECENT_FILES = 10;
+/**
+ * A file token: how the window names a file the user chose (open dialog, drop, recent files). Main
+ * hands tokens out (electron/main/fileGrants.ts); the window never sends a path.
+ */
+export const FILE_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 /** Saved flash-size limits: one per kind of board a user works with, so a few dozen at most. */
 export const MAX_FLASH_SIZE_LIMITS = 64;
 const MAX_TEXT_LENGTH = 4096;
@@ -137,7 +142,11 @@ export const imageSourceSchema = plain(
     'kind',
     [
       v.strictObject({ kind: v.literal('dialog') }),
-      v.strictObject({ kind: v.literal('path'), path: text(), baseAddress: v.optional(address) }),
+      v.strictObject({
+        kind: v.literal('file'),
+        token: v.pipe(v.string('expected a string'), v.regex(FILE_TOKEN_PATTERN, 'expected a file token from main')),
+        baseAddress: v.optional(address),
+      }),
       v.strictObject({
         kind: v.literal('bytes'),
         fileName: text(255),
@@ -150,7 +159,7 @@ export const imageSourceSchema = plain(
         baseAddress: v.optional(address),
       }),
     ],
-    "expected 'dialog', 'path' or 'bytes'",
+    "expected 'dialog', 'file' or 'bytes'",
   ),
 );
 export type ImageSource = v.InferOutput<typeof imageSourceSchema>;
@@ -265,15 +274,8 @@ const savedProgramOptionsSchema = v.pipe(
 );
 export type SavedProgramOptions = v.InferOutput<typeof savedProgramOptionsSchema>;
 
-export const settingsPatchSchema = record({
+const settingsPatchEntries = {
   showSimulatedDevices: v.optional(flag),
-  recentFiles: v.optional(
-    v.pipe(
-      v.array(text(), 'expected a list of paths'),
-      v.maxLength(MAX_RECENT_FILES, `more than ${MAX_RECENT_FILES} entries`),
-      v.readonly(),
-    ),
-  ),
   flashOnConnect: v.optional(flag),
   programOptions: v.optional(savedProgramOptionsSchema),
   flashSizeLimits: v.optional(
@@ -284,5 +286,21 @@ export const settingsPatchSchema = record({
       MAX_FLASH_SIZE_LIMITS,
     ),
   ),
-});
+};
+
+/** What the window may change. Not the recent files: main alone adds to them, from what the user opened. */
+export const settingsPatchSchema = record(settingsPatchEntries);
 export type SettingsPatch = v.InferOutput<typeof settingsPatchSchema>;
+
+/** The settings file: the patchable fields plus the recent files (paths the user opened). */
+export const storedSettingsSchema = record({
+  ...settingsPatchEntries,
+  recentFiles: v.optional(
+    v.pipe(
+      v.array(text(), 'expected a list of paths'),
+      v.maxLength(MAX_RECENT_FILES, `more than ${MAX_RECENT_FILES} entries`),
+      v.readonly(),
+    ),
+  ),
+});
+export type StoredSettings = v.InferOutput<typeof storedSettingsSchema>;

@@ -17,7 +17,7 @@ describe('argumentValidators', () => {
     expect(validateArguments('connect', ['sim:1'])).toEqual(['sim:1']);
     expect(validateArguments('getSnapshot', [])).toEqual([]);
     expect(validateArguments('openImage', [{ kind: 'dialog' }])).toEqual([{ kind: 'dialog' }]);
-    expect(validateArguments('openImage', [{ kind: 'path', path: '/tmp/a.hex' }])).toEqual([{ kind: 'path', path: '/tmp/a.hex' }]);
+    expect(validateArguments('openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef' }])).toEqual([{ kind: 'file', token: '0123456789abcdef0123456789abcdef' }]);
     expect(validateArguments('program', [{ options: { ...program, differential: true } }])).toEqual([{ options: { ...program, differential: true } }]);
     expect(validateArguments('program', [{ options: { ...program, flashSizeBytes: 128 * 1024 } }])).toEqual([{ options: { ...program, flashSizeBytes: 128 * 1024 } }]);
     // Every ProgramOptions field the type allows is accepted (massEraseWhenFaster once was not).
@@ -45,9 +45,7 @@ describe('argumentValidators', () => {
     expect(validateArguments('readVerifyBytes', [{ start: 0xffff_fff0, end: 0x1_0000_0000 }])).toEqual([{ start: 0xffff_fff0, end: 0x1_0000_0000 }]);
     expect(validateArguments('updateSettings', [{ flashSizeLimits: { [l0Key]: 128 * 1024 } }])).toEqual([{ flashSizeLimits: { [l0Key]: 128 * 1024 } }]);
     expect(validateArguments('updateSettings', [{ flashSizeLimits: {} }])).toEqual([{ flashSizeLimits: {} }]);
-    expect(validateArguments('updateSettings', [{ flashOnConnect: true, recentFiles: ['/a.hex'] }])).toEqual([
-      { flashOnConnect: true, recentFiles: ['/a.hex'] },
-    ]);
+    expect(validateArguments('updateSettings', [{ flashOnConnect: true }])).toEqual([{ flashOnConnect: true }]);
   });
 
   it('copies dropped bytes instead of keeping the caller buffer', () => {
@@ -66,10 +64,13 @@ describe('argumentValidators', () => {
     ['connect', ['a', 'b'], 'arguments'],
     ['getSnapshot', ['extra'], 'arguments'],
     ['openImage', [{ kind: 'url', url: 'https://example.com' }], 'source.kind'],
-    ['openImage', [{ kind: 'path', path: 'a\0b' }], 'source.path'],
-    ['openImage', [{ kind: 'path', path: '/a', extra: 1 }], 'source.extra'],
+    // Files are named by tokens main granted, never by path.
+    ['openImage', [{ kind: 'path', path: '/etc/passwd' }], 'source.kind'],
+    ['openImage', [{ kind: 'file', token: '/etc/passwd' }], 'source.token'],
+    ['openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', path: '/etc/passwd' }], 'source.path'],
+    ['updateSettings', [{ recentFiles: ['/etc/passwd'] }], 'patch.recentFiles'],
     ['openImage', [{ kind: 'bytes', fileName: 'a.bin', bytes: [1, 2] }], 'source.bytes'],
-    ['openImage', [{ kind: 'path', path: '/a', baseAddress: -1 }], 'source.baseAddress'],
+    ['openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: -1 }], 'source.baseAddress'],
     ['program', [{ options: { erase: 'all', verify: true } }], 'request.options.erase'],
     ['program', [{ options: { erase: 'mass' } }], 'request.options.verify'],
     ['program', [{ options: { ...program, differential: 'yes' } }], 'request.options.differential'],
@@ -139,13 +140,12 @@ describe('argumentValidators', () => {
     expect(validateArguments('planProgram', [everyOption])).toEqual([everyOption]);
     const patch = {
       showSimulatedDevices: true,
-      recentFiles: ['/a.hex'],
       flashOnConnect: false,
       programOptions: { erase: 'touched', verify: true, differential: false, preserve: false, skipErasedChunks: true, leave: false, massEraseWhenFaster: true },
       flashSizeLimits: { [l0Key]: 128 * 1024 },
     };
     expect(validateArguments('updateSettings', [patch])).toEqual([patch]);
-    expect(validateArguments('openImage', [{ kind: 'path', path: '/a.bin', baseAddress: 0x0800_4000 }])).toEqual([{ kind: 'path', path: '/a.bin', baseAddress: 0x0800_4000 }]);
+    expect(validateArguments('openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: 0x0800_4000 }])).toEqual([{ kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: 0x0800_4000 }]);
     expect(validateArguments('erase', [{ kind: 'mass', alternate: 0 }])).toEqual([{ kind: 'mass', alternate: 0 }]);
     expect(validateArguments('writeOptionBytes', [{ changes: { rdp: 0xaa, nBOOT0: 1 }, confirmed: ['read-unprotect'] }])).toEqual([{ changes: { rdp: 0xaa, nBOOT0: 1 }, confirmed: ['read-unprotect'] }]);
   });

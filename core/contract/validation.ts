@@ -17,11 +17,13 @@ import {
   readRequestSchema,
   saveFormatSchema,
   settingsPatchSchema,
+  storedSettingsSchema,
   unprotectConfirmationSchema,
   verifyWindowSchema,
 } from './requests.js';
 
-export { MAX_FLASH_SIZE_LIMITS, MAX_IMAGE_BYTES, MAX_READ_BYTES, MAX_RECENT_FILES } from './requests.js';
+export { FILE_TOKEN_PATTERN, MAX_FLASH_SIZE_LIMITS, MAX_IMAGE_BYTES, MAX_READ_BYTES, MAX_RECENT_FILES } from './requests.js';
+export type { StoredSettings } from './requests.js';
 
 type Validators = { readonly [K in ProgrammerMethod]: (args: readonly unknown[]) => Parameters<Programmer[K]> };
 
@@ -121,4 +123,16 @@ export function validateArguments<M extends ProgrammerMethod>(method: M, args: r
   if (!Object.prototype.hasOwnProperty.call(argumentValidators, method)) throw invalid('method', 'unknown method');
   const validator = argumentValidators[method] as (args: readonly unknown[]) => Parameters<Programmer[M]>;
   return validator(args);
+}
+
+/** Fields of the settings file, validated like updateSettings plus recentFiles; throws DfuError. */
+export function validateStoredSettings(stored: unknown): v.InferOutput<typeof storedSettingsSchema> {
+  return parse(storedSettingsSchema, stored, 'settings');
+}
+
+/** A path handed to main by the preload for a dropped file: absolute, no NUL, of sane length. */
+export function validateDroppedPath(path: unknown): string {
+  if (typeof path !== 'string' || path.length === 0 || path.length > 4096 || path.includes('\0')) throw invalid('path', 'expected the path of a dropped file');
+  if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path) && !path.startsWith('\\\\')) throw invalid('path', 'expected an absolute path');
+  return path;
 }

@@ -40,7 +40,7 @@ const bridge: Record<string, unknown> = {
     return () => listeners.delete(listener);
   },
   // A plain browser has no file paths: dropped files travel as bytes.
-  pathForFile: () => undefined,
+  grantFile: () => Promise.resolve(undefined),
 };
 for (const method of methodNames) bridge[method] = (...args: unknown[]) => call(method, args);
 

@@ -1,10 +1,12 @@
-// The firmware file the app holds: where it came from (a dialog, a path, dropped bytes), its parsed
-// image and summary, and whether it changed on disk since (a rebuild). The service asks it for the
-// file and replans when it changes; the bytes never leave main.
-import type { ImageSource } from '../../core/contract/programmer.js';
+// The firmware file the app holds: where it came from (the open dialog, a file token, sent bytes),
+// its parsed image and summary, and whether it changed on disk since (a rebuild). The service asks
+// it for the file and replans when it changes; the bytes never leave main. Files on disk are named
+// only by tokens (fileGrants.ts): the dialog's choice is granted here.
+import type { FileGrant, ImageSource } from '../../core/contract/programmer.js';
 import { MAX_IMAGE_BYTES } from '../../core/contract/requests.js';
 import { DfuError } from '../../core/errors.js';
 import { formatCrc, formatSize } from '../../core/format.js';
+import type { FileGrants } from './fileGrants.js';
 import type { Host } from './host.js';
 import { loadImage, type LoadedImage } from './loadedImage.js';
 import type { LogBook } from './logBook.js';
@@ -12,6 +14,7 @@ import type { LogBook } from './logBook.js';
 export interface ImageSlotOptions {
   readonly host: Host;
   readonly log: LogBook;
+  readonly grants: FileGrants;
   /** Called when the file on disk changed after it was loaded. */
   readonly onStale: () => void;
 }
@@ -37,35 +40,36 @@ export class ImageSlot {
     return this.stale;
   }
 
-  /** The source that loads the same file again (same path, same base address), if it came from disk. */
+  /** The source that loads the same file again (same file, same base address), if it came from disk. */
   get reloadSource(): ImageSource | undefined {
-    const path = this.current?.summary.path;
-    if (!this.current || path === undefined) return undefined;
+    const token = this.current?.summary.token;
+    if (!this.current || token === undefined) return undefined;
     const baseAddress = this.current.baseAddress;
-    return baseAddress !== undefined ? { kind: 'path', path, baseAddress } : { kind: 'path', path };
+    return baseAddress !== undefined ? { kind: 'file', token, baseAddress } : { kind: 'file', token };
   }
 
   /** Reads and parses `source` and holds it; null when the user cancelled the dialog. */
   async open(source: ImageSource, placement: DefaultPlacement): Promise<LoadedImage | null> {
-    const { host, log } = this.options;
+    const { host, log, grants } = this.options;
     let bytes: Uint8Array;
     let fileName: string;
-    let path: string | undefined;
+    let file: FileGrant | undefined;
     if (source.kind === 'bytes') {
       if (source.bytes.length > MAX_IMAGE_BYTES) throw tooLarge(source.fileName);
       bytes = source.bytes;
       fileName = source.fileName;
     } else {
-      path = source.kind === 'path' ? source.path : await host.dialogs.openFirmware();
+      const path = source.kind === 'file' ? grants.pathOf(source.token) : await host.dialogs.openFirmware();
       if (path === undefined) return null;
-      fileName = host.baseName(path);
+      file = grants.grant(path);
+      fileName = file.fileName;
       bytes = await this.readFile(path, fileName);
     }
     const baseAddress = source.kind === 'dialog' ? undefined : source.baseAddress;
     const loaded = loadImage({
       bytes,
       fileName,
-      ...(path !== undefined ? { path } : {}),
+      ...(file !== undefined ? { file } : {}),
       ...(baseAddress !== undefined ? { baseAddress } : {}),
       defaultBaseAddress: placement.start,
       defaultBaseRegion: placement.name,

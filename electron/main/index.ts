@@ -137,7 +137,7 @@ async function main(): Promise<void> {
         isDevelopment,
         actions: {
           openFirmware: () => void service.openImage({ kind: 'dialog' }).catch(reportMenuError('Opening the firmware')),
-          openRecent: (file) => void service.openImage({ kind: 'path', path: file }).catch(reportMenuError('Opening the firmware')),
+          openRecent: (file) => void service.openImage({ kind: 'file', token: service.grantFile(file).token }).catch(reportMenuError('Opening the firmware')),
           reloadFirmware: () => void service.reloadImage().catch(reportMenuError('Reloading the firmware')),
           exportLog: () => void service.exportLog().catch(reportMenuError('Exporting the log')),
           openLogFolder: () => void shell.openPath(path.join(app.getPath('userData'), 'logs')),

@@ -1,4 +1,4 @@
-import { channelFor, methodNames } from '../../core/contract/programmer.js';
+import { channelFor, GRANT_FILE_CHANNEL, methodNames } from '../../core/contract/programmer.js';
 import type { Programmer, ProgrammerMethod } from '../../core/contract/programmer.js';
 import { DfuError } from '../../core/errors.js';
 import { createIpcHandlers, isTrustedFrame, originOf } from './ipcHandlers.js';
@@ -84,6 +84,29 @@ describe('createIpcHandlers', () => {
     const { call, internalErrors } = setup(programmer);
     await expect(call('getSnapshot')).resolves.toEqual({ ok: false, error: { kind: 'internal', message: 'undefined is not a function' } });
     expect(internalErrors).toEqual([{ method: 'getSnapshot', error: bug }]);
+  });
+
+  it('grants dropped files only where a grantFile is given (the Electron app), to our window, for absolute paths', async () => {
+    const { programmer } = recordingProgrammer();
+    expect(setup(programmer).handlers.has(GRANT_FILE_CHANNEL)).toBe(false);
+    const granted: string[] = [];
+    const handlers = createIpcHandlers<FakeEvent>(programmer, {
+      isTrustedSender: (event) => event.trusted,
+      onInternalError: () => undefined,
+      grantFile: (path) => {
+        granted.push(path);
+        return { token: 'f'.repeat(32), path, fileName: 'blinky.hex' };
+      },
+    });
+    const grant = handlers.get(GRANT_FILE_CHANNEL)!;
+    await expect(grant({ trusted: true }, '/home/me/blinky.hex')).resolves.toEqual({ ok: true, value: { token: 'f'.repeat(32), path: '/home/me/blinky.hex', fileName: 'blinky.hex' } });
+    await expect(grant({ trusted: true }, 'C:\\fw\\blinky.hex')).resolves.toMatchObject({ ok: true });
+    await expect(grant({ trusted: false }, '/etc/passwd')).resolves.toMatchObject({ ok: false, error: { argument: 'sender' } });
+    for (const bad of ['relative/blinky.hex', '', 'a\0b', 42, { path: '/x' }]) {
+      await expect(grant({ trusted: true }, bad)).resolves.toMatchObject({ ok: false, error: { kind: 'invalid-argument', argument: 'path' } });
+    }
+    await expect(grant({ trusted: true }, '/a', '/b')).resolves.toMatchObject({ ok: false, error: { argument: 'arguments' } });
+    expect(granted).toEqual(['/home/me/blinky.hex', 'C:\\fw\\blinky.hex']);
   });
 });
 

@@ -1,7 +1,7 @@
 // A firmware file as the service keeps it: the parsed image (stays in main) and the ImageSummary the
 // window sees. Pure apart from the injected hash.
 
-import type { ImageSummary } from '../../core/contract/programmer.js';
+import type { FileGrant, ImageSummary } from '../../core/contract/programmer.js';
 import { formatAddress } from '../../core/format.js';
 import { loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
 import type { FirmwareFile } from '../../core/image/firmwareFile.js';
@@ -20,7 +20,8 @@ export interface LoadedImage {
 export interface LoadImageInput {
   readonly bytes: Uint8Array;
   readonly fileName: string;
-  readonly path?: string;
+  /** The file on disk it came from, with the token that opens it again; absent for sent bytes. */
+  readonly file?: FileGrant;
   /** Chosen by the user for a raw binary. */
   readonly baseAddress?: number;
   /** Used for a raw binary when the user gave none: the start of the device's first region. */
@@ -43,7 +44,7 @@ export function loadImage(input: LoadImageInput): LoadedImage {
   }
   const summary: ImageSummary = {
     fileName: input.fileName,
-    ...(input.path !== undefined ? { path: input.path } : {}),
+    ...(input.file !== undefined ? { path: input.file.path, token: input.file.token } : {}),
     format: firmware.format,
     sizeBytes: info.sizeBytes,
     fileSizeBytes: input.bytes.length,

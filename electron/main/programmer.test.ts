@@ -1,6 +1,7 @@
 // The service's flows against the simulator, on virtual time, with an in-memory Host: what the
 // window (and the browser test host) will see through the contract.
 
+import { validateArguments } from '../../core/contract/validation.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
 import { SimulatedDevice } from '../../core/simulator/device.js';
@@ -342,15 +343,38 @@ describe('ProgrammerService', () => {
   it('notices a rebuilt file and reloads it', async () => {
     const { service, host, lastSession } = await setup({ spec: 'stm32l073' });
     host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 1)));
-    const first = await service.openImage({ kind: 'path', path: '/fw/app.hex' });
+    host.openPath = '/fw/app.hex';
+    const first = await service.openImage({ kind: 'dialog' });
     expect(first?.path).toBe('/fw/app.hex');
     expect(lastSession().settings.recentFiles).toEqual(['/fw/app.hex']);
+    expect(lastSession().recentFiles).toEqual([{ token: first?.token, path: '/fw/app.hex', fileName: 'app.hex' }]);
     host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 2)));
     host.watchers.get('/fw/app.hex')!();
     expect(lastSession().isImageStale).toBe(true);
     const second = await service.reloadImage();
     expect(second?.crc32).not.toBe(first?.crc32);
     expect(lastSession().isImageStale).toBe(false);
+  });
+
+  it('opens files only by the tokens it granted: the dialog, a drop, the recent files', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32l073' });
+    host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 1)));
+    host.fileSystem.set('/home/me/.ssh/id_ed25519', 'secret');
+    // A token nobody was given, even one of the right shape, opens nothing.
+    const forged = await rejection(service.openImage({ kind: 'file', token: '0'.repeat(32) }));
+    expect(forged.info).toMatchObject({ kind: 'invalid-argument', argument: 'source.token' });
+    // The dialog's choice is granted, lands in the recent files, and its token opens it again.
+    host.openPath = '/fw/app.hex';
+    const opened = await service.openImage({ kind: 'dialog' });
+    expect(opened?.token).toMatch(/^[0-9a-f]{32}$/);
+    const recent = lastSession().recentFiles[0]!;
+    expect(recent).toEqual({ token: opened?.token, path: '/fw/app.hex', fileName: 'app.hex' });
+    expect((await service.openImage({ kind: 'file', token: recent.token, baseAddress: 0x0800_0000 }))?.crc32).toBe(opened?.crc32);
+    // A dropped file's path comes from the preload (ipcHandlers.ts); the same path keeps its token.
+    expect(service.grantFile('/fw/app.hex').token).toBe(recent.token);
+    // The window cannot add to the recent files (they would be granted): the patch refuses the field.
+    expect(() => validateArguments('updateSettings', [{ recentFiles: ['/home/me/.ssh/id_ed25519'] }])).toThrow(/patch.recentFiles: unknown field/);
+    expect(lastSession().recentFiles.map((file) => file.path)).toEqual(['/fw/app.hex']);
   });
 
   it('places a raw binary at the start of the device flash unless told otherwise', async () => {
@@ -366,7 +390,8 @@ describe('ProgrammerService', () => {
 
   it('turns an unreadable file into a located image error and a bug into an internal error', async () => {
     const { service, host } = await setup();
-    expect((await rejection(service.openImage({ kind: 'path', path: '/missing.hex' }))).info).toMatchObject({
+    const { token } = service.grantFile('/missing.hex');
+    expect((await rejection(service.openImage({ kind: 'file', token }))).info).toMatchObject({
       kind: 'image-format',
       file: 'missing.hex',
     });

@@ -11,6 +11,7 @@ import type {
   DeviceInfo,
   DeviceSummary,
   EraseRequest,
+  FileGrant,
   FlashPreview,
   FlashTally,
   ImageSource,
@@ -28,6 +29,7 @@ import type {
   SaveFormat,
   SessionSnapshot,
   Settings,
+  SettingsPatch,
   VerifyBytes,
   VerifyReport,
 } from '../../core/contract/programmer.js';
@@ -68,6 +70,7 @@ import type { LoadedImage } from './loadedImage.js';
 import { LogBook } from './logBook.js';
 import { toFlashPreview } from './planSummary.js';
 import { JobTable } from './jobTable.js';
+import { FileGrants } from './fileGrants.js';
 import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
 
 /** Demo boards offered when no hardware is attached: the founding case, a big F4, an H7. */
@@ -136,6 +139,8 @@ export class ProgrammerService implements Programmer {
   /** Set while a device resets after an option-byte write or unprotect: reconnect when it is back. */
   private reconnectId: string | undefined;
   private readonly image: ImageSlot;
+  /** The files the window may open, by token (fileGrants.ts). */
+  private readonly grants: FileGrants;
   private preview: FlashPreview | undefined;
   private planOptions: ProgramOptions | undefined;
   private lastResult: JobResult | undefined;
@@ -157,7 +162,8 @@ export class ProgrammerService implements Programmer {
       onEntry: (entry) => this.emit({ type: 'log', entry }),
       ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name) } } : {}),
     });
-    this.image = new ImageSlot({ host: this.host, log: this.log, onStale: () => this.emitSession() });
+    this.grants = new FileGrants((path) => this.host.baseName(path));
+    this.image = new ImageSlot({ host: this.host, log: this.log, grants: this.grants, onStale: () => this.emitSession() });
     this.jobs = new JobTable({
       now: () => this.host.clock.now(),
       emit: (event) => this.emit(event),
@@ -266,6 +272,7 @@ export class ProgrammerService implements Programmer {
       tally: this.tally,
       ...(this.settings.flashOnConnect && this.flashOnConnectTarget ? { flashOnConnectTarget: this.flashOnConnectTarget.label } : {}),
       settings: this.settings,
+      recentFiles: this.settings.recentFiles.map((path) => this.grants.grant(path)),
     };
   }
 
@@ -398,6 +405,14 @@ export class ProgrammerService implements Programmer {
       this.emitSession();
       return loaded.summary;
     });
+  }
+
+  /**
+   * A token for a file the user chose outside the contract: dropped on the window (the preload
+   * derived its path, ipc.ts) or picked in the Open Recent menu. Not a Programmer method.
+   */
+  grantFile(path: string): FileGrant {
+    return this.grants.grant(path);
   }
 
   reloadImage(): Promise<ImageSummary | null> {
@@ -870,7 +885,7 @@ export class ProgrammerService implements Programmer {
     });
   }
 
-  updateSettings(patch: Partial<Settings>): Promise<Settings> {
+  updateSettings(patch: SettingsPatch): Promise<Settings> {
     return this.guard('updateSettings', async () => {
       const next = { ...this.settings, ...patch };
       if (patch.flashOnConnect === true && !this.settings.flashOnConnect) {

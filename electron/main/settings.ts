@@ -2,7 +2,7 @@
 // the app; each bad field falls back to its default), and the recent-files list.
 
 import type { Settings } from '../../core/contract/programmer.js';
-import { MAX_RECENT_FILES, validateArguments } from '../../core/contract/validation.js';
+import { MAX_RECENT_FILES, validateStoredSettings } from '../../core/contract/validation.js';
 
 export const defaultSettings: Settings = {
   showSimulatedDevices: false,
@@ -18,7 +18,7 @@ export function parseStoredSettings(stored: unknown): Settings {
   let settings = defaultSettings;
   for (const [key, value] of Object.entries(stored as Record<string, unknown>)) {
     try {
-      const [patch] = validateArguments('updateSettings', [{ [key]: value }]);
+      const patch = validateStoredSettings({ [key]: value });
       settings = { ...settings, ...patch };
     } catch {
       // Dropped: the default stays.

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
-import { channelFor, EVENT_CHANNEL, methodNames } from '../../core/contract/programmer.js';
+import { channelFor, EVENT_CHANNEL, GRANT_FILE_CHANNEL, methodNames } from '../../core/contract/programmer.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -29,6 +29,7 @@ function loadPreload(bundle: string): FakeElectron {
     ipcRenderer: {
       invoke(channel: string, ...args: unknown[]) {
         fake.invocations.push({ channel, args });
+        if (channel === GRANT_FILE_CHANNEL) return Promise.resolve({ ok: true, value: { token: 'a'.repeat(32), path: args[0], fileName: 'x' } });
         return Promise.resolve({ ok: true, value: channel });
       },
       on(channel: string, listener: (event: unknown, payload: unknown) => void) {
@@ -77,11 +78,11 @@ describe('preload bundle', () => {
     expect(new Set(fake.required)).toEqual(new Set(['electron']));
   });
 
-  it('exposes exactly window.programmer with the contract methods, onEvent and pathForFile', () => {
+  it('exposes exactly window.programmer with the contract methods, onEvent and grantFile', () => {
     const fake = loadPreload(bundle);
     expect([...fake.exposed.keys()]).toEqual(['programmer']);
     const bridge = fake.exposed.get('programmer') as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...methodNames, 'onEvent', 'pathForFile'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...methodNames, 'onEvent', 'grantFile'].sort());
     for (const key of Object.keys(bridge)) expect(typeof bridge[key]).toBe('function');
   });
 
@@ -107,11 +108,14 @@ describe('preload bundle', () => {
     expect(fake.listeners.get(EVENT_CHANNEL)).toEqual([]);
   });
 
-  it('resolves dropped file paths and tolerates non-files', () => {
+  it('turns a dropped File into a token from main, and anything else into nothing', async () => {
     const fake = loadPreload(bundle);
-    const bridge = fake.exposed.get('programmer') as { pathForFile(file: unknown): string | undefined };
-    expect(bridge.pathForFile({ path: '/home/me/blinky.hex' })).toBe('/home/me/blinky.hex');
-    expect(bridge.pathForFile({ path: '' })).toBeUndefined();
-    expect(bridge.pathForFile('not a file')).toBeUndefined();
+    const bridge = fake.exposed.get('programmer') as { grantFile(file: unknown): Promise<unknown> };
+    await expect(bridge.grantFile({ path: '/home/me/blinky.hex' })).resolves.toEqual({ token: 'a'.repeat(32), path: '/home/me/blinky.hex', fileName: 'x' });
+    expect(fake.invocations).toEqual([{ channel: GRANT_FILE_CHANNEL, args: ['/home/me/blinky.hex'] }]);
+    // A File built in script has no path; a string is not a File: neither reaches main.
+    await expect(bridge.grantFile({ path: '' })).resolves.toBeUndefined();
+    await expect(bridge.grantFile('/etc/passwd')).resolves.toBeUndefined();
+    expect(fake.invocations).toHaveLength(1);
   });
 });

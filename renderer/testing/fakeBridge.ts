@@ -1,7 +1,7 @@
 // A fake window.programmer for store and component tests: a scriptable Remote<Programmer> whose
 // calls are recorded and whose events the test pushes. The interface makes the fake trivial;
 // no Electron or IPC is mocked.
-import type { DeviceInfo, ImageSummary, JobResult, ProgrammerBridge, ProgrammerEvent, ProgrammerMethod, Result, SessionSnapshot } from '../../core/contract/programmer.js';
+import type { DeviceInfo, FileGrant, ImageSummary, JobResult, ProgrammerBridge, ProgrammerEvent, ProgrammerMethod, Result, SessionSnapshot } from '../../core/contract/programmer.js';
 
 type Calls = { method: string; args: unknown[] }[];
 
@@ -11,7 +11,8 @@ export interface FakeBridge extends ProgrammerBridge {
   emit(event: ProgrammerEvent): void;
   /** Replace one method's answer. */
   answer<K extends keyof ProgrammerBridge>(method: K, implementation: ProgrammerBridge[K]): void;
-  paths: Map<unknown, string>;
+  /** The grant main would give each File (a File from disk in the Electron app); others get none. */
+  grants: Map<unknown, FileGrant>;
 }
 
 export function baseSnapshot(patch: Partial<SessionSnapshot> = {}): SessionSnapshot {
@@ -20,6 +21,7 @@ export function baseSnapshot(patch: Partial<SessionSnapshot> = {}): SessionSnaps
     isImageStale: false,
     tally: { passed: 0, failed: 0 },
     settings: { showSimulatedDevices: true, recentFiles: [], flashOnConnect: false, programOptions: { erase: 'touched', verify: true }, flashSizeLimits: {} },
+    recentFiles: [],
     ...patch,
   };
 }
@@ -56,6 +58,7 @@ export const l073Info: DeviceInfo = {
 export const hexImage: ImageSummary = {
   fileName: 'firmware.hex',
   path: '/work/firmware.hex',
+  token: '5ca1ab1e'.padEnd(32, '0'),
   format: 'intel-hex',
   sizeBytes: 66_748,
   fileSizeBytes: 187_000,
@@ -109,7 +112,7 @@ export function createFakeBridge(initial: SessionSnapshot = baseSnapshot()): Fak
   const fake = {
     calls,
     snapshot: initial,
-    paths: new Map<unknown, string>(),
+    grants: new Map<unknown, FileGrant>(),
     emit(event: ProgrammerEvent) {
       for (const listener of listeners) listener(event);
     },
@@ -120,8 +123,9 @@ export function createFakeBridge(initial: SessionSnapshot = baseSnapshot()): Fak
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    pathForFile(file: unknown) {
-      return fake.paths.get(file);
+    grantFile(file: unknown) {
+      calls.push({ method: 'grantFile', args: [file] });
+      return Promise.resolve(fake.grants.get(file));
     },
   } as unknown as FakeBridge;
   for (const method of Object.keys(defaults) as ProgrammerMethod[]) {

@@ -10,7 +10,7 @@ export function DropTarget() {
   const openDialog = useApp((state) => state.openDialog);
   const openFile = useApp((state) => state.openFile);
   const openRecent = useApp((state) => state.openRecent);
-  const recent = useApp((state) => state.session?.settings.recentFiles) ?? NONE;
+  const recent = useApp((state) => state.session?.recentFiles) ?? NONE;
   return (
     <section className="drop-target" aria-label="Firmware file">
       <p className="drop-title">Drop a .hex .bin .dfu .srec .elf file anywhere in this window</p>
@@ -37,12 +37,12 @@ export function DropTarget() {
         <div className="recent">
           <h3>Recent files</h3>
           <ul>
-            {recent.slice(0, 6).map((path) => (
-              <li key={path}>
-                <button className="link" onClick={() => void openRecent(path)} title={path}>
-                  {path.split(/[\\/]/).pop()}
+            {recent.slice(0, 6).map((file) => (
+              <li key={file.token}>
+                <button className="link" onClick={() => void openRecent(file)} title={file.path}>
+                  {file.fileName}
                 </button>
-                <span className="muted"> {path}</span>
+                <span className="muted"> {file.path}</span>
               </li>
             ))}
           </ul>

@@ -68,7 +68,7 @@ export function ImageCard({ image }: { image: ImageSummary }) {
       {isBinary && (
         <p>
           Raw binary loaded at <span className="mono">{formatAddress(image.blocks[0]?.start ?? 0)}</span>.{' '}
-          {image.path && (
+          {image.token && (
             <button className="link" onClick={() => setRebasing(true)}>
               Change base address
             </button>
