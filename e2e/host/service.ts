@@ -1,6 +1,7 @@
 // What the test host runs: the real Programmer service over a bus of simulated bootloaders, a Node
 // host whose dialogs are answered by the spec (open: a queued path; save: a file in the work
-// folder), and the test-only controls (plug, unplug, replug, remove, answer the next dialog).
+// folder), and the test-only controls (plug, unplug, replug, remove, answer the next dialog),
+// called in-process by the spec fixture: no page can reach them.
 import path from 'node:path';
 import { SimulatorBus } from '../../core/simulator/bus.js';
 import { createNodeHost } from '../../electron/main/nodeHost.js';
@@ -9,6 +10,9 @@ import { scaledRealClock } from '../../node/realClock.js';
 import type { Programmer, ProgrammerEvent } from '../../core/contract/programmer.js';
 
 export type ControlAction = 'plug' | 'unplug' | 'replug' | 'remove' | 'devices' | 'next-open' | 'saved';
+
+/** Each simulated board holds its whole flash in memory (up to 2 MiB): a bound, not a quota. */
+const MAX_SIMULATED_DEVICES = 16;
 
 export interface HostService {
   readonly programmer: Programmer;
@@ -57,6 +61,7 @@ export async function createHostService(options: HostServiceOptions): Promise<Ho
     control(action, body) {
       switch (action as ControlAction) {
         case 'plug': {
+          if (bus.all().length >= MAX_SIMULATED_DEVICES) return Promise.reject(new Error(`at most ${MAX_SIMULATED_DEVICES} simulated devices`));
           const device = bus.addSpec(typeof body.spec === 'string' ? body.spec : 'stm32l073');
           return Promise.resolve({ id: device.summary.id });
         }

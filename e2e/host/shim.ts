@@ -4,7 +4,9 @@
 import { methodNames, type ProgrammerBridge, type ProgrammerEvent, type Result } from '../../core/contract/programmer.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from './wire.js';
 
-const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__host/ws`);
+// The host put this launch's key in the page (e2e/host/server.ts); without it the socket is refused.
+const key = document.querySelector('meta[name="dfu-desk-host-key"]')?.getAttribute('content') ?? '';
+const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__host/ws?key=${encodeURIComponent(key)}`);
 const pending = new Map<number, (result: Result<unknown>) => void>();
 const listeners = new Set<(event: ProgrammerEvent) => void>();
 const opened = new Promise<void>((resolve) => socket.addEventListener('open', () => resolve(), { once: true }));
