@@ -1,26 +1,46 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorText, hintFor, UDEV_RULE } from './errorText.js';
+import { dfuBootloaderIds, udevRuleLine, UDEV_RULES_PATH, usbAccessHelp, usbAccessLines } from '../core/devices/usbAccess.js';
+import { accessDeniedHint, errorText, hintFor } from './errorText.js';
 import { repoRoot } from './testing/cliProcess.js';
 import { combineExitCodes, ExitCode, exitCodeFor } from './exitCodes.js';
 
 describe('errorText', () => {
-  it('explains a permission problem on Linux with the udev rule, not a libusb code', () => {
+  it('explains a permission problem on Linux with the udev rules written inline, not a libusb code', () => {
     const text = errorText({ kind: 'access-denied', platform: 'linux', detail: 'LIBUSB_ERROR_ACCESS' }, 'linux');
-    expect(text.split('\n')[0]).toBe('error: no permission to open the USB device (linux): LIBUSB_ERROR_ACCESS');
-    expect(text).toContain(UDEV_RULE);
-    expect(text).toContain('/etc/udev/rules.d/50-dfu-desk.rules');
-    expect(text).toContain('udevadm control --reload-rules');
-    expect(UDEV_RULE).toContain('ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"');
-    // The same rule as the one the Linux packages install.
-    expect(readFileSync(join(repoRoot, 'build/linux/50-dfu-desk.rules'), 'utf8')).toContain(UDEV_RULE);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('error: no permission to open the USB device (linux): LIBUSB_ERROR_ACCESS');
+    expect(lines[1]).toMatch(/^hint: Install the udev rule 50-dfu-desk\.rules /);
+    expect(text).toContain(`| sudo tee ${UDEV_RULES_PATH}`);
+    expect(text).toContain('  sudo udevadm control --reload-rules');
+    // Every rule the Linux packages install, and the same lines as build/linux/50-dfu-desk.rules.
+    const packaged = readFileSync(join(repoRoot, 'build/linux/50-dfu-desk.rules'), 'utf8');
+    for (const id of dfuBootloaderIds) {
+      expect(text).toContain(`'${udevRuleLine(id)}'`);
+      expect(packaged).toContain(udevRuleLine(id));
+    }
   });
 
-  it('explains a permission problem on Windows with Zadig and WinUSB', () => {
+  it('docs/cli.md shows the same Linux commands the CLI prints', () => {
+    const permissions = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8').split('## Permissions')[1] ?? '';
+    const printed = accessDeniedHint('linux').split('\n').filter((line) => line.startsWith('  ')).map((line) => line.slice(2));
+    expect(printed.length).toBeGreaterThan(2);
+    for (const line of printed) expect(permissions).toContain(line);
+  });
+
+  it('explains a permission problem on Windows with Zadig and WinUSB, naming every bootloader', () => {
     const hint = hintFor({ kind: 'access-denied', platform: 'win32' }, 'linux');
     expect(hint).toContain('Zadig');
     expect(hint).toContain('WinUSB');
-    expect(hint).toContain('0483:DF11');
+    for (const usbId of ['0483:DF11', '28E9:0189', '2E3C:DF11']) expect(hint).toContain(usbId);
+  });
+
+  it('takes the platform from the error, else from the machine, and renders the one source for it', () => {
+    expect(hintFor({ kind: 'access-denied', platform: 'darwin' }, 'linux')).toMatch(/^macOS needs no driver/);
+    expect(hintFor({ kind: 'access-denied', platform: '' }, 'win32')).toBe(accessDeniedHint('win32'));
+    for (const platform of ['linux', 'win32', 'darwin', 'freebsd']) {
+      expect(accessDeniedHint(platform)).toBe(usbAccessLines(usbAccessHelp(platform, 'inline')).join('\n'));
+    }
   });
 
   it('gives no hint where there is nothing for the user to do', () => {

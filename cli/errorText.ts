@@ -2,32 +2,14 @@
 // where the user can act on it, a hint. Permission problems get the actual fix, never a libusb code.
 import { describe, type DfuErrorInfo } from '../core/errors.js';
 import { cliFlagOf } from '../core/jobs/confirmations.js';
+import { usbAccessHelp, usbAccessLines } from '../core/devices/usbAccess.js';
 
-// The rule the Linux packages install (build/linux/50-dfu-desk.rules): "uaccess" gives the user at
-// the seat access; the file must sort before systemd's 73-seat-late.rules.
-export const UDEV_RULE = 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0483", ATTR{idProduct}=="df11", TAG+="uaccess"';
-export const UDEV_RULE_PATH = '/etc/udev/rules.d/50-dfu-desk.rules';
-
+/**
+ * The fix for 'access-denied', from the one list of bootloader ids (core/devices/usbAccess.ts). The
+ * CLI cannot know where a copy of the rules file is, so on Linux it writes the rules inline.
+ */
 export function accessDeniedHint(platform: string): string {
-  switch (platform) {
-    case 'linux':
-      return [
-        'your user may not open USB devices. Install a udev rule and replug the board:',
-        `  echo '${UDEV_RULE}' | sudo tee ${UDEV_RULE_PATH}`,
-        '  sudo udevadm control --reload-rules && sudo udevadm trigger',
-        '(the DFU Desk .deb installs this rule; the AppImage carries it in resources/udev; running as root works but is not recommended)',
-      ].join('\n');
-    case 'win32':
-      return [
-        'Windows has no WinUSB driver bound to the DFU bootloader (or another program holds it).',
-        'Run Zadig (https://zadig.akeo.ie), choose "STM32 BOOTLOADER" (0483:DF11), select WinUSB and click',
-        '"Replace Driver"; close STM32CubeProgrammer or DfuSe if they are open.',
-      ].join('\n');
-    case 'darwin':
-      return 'another program may hold the device (STM32CubeProgrammer, a second dfu-desk); close it and replug the board.';
-    default:
-      return 'check that your user may open USB devices and that no other program holds the board.';
-  }
+  return usbAccessLines(usbAccessHelp(platform, 'inline')).join('\n');
 }
 
 /** A hint for errors the user can act on; undefined for the rest. */

@@ -6,6 +6,7 @@ import { usb as libusb } from 'usb';
 import type { Device, Interface, LibUSBException } from 'usb';
 import { DfuError } from '../core/errors.js';
 import { decodeStringDescriptor } from '../core/usb/descriptors.js';
+import { dfuBootloaderIds } from '../core/devices/usbAccess.js';
 import {
   TransferError,
   type BusEvent,
@@ -56,14 +57,10 @@ const DESCRIPTOR_TIMEOUT_MS = 1000;
 
 /**
  * Devices we list even when their configuration cannot be read (Windows without a driver, for
- * instance): the ST ROM bootloader, plus the GD32 and AT32 clones of it that dfu-util knows
- * (dfu-util dfuse.c quirks; reference §2.6).
+ * instance): the ST ROM bootloader and its GD32 and AT32 clones, the same list the udev rules and
+ * the driver help are made from (core/devices/usbAccess.ts).
  */
-const knownDfuSeIds: readonly { vendorId: number; productId: number }[] = [
-  { vendorId: 0x0483, productId: 0xdf11 }, // STMicroelectronics DfuSe
-  { vendorId: 0x28e9, productId: 0x0189 }, // GigaDevice GD32 DFU
-  { vendorId: 0x2e3c, productId: 0xdf11 }, // Artery AT32 DFU
-];
+const knownDfuSeIds = dfuBootloaderIds;
 
 // libusb error codes (libusb.h) and transfer statuses (enum libusb_transfer_status). The `usb`
 // package reports the first for synchronous calls and submit failures, the second for transfers.

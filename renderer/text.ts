@@ -3,6 +3,7 @@
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
 import { formatAddress, formatDuration } from '../core/format.js';
 import type { DfuErrorInfo, JobKind, Phase } from '../core/contract/programmer.js';
+import type { UDEV_RELOAD_COMMAND, UDEV_RULES_DIR, UDEV_RULES_FILE_NAME, USB_HELP_MENU_PATH } from '../core/devices/usbAccess.js';
 
 export interface ErrorText {
   readonly title: string;
@@ -130,13 +131,22 @@ export function errorText(info: DfuErrorInfo): ErrorText {
   }
 }
 
+// The full fix (every bootloader id, the commands, the Zadig steps) is rendered from
+// core/devices/usbAccess.ts by main (Help > USB Access and Drivers) and the CLI. The renderer may not
+// import that module at run time, so it gives a short pointer; the facts it names are typed as the
+// literals the source exports, so changing one there fails `tsc -b` here until this copy follows.
+const rulesFile: typeof UDEV_RULES_FILE_NAME = '50-dfu-desk.rules';
+const rulesDir: typeof UDEV_RULES_DIR = '/etc/udev/rules.d';
+const reloadCommand: typeof UDEV_RELOAD_COMMAND = 'sudo udevadm control --reload-rules';
+const helpMenu: typeof USB_HELP_MENU_PATH = 'Help > USB Access and Drivers';
+
 /** The fix for 'access-denied', per operating system (Node's process.platform names). */
 export function accessDeniedHint(platform: string): string {
   if (platform === 'linux') {
-    return 'Linux needs a udev rule for the DFU bootloader. Install the one shipped with DFU Desk (or add SUBSYSTEM=="usb", ATTRS{idVendor}=="0483", ATTRS{idProduct}=="df11", TAG+="uaccess" to /etc/udev/rules.d/50-dfu-desk.rules), run "sudo udevadm control --reload", then unplug and replug the board.';
+    return `Linux needs the udev rule ${rulesFile} so your user may open the DFU bootloader. The .deb installs it; otherwise copy it to ${rulesDir}/ (${helpMenu} shows how), run "${reloadCommand}", then unplug and replug the board.`;
   }
   if (platform === 'win32') {
-    return 'Windows needs the WinUSB driver for "STM32 BOOTLOADER". Install it with Zadig (choose the device, select WinUSB, Replace Driver), then unplug and replug the board.';
+    return `Windows needs a driver for the DFU bootloader: with Zadig, bind WinUSB to it (${helpMenu} names the device), then unplug and replug the board.`;
   }
   if (platform === 'darwin') {
     return 'macOS needs no driver. Another program (STM32CubeProgrammer, dfu-util) may hold the device: close it and replug the board.';
