@@ -1,6 +1,7 @@
 // dfu-desk: the command line. runCli is the whole program minus the process glue (index.ts), so it
 // can also run in-process (tests of station mode, embedding).
-import { DfuError, toDfuError, type DfuErrorInfo } from '../core/errors.js';
+import { resolve } from 'node:path';
+import { DfuError, describe, toDfuError, type DfuErrorInfo } from '../core/errors.js';
 import { errorJson } from './errorJson.js';
 import { formatCommandHelp, parseCommandArguments, stringOption, type CommandSpec } from './args.js';
 import type { CliIo, Command } from './context.js';
@@ -79,12 +80,13 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
         }),
   ];
   const logPath = stringOption(parsed.values, 'log');
+  let logSink: LogFileSink | undefined;
   if (logPath !== undefined) {
     try {
-      sinks.push(new LogFileSink(logPath, () => io.wallClock()));
+      logSink = new LogFileSink(resolve(io.cwd, logPath), () => io.wallClock());
+      sinks.push(logSink);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return failEarly(io, isJson, name, { kind: 'invalid-argument', argument: '--log', reason: `cannot write ${logPath}: ${reason}` });
+      return failEarly(io, isJson, name, toDfuError(error).info);
     }
   }
   const reporter = new Reporter(sinks, () => io.now());
@@ -114,6 +116,11 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
     }
   }
 
+  // A log that could not be written fails an otherwise good run: the line asked for it.
+  if (!failure && logSink?.problem !== undefined) {
+    failure = toDfuError(logSink.problem).info;
+    exitCode = exitCodeFor(failure);
+  }
   if (failure && !isJson) io.stderr.write(`${errorText(failure, io.platform)}${candidatesText}\n`);
   reporter.record({
     type: 'result',
@@ -126,7 +133,9 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
   try {
     await reporter.close();
   } catch (error) {
-    io.stderr.write(`warning: the log file is incomplete: ${error instanceof Error ? error.message : String(error)}\n`);
+    const info = toDfuError(error).info;
+    io.stderr.write(`${exitCode === ExitCode.ok ? 'error' : 'warning'}: the log was not saved: ${describe(info)}\n`);
+    if (exitCode === ExitCode.ok) exitCode = exitCodeFor(info);
   }
   return exitCode;
 }

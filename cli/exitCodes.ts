@@ -20,6 +20,8 @@ export const ExitCode = {
   verifyMismatch: 6,
   /** The operating system denied access to the USB device (udev rule or WinUSB driver missing). */
   accessDenied: 7,
+  /** An output file (read -o, --report, --log) cannot be written: no such folder, no permission, disk full. */
+  outputFile: 8,
   /** Stopped by Ctrl-C (SIGINT) at a safe point. */
   cancelled: 130,
 } as const;
@@ -44,6 +46,8 @@ export function exitCodeFor(info: DfuErrorInfo): ExitCodeValue {
       return ExitCode.noDevice;
     case 'access-denied':
       return ExitCode.accessDenied;
+    case 'output-file':
+      return ExitCode.outputFile;
     case 'verify-mismatch':
       return ExitCode.verifyMismatch;
     case 'cancelled':

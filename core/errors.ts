@@ -33,7 +33,15 @@ export type DfuErrorInfo =
   | { kind: 'busy'; reason: string }
   | { kind: 'cancelled'; during: string }
   | { kind: 'device-gone'; during: string }
+  | { kind: 'output-file'; path: string; folder: string; problem: OutputProblem; detail?: string }
   | { kind: 'internal'; message: string };
+
+/**
+ * Why an output file (a read-back, a report, a log, the settings) cannot be written. Found before
+ * the device is touched where possible (node/outputFile.ts); a write that fails half-way leaves no
+ * file under the final name.
+ */
+export type OutputProblem = 'no-folder' | 'not-a-folder' | 'is-folder' | 'not-writable' | 'disk-full' | 'write-failed';
 
 export type DfuErrorKind = DfuErrorInfo['kind'];
 
@@ -128,7 +136,28 @@ export function describe(info: DfuErrorInfo): string {
       return `cancelled during ${info.during}`;
     case 'device-gone':
       return `device disconnected during ${info.during}`;
+    case 'output-file':
+      return `cannot write ${info.path}: ${outputProblemText(info)}`;
     case 'internal':
       return `internal error: ${info.message}`;
+  }
+}
+
+/** What went wrong with an output file, in words: "the folder /x does not exist". */
+export function outputProblemText(info: Extract<DfuErrorInfo, { kind: 'output-file' }>): string {
+  const detail = info.detail ? ` (${info.detail})` : '';
+  switch (info.problem) {
+    case 'no-folder':
+      return `the folder ${info.folder} does not exist`;
+    case 'not-a-folder':
+      return `${info.folder} is not a folder`;
+    case 'is-folder':
+      return 'that is a folder; give a file name';
+    case 'not-writable':
+      return `no permission to write there${detail}`;
+    case 'disk-full':
+      return `no space left for it (disk full or over a file-size limit)${detail}`;
+    case 'write-failed':
+      return `the write failed${detail}`;
   }
 }

@@ -2,6 +2,7 @@
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
 import { formatAddress, formatDuration } from '../core/format.js';
+import { outputProblemText } from '../core/errors.js';
 import type { DfuErrorInfo, JobKind, Phase } from '../core/contract/programmer.js';
 import type { UDEV_RELOAD_COMMAND, UDEV_RULES_DIR, UDEV_RULES_FILE_NAME, USB_HELP_MENU_PATH } from '../core/devices/usbAccess.js';
 
@@ -124,6 +125,12 @@ export function errorText(info: DfuErrorInfo): ErrorText {
       return {
         title: 'The device was disconnected',
         hint: `It went away during ${info.during}. Reconnect it in DFU mode and flash again; a partly written chip is safe to re-flash.`,
+        isUserActionable: true,
+      };
+    case 'output-file':
+      return {
+        title: 'The file could not be saved',
+        hint: `${capitalise(outputProblemText(info))}. Nothing was saved under ${info.path}; choose another place and save again.`,
         isUserActionable: true,
       };
     case 'internal':

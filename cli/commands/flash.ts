@@ -1,8 +1,6 @@
 // `dfu-desk flash FILE`: load any supported image, plan, erase, write, verify, optionally leave.
 // With --all every connected DFU device is flashed in parallel (gang programming); with --watch
 // the command becomes a station that flashes each board as it is plugged in.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { ProgramOptions } from '../../core/dfuse/plan.js';
 import type { ConfirmationKind } from '../../core/errors.js';
 import { toDfuError } from '../../core/errors.js';
@@ -32,6 +30,7 @@ import { formatCount } from '../../core/format.js';
 import { boardsOutcome, failedOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 import { boardTargetOf } from '../../core/jobs/boardTarget.js';
 import { runStation } from './station.js';
+import { checkReportPaths } from '../reportFiles.js';
 
 /** The confirmations a flash may need, each with its flag (core/jobs/confirmations.ts). */
 const FLASH_CONFIRMATIONS: readonly ConfirmationKind[] = ['write-otp', 'write-option-bytes', 'permanent-lock', 'file-for-other-device'];
@@ -99,10 +98,9 @@ export function prepareImageJob(context: CommandContext, kind: 'flash' | 'verify
   const program: ProgramOptions =
     kind === 'flash' ? programOptionsFrom(values) : { erase: 'none', verify: true, ...(flashSizeBytes !== undefined ? { flashSizeBytes } : {}) };
   const reportPath = stringOption(values, 'report');
-  if (reportPath !== undefined) {
-    const folder = dirname(resolve(context.io.cwd, reportPath));
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw usageError('--report', `the folder ${folder} does not exist`);
-  }
+  // Checked before any device is touched: a report that cannot be written is found now, not
+  // after the boards were flashed.
+  if (reportPath !== undefined) checkReportPaths(reportPath, context.io.cwd);
   checkDeviceOptions(values, context.io.env);
   const input = readFirmwareInput(context.positionals[0]!, context.io.cwd);
   if (!input.needsBaseAddress && baseAddress !== undefined) {

@@ -1,6 +1,5 @@
 // `dfu-desk read`: read a region (or part of it) into a .hex, .bin or .dfu file: a backup before
 // flashing, or evidence after a failed verification.
-import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { formatAddress } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
@@ -29,6 +28,7 @@ import { resolveAlternate } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
 import { formatCount } from '../../core/format.js';
 import { withOneDevice } from './deviceCommand.js';
+import { checkOutputFile, writeOutputFile } from '../../node/outputFile.js';
 
 const spec: CommandSpec = {
   name: 'read',
@@ -73,6 +73,8 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   if (outputText === undefined) throw usageError('--output', 'missing: say where to write, e.g. -o backup.hex');
   const format = outputFormat(outputText);
   const outputPath = resolve(context.io.cwd, outputText);
+  // Before the device: a missing folder or a read-only place is found now, not after a long read.
+  checkOutputFile(outputPath);
   const alt = parseAltArgument(stringOption(values, 'alt') ?? '0');
   const addressText = stringOption(values, 'address');
   const lengthText = stringOption(values, 'length');
@@ -100,7 +102,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
     run: async ({ session }) => {
       const image = await session.read(alternate, range, { signal: context.io.signal });
       const bytes = encode(format, image, session.info, alternate, regionName);
-      writeFileSync(outputPath, bytes);
+      writeOutputFile(outputPath, bytes);
       context.reporter.text(
         `Read ${formatCount(image.size)} bytes of ${regionName} [${formatAddress(range.start)}, ${formatAddress(range.end)}) into ${outputPath} (${format}, ${formatCount(bytes.length)} bytes)`,
       );

@@ -1,19 +1,19 @@
 // --log FILE: every event at every level, as JSON lines with a wall-clock timestamp, so a failed
-// board on a production line can be investigated afterwards.
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+// board on a production line can be investigated afterwards. The lines go to a temporary file
+// beside FILE that becomes FILE when the run ends (node/outputFile.ts): a full disk or a crash
+// never leaves a truncated log under the name a script waits for.
+import { toDfuError } from '../../core/errors.js';
+import { OutputFile } from '../../node/outputFile.js';
 import type { CliEvent } from './events.js';
 import type { OutputSink } from './reporter.js';
 
 export class LogFileSink implements OutputSink {
-  private readonly stream: WriteStream;
-  private failure: Error | undefined;
+  private readonly file: OutputFile;
+  private failure: unknown;
 
+  /** Throws DfuError 'output-file' when FILE cannot be written, before any device is touched. */
   constructor(path: string, private readonly wallClock: () => number = Date.now) {
-    // Opened synchronously so a bad path fails before any device is touched.
-    this.stream = createWriteStream('', { fd: openSync(path, 'w') });
-    this.stream.on('error', (error) => {
-      this.failure = error;
-    });
+    this.file = new OutputFile(path);
   }
 
   event(event: CliEvent): void {
@@ -30,15 +30,27 @@ export class LogFileSink implements OutputSink {
     this.line(record);
   }
 
-  /** Resolves when the file is complete; rejects if it could not be written. */
+  /** Why writing the log failed so far (a DfuError 'output-file'), or undefined. */
+  get problem(): unknown {
+    return this.failure;
+  }
+
+  /** Resolves when the file is in place; rejects (and leaves no file) if it could not be written. */
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.end(() => (this.failure ? reject(this.failure) : resolve()));
-      this.stream.once('error', reject);
+    return new Promise((resolve) => {
+      if (this.failure !== undefined) throw toDfuError(this.failure);
+      this.file.commit();
+      resolve();
     });
   }
 
   private line(value: object): void {
-    this.stream.write(`${JSON.stringify({ time: new Date(this.wallClock()).toISOString(), ...value })}\n`);
+    if (this.failure !== undefined) return;
+    try {
+      this.file.write(`${JSON.stringify({ time: new Date(this.wallClock()).toISOString(), ...value })}\n`);
+    } catch (error) {
+      // The run goes on (the board matters more than its log); close() reports it.
+      this.failure = error;
+    }
   }
 }

@@ -52,13 +52,16 @@ export interface CliOptions {
   /** Called with the child and the output so far whenever stdout grows (for Ctrl-C tests). */
   readonly onStdout?: (child: ChildProcess, stdout: string) => void;
   readonly timeoutMs?: number;
+  /** A command that runs node, e.g. ['prlimit', '--fsize=4096'] for a file-size limit ("disk full"). */
+  readonly wrapper?: readonly string[];
 }
 
 /** Spawns `node bin/dfu-desk.js ...args` and resolves when it exits. */
 export async function runCliProcess(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   const entry = options.fromSource ? join(repoRoot, 'cli/index.ts') : await cliBundle();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, DFU_DESK_CLI: entry, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
