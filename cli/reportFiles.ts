@@ -7,12 +7,13 @@ import { buildFlashReport, renderReportJson, type FlashReportInput } from '../co
 import { renderReportHtml } from '../core/report/renderHtml.js';
 import { renderReportMarkdown } from '../core/report/renderMarkdown.js';
 import { checkOutputFile, writeOutputFile } from '../node/outputFile.js';
+import { safeFileNamePart } from '../core/fileNames.js';
 
 export function reportPaths(path: string, devicePath: string | undefined): { json: string; readable: string; kind: 'markdown' | 'html' } {
   const original = extname(path);
   const extension = original.toLowerCase();
   let base = original ? path.slice(0, -original.length) : path;
-  if (devicePath !== undefined) base = `${base}-${devicePath.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+  if (devicePath !== undefined) base = `${base}-${safeFileNamePart(devicePath, 'device')}`;
   const kind = extension === '.html' || extension === '.htm' ? 'html' : 'markdown';
   return { json: `${base}.json`, readable: `${base}${extension === '.json' || extension === '' ? '.md' : original}`, kind };
 }
