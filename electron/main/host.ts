@@ -3,6 +3,7 @@
 // behind one interface is what lets the service run in plain vitest and in the test host unchanged.
 
 import type { TimerClock } from '../../core/clock.js';
+import type { LogLevel } from '../../core/contract/programmer.js';
 
 export interface FileFilter {
   readonly name: string;
@@ -21,12 +22,25 @@ export interface FileStat {
   readonly modifiedMs: number;
 }
 
+/** A file in a folder, as `HostFiles.list` returns it. */
+export interface FolderEntry {
+  /** The file name alone, without the folder. */
+  readonly name: string;
+  readonly sizeBytes: number;
+}
+
 export interface HostFiles {
   /** Rejects with the platform error (ENOENT...); the service turns it into a DfuError. */
   readFile(path: string): Promise<Uint8Array>;
   stat(path: string): Promise<FileStat>;
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
   appendFile(path: string, text: string): Promise<void>;
+  /** Moves a file, replacing `to` when it exists (the log rotation). */
+  rename(from: string, to: string): Promise<void>;
+  /** Deletes a file; a file already gone is not an error. */
+  remove(path: string): Promise<void>;
+  /** The files (not folders) directly in `directory`; empty when the folder does not exist. */
+  list(directory: string): Promise<FolderEntry[]>;
   /** Calls `onChange` (possibly several times) when the file changes on disk. Returns a stop function. */
   watch(path: string, onChange: () => void): () => void;
 }
@@ -44,6 +58,8 @@ export interface Host {
   readonly settings: SettingsStore;
   /** Folder of the per-day log files; undefined keeps the log in memory only. */
   readonly logDirectory?: string;
+  /** Lowest level written to the log files (the log panel keeps every level); 'info' when undefined. */
+  readonly logLevel?: LogLevel;
   /** Lower-case hex SHA-256 (node:crypto in the app). */
   sha256(bytes: Uint8Array): string;
   readonly appVersion: string;

@@ -3,7 +3,8 @@
 // the menu. Everything with decisions in it lives in the modules it wires.
 //
 // Environment: DFU_SIMULATOR=<profile>[:scenario][,<profile>...] creates simulated boards (the
-// first is connected at start), as the e2e specs and demos use it.
+// first is connected at start), as the e2e specs and demos use it. DFU_DESK_LOG_LEVEL=debug also
+// writes debug lines to the log files (read by createNodeHost; docs/electron.md, "Log files").
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

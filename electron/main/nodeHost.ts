@@ -3,9 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TimerClock } from '../../core/clock.js';
+import type { LogLevel } from '../../core/contract/programmer.js';
 import type { Dialogs, Host } from './host.js';
 import { realClock } from '../../node/realClock.js';
 
@@ -22,8 +23,19 @@ export interface NodeHostOptions {
 // file (write a temporary file, rename it over), which ends an inode-based watch on Linux and macOS.
 const WATCH_INTERVAL_MS = 500;
 
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** DFU_DESK_LOG_LEVEL=debug (or info, warn, error) sets the log files' level; anything else keeps the default. */
+export function logLevelFromEnvironment(
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): LogLevel | undefined {
+  const value = environment.DFU_DESK_LOG_LEVEL?.trim().toLowerCase();
+  return LOG_LEVELS.find((level) => level === value);
+}
+
 export function createNodeHost(options: NodeHostOptions): Host {
   const settingsPath = path.join(options.userDataDirectory, 'settings.json');
+  const logLevel = logLevelFromEnvironment();
   return {
     clock: options.clock ?? realClock,
     dialogs: options.dialogs,
@@ -40,6 +52,29 @@ export function createNodeHost(options: NodeHostOptions): Host {
       appendFile: async (file, text) => {
         await mkdir(path.dirname(file), { recursive: true });
         await appendFile(file, text);
+      },
+      rename: (from, to) => rename(from, to),
+      remove: (file) => rm(file, { force: true }),
+      list: async (directory) => {
+        let names: string[];
+        try {
+          names = (await readdir(directory, { withFileTypes: true }))
+            .filter((entry) => entry.isFile())
+            .map((entry) => entry.name);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw error;
+        }
+        const entries = await Promise.all(
+          names.map(async (name) => {
+            try {
+              return { name, sizeBytes: (await stat(path.join(directory, name))).size };
+            } catch {
+              return undefined; // Deleted between readdir and stat.
+            }
+          }),
+        );
+        return entries.filter((entry) => entry !== undefined);
       },
       watch: (file, onChange) => {
         const listener = (current: { mtimeMs: number; size: number }, previous: { mtimeMs: number; size: number }) => {
@@ -63,6 +98,7 @@ export function createNodeHost(options: NodeHostOptions): Host {
       },
     },
     logDirectory: path.join(options.userDataDirectory, 'logs'),
+    ...(logLevel ? { logLevel } : {}),
     sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
     appVersion: options.appVersion,
     joinPath: (directory, name) => path.join(directory, name),

@@ -71,6 +71,27 @@ export function memoryHost(): TestHost {
         fileSystem.set(path, `${(fileSystem.get(path) as string | undefined) ?? ''}${text}`);
         return Promise.resolve();
       },
+      rename: (from, to) => {
+        const content = fileSystem.get(from);
+        if (content === undefined) return Promise.reject(new Error(`ENOENT: no such file, rename '${from}' -> '${to}'`));
+        fileSystem.delete(from);
+        fileSystem.set(to, content);
+        return Promise.resolve();
+      },
+      remove: (path) => {
+        fileSystem.delete(path);
+        return Promise.resolve();
+      },
+      list: (directory) => {
+        const prefix = `${directory}/`;
+        const names = [...fileSystem.keys()].filter((path) => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'));
+        return Promise.resolve(
+          names.map((path) => {
+            const content = fileSystem.get(path)!;
+            return { name: path.slice(prefix.length), sizeBytes: typeof content === 'string' ? new TextEncoder().encode(content).length : content.length };
+          }),
+        );
+      },
       watch: (path, onChange) => {
         watchers.set(path, onChange);
         return () => watchers.delete(path);
