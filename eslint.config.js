@@ -37,8 +37,10 @@ export default tseslint.config(
   },
   {
     // The renderer reaches the device only through window.programmer: runtime imports from core
-    // are limited to the contract and byte formatting.
+    // are limited to the contract and byte formatting. Its tests may use core's real decoders to
+    // build what main would send (no hand-written look-alikes), never Electron or Node.
     files: ['renderer/**/*.{ts,tsx}'],
+    ignores: ['renderer/**/*.test.{ts,tsx}'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -52,6 +54,15 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.test.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/electron/**', '**/cli/**', '**/node/**', 'electron', 'node:*', 'usb'], message: 'Renderer tests run the renderer, not main.' }] },
       ],
     },
   },

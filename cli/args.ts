@@ -70,6 +70,7 @@ const confirmationHelp: Readonly<Record<ConfirmationKind, string>> = {
   'write-option-bytes': 'allow writing a whole raw option-byte block from the file (the device resets afterwards)',
   'write-otp': 'allow writing one-time programmable memory (permanent)',
   'file-for-other-device': 'flash a .dfu file whose USB ID names another device',
+  'option-lockout': 'allow option bytes that can cut off the DFU bootloader or protect flash (boot path, write protection, PCROP)',
 };
 
 /** The flags that give confirmations (core/jobs/confirmations.ts), one per kind a command may need. */

@@ -4,7 +4,7 @@ import { formatAddress } from './format.js';
  * The explicit confirmations the write policy asks for (core/jobs/confirmations.ts has their words,
  * CLI flags and app dialogs). Defined here because errors name them and errors.ts is a leaf.
  */
-export type ConfirmationKind = 'permanent-lock' | 'read-unprotect' | 'write-option-bytes' | 'write-otp' | 'file-for-other-device';
+export type ConfirmationKind = 'permanent-lock' | 'read-unprotect' | 'write-option-bytes' | 'write-otp' | 'file-for-other-device' | 'option-lockout';
 
 /**
  * Every failure DFU Desk reports is one of these plain, cloneable records. They cross IPC

@@ -15,7 +15,9 @@ import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
 import { App } from './App.js';
 import { RDP2_PHRASE } from './text.js';
-import type { DecodedOptionBytes, JobResult, PlanSummary, VerifyReport } from '../core/contract/programmer.js';
+import type { JobResult, PlanSummary, VerifyReport } from '../core/contract/programmer.js';
+import { decodeOptionBytes } from '../core/dfuse/optionBytes.js';
+import { prepareOptionBytesWrite } from '../core/jobs/optionBytesJob.js';
 
 describe('VirtualList', () => {
   it('puts only the visible rows of 131,072 in the DOM', async () => {
@@ -43,39 +45,21 @@ describe('ErrorBox', () => {
 });
 
 describe('OptionBytesConfirm', () => {
-  const optionBytes = {
-    family: 'L0',
-    address: 0x1ff80000,
-    raw: new Uint8Array(0),
-    rdpLevel: 0,
-    warnings: [],
-    fields: [
-      {
-        id: 'rdp',
-        label: 'Read protection',
-        description: '',
-        group: 'read-protection',
-        value: 0xaa,
-        kind: 'enum',
-        editable: true,
-        choices: [
-          { value: 0xaa, label: 'Level 0' },
-          { value: 0xcc, label: 'Level 2' },
-        ],
-      },
-    ],
-  } as unknown as DecodedOptionBytes;
+  // The L0 factory block from the real decoder, and main's plan for RDP level 2 from core/jobs.
+  const words = (...values: number[]) => Uint8Array.from(values.flatMap((value) => [0, 8, 16, 24].map((shift) => (value >>> shift) & 0xff)));
+  const optionBytes = decodeOptionBytes('L0', 0x1ff80000, words(0xff5500aa, 0x7f8f8070, 0xffff0000, 0xffff0000, 0xffff0000));
 
   it('keeps the lock button disabled until the phrase is typed, then sends the confirmation', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, optionBytes }));
     const store = createAppStore(bridge);
     await act(() => store.getState().start());
     act(() => store.getState().setOptionDraft('rdp', 0xcc));
-    const lock = { kind: 'permanent-lock' as const, title: 'Lock', consequence: 'for good', isIrreversible: true, cliFlag: '--permanently-lock-chip' };
-    const view = await render(<OptionBytesConfirm changes={[{ id: 'rdp', label: 'Read protection', from: 0xaa, to: 0xcc }]} confirmations={[lock]} />, store);
+    const plan = prepareOptionBytesWrite([optionBytes], { rdp: 0xcc });
+    expect(plan.confirmations.map((c) => c.kind)).toEqual(['permanent-lock']);
+    const view = await render(<OptionBytesConfirm changes={plan.changes} confirmations={plan.confirmations} />, store);
     const lockButton = button(view.container, 'Lock the chip forever')!;
-    expect(view.container.textContent).toContain('Level 0');
-    expect(view.container.textContent).toContain('Level 2');
+    expect(view.container.textContent).toContain('Level 0: no protection');
+    expect(view.container.textContent).toContain('Level 2: debug and bootloader disabled for good (irreversible)');
     expect(lockButton.disabled).toBe(true);
     await type(view.container.querySelector('.banner input'), 'lock it');
     expect(lockButton.disabled).toBe(true);

@@ -60,6 +60,12 @@ export interface OptionChange {
   readonly to: number;
 }
 
+/** A change as main planned it, with the values in words (core's decoder). */
+export interface PlannedOptionChange extends OptionChange {
+  readonly fromMeaning: string;
+  readonly toMeaning: string;
+}
+
 /**
  * The open dialog. `confirmations` are the write policy's (core/jobs/confirmations.ts), as main
  * computed them for this plan or option-byte write: each must be given, or main refuses the job.
@@ -68,7 +74,7 @@ export type Confirmation =
   | { readonly kind: 'program'; readonly reasons: readonly string[]; readonly confirmations: readonly PolicyConfirmation[] }
   | { readonly kind: 'mass-erase' }
   | { readonly kind: 'read-unprotect' }
-  | { readonly kind: 'option-bytes'; readonly changes: readonly OptionChange[]; readonly confirmations: readonly PolicyConfirmation[] };
+  | { readonly kind: 'option-bytes'; readonly changes: readonly PlannedOptionChange[]; readonly confirmations: readonly PolicyConfirmation[] };
 
 /** A raw binary waiting for its base address before it is opened. */
 export interface PendingBinary {
@@ -555,7 +561,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         set({ failure: undefined });
         // Main decides what the change needs confirmed (RDP level 2 differs per family).
         const preview = await call('Write option bytes', () => bridge.planOptionBytesWrite({ ...get().optionDraft }));
-        if (preview) set({ confirmation: { kind: 'option-bytes', changes, confirmations: preview.confirmations } });
+        if (preview) set({ confirmation: { kind: 'option-bytes', changes: preview.changes, confirmations: preview.confirmations } });
       },
 
       async writeOptionBytes(confirmed) {

@@ -2,8 +2,7 @@
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
 import { formatAddress, formatDuration } from '../core/format.js';
-import { outputProblemText } from '../core/errors.js';
-import type { DfuErrorInfo, JobKind, Phase } from '../core/contract/programmer.js';
+import { outputProblemText, type DfuErrorInfo, type JobKind, type Phase } from '../core/contract/programmer.js';
 import type { UDEV_RELOAD_COMMAND, UDEV_RULES_DIR, UDEV_RULES_FILE_NAME, USB_HELP_MENU_PATH } from '../core/devices/usbAccess.js';
 
 export interface ErrorText {
@@ -189,6 +188,13 @@ export const jobLabels: Record<JobKind, { running: string; done: string }> = {
 };
 
 export const RDP2_PHRASE = 'lock this chip forever';
+
+/** What a job that changed read protection leaves behind, said once, plainly. */
+export const readProtectionEndings = {
+  0: 'Read protection is now off (level 0). The flash was erased; the chip is blank and can be flashed and read again.',
+  1: 'The chip is now read-protected (level 1): its flash can no longer be read or verified over DFU or a debugger. Flashing it again first needs "Remove read protection", which erases the whole flash.',
+  2: 'The chip is now permanently locked (level 2): debug and the DFU bootloader are disabled for good. It will not appear as a DFU device again; that is expected, not a fault.',
+} as const;
 
 export const texts = {
   rdp2Explanation:

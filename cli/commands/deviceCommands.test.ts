@@ -183,9 +183,24 @@ describe('dfu-desk options and unprotect', () => {
     expect(block).toMatchObject({ address: 0x1ff80000, rdpLevel: 0, hasRdp: true });
     expect((block.fields as Json[]).find((f) => f.id === 'rdp')).toMatchObject({ value: 0xaa });
 
-    const write = await runCliProcess(['options', ...L073, '--set', 'nboot1=0', '--json']);
+    expect((block.fields as Json[]).find((f) => f.id === 'iwdg_sw')).toMatchObject({ bitName: 'IWDG_SW', value: 1, meaning: 'Software watchdog (started by firmware)' });
+
+    // By bit name and meaning; the change is echoed in words.
+    const write = await runCliProcess(['options', ...L073, '--set', 'IWDG_SW=Hardware watchdog (starts at reset)', '--json']);
     expect(write.code).toBe(0);
-    expect(write.result).toMatchObject({ written: true, changes: [{ field: 'nboot1', from: 1, to: 0 }] });
+    expect(write.result).toMatchObject({
+      written: true,
+      changes: [{ field: 'iwdg_sw', from: 1, to: 0, fromMeaning: 'Software watchdog (started by firmware)', toMeaning: 'Hardware watchdog (starts at reset)' }],
+    });
+
+    // nBOOT1 = 0 cuts the BOOT0 path to the bootloader: refused until the risk is accepted.
+    const lockout = await runCliProcess(['options', ...L073, '--set', 'nboot1=0']);
+    expect(lockout.code).toBe(2);
+    expect(lockout.stderr).toContain('nBOOT1 = 0: with BOOT0 held high the chip starts SRAM instead of the DFU bootloader');
+    expect(lockout.stderr).toContain('--accept-lockout-risk');
+    const accepted = await runCliProcess(['options', ...L073, '--set', 'nboot1=0', '--accept-lockout-risk', '--json']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.result).toMatchObject({ written: true, changes: [{ field: 'nboot1', from: 1, to: 0 }] });
 
     const rdp2 = await runCliProcess(['options', ...L073, '--set', 'rdp=0xCC']);
     expect(rdp2.code).toBe(2);

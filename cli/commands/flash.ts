@@ -33,7 +33,7 @@ import { runStation } from './station.js';
 import { checkReportPaths } from '../reportFiles.js';
 
 /** The confirmations a flash may need, each with its flag (core/jobs/confirmations.ts). */
-const FLASH_CONFIRMATIONS: readonly ConfirmationKind[] = ['write-otp', 'write-option-bytes', 'permanent-lock', 'file-for-other-device'];
+const FLASH_CONFIRMATIONS: readonly ConfirmationKind[] = ['write-otp', 'write-option-bytes', 'option-lockout', 'permanent-lock', 'file-for-other-device'];
 const VERIFY_CONFIRMATIONS: readonly ConfirmationKind[] = ['file-for-other-device'];
 
 /** Options flash and verify share. */

@@ -4,7 +4,7 @@
 import { formatAddress } from '../../core/format.js';
 import type { DecodedOptionBytes, OptionField } from '../../core/dfuse/optionBytes.js';
 import type { ConfirmationKind } from '../../core/errors.js';
-import { findOptionField, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { findOptionField, optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { commonOptions, confirmationOptions, confirmedFrom, deviceOptions, stringListOption, usageError, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
@@ -12,7 +12,7 @@ import { ExitCode } from '../exitCodes.js';
 import { formatTable } from '../output/table.js';
 import { withOneDevice } from './deviceCommand.js';
 
-const OPTION_CONFIRMATIONS: readonly ConfirmationKind[] = ['permanent-lock', 'read-unprotect'];
+const OPTION_CONFIRMATIONS: readonly ConfirmationKind[] = ['option-lockout', 'permanent-lock', 'read-unprotect'];
 
 const spec: CommandSpec = {
   name: 'options',
@@ -47,17 +47,13 @@ function fieldValue(field: OptionField, text: string): number {
   throw usageError('--set', `'${text}' is not a value of ${field.id}${labels ? ` (use a number or one of ${labels})` : ' (use a number)'}`);
 }
 
-function valueText(field: OptionField, value: number): string {
-  const label = field.choices?.find((c) => c.value === value)?.label;
-  const hex = `0x${value.toString(16).toUpperCase()}`;
-  return label ? `${hex} (${label})` : field.kind === 'flag' ? String(value) : hex;
-}
+const hexOf = (value: number) => `0x${value.toString(16).toUpperCase()}`;
 
 function blockText(block: DecodedOptionBytes): string {
-  const rows = block.fields.map((f) => [f.id, f.label, valueText(f, f.value), f.editable ? '' : 'read-only', f.location]);
+  const rows = block.fields.map((f) => [f.id, f.bitName, hexOf(f.value), f.meaning, f.editable ? '' : 'read-only', f.location]);
   const lines = [
     `${block.layout} at ${formatAddress(block.address)}${block.hasRdp ? `, read protection level ${block.rdpLevel}` : ''}`,
-    formatTable(['field', 'label', 'value', '', 'location'], rows, '  '),
+    formatTable(['field', 'bit', 'value', 'meaning', '', 'location'], rows, '  '),
   ];
   for (const warning of block.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');
@@ -70,7 +66,20 @@ export function blockJson(block: DecodedOptionBytes): Record<string, unknown> {
     raw: Array.from(block.raw, (b) => b.toString(16).padStart(2, '0')).join(''),
     rdpLevel: block.rdpLevel,
     hasRdp: block.hasRdp,
-    fields: block.fields.map((f) => ({ id: f.id, label: f.label, group: f.group, value: f.value, kind: f.kind, editable: f.editable, location: f.location, description: f.description, ...(f.choices ? { choices: f.choices } : {}) })),
+    fields: block.fields.map((f) => ({
+      id: f.id,
+      bitName: f.bitName,
+      label: f.label,
+      group: f.group,
+      value: f.value,
+      meaning: f.meaning,
+      kind: f.kind,
+      editable: f.editable,
+      location: f.location,
+      description: f.description,
+      ...(f.choices ? { choices: f.choices } : {}),
+      ...(f.units ? { units: f.units } : {}),
+    })),
     warnings: block.warnings,
   };
 }
@@ -81,7 +90,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   checkDeviceOptions(context.values, context.io.env);
   return withOneDevice(context, {
     run: async ({ session }) => {
-      const blocks = await session.readAllOptionBytes({ signal: context.io.signal });
+      const blocks = optionBytesOfDevice(await session.readAllOptionBytes({ signal: context.io.signal }), session.info);
       context.reporter.text(blocks.map(blockText).join('\n\n'));
       if (changes.length === 0) {
         return { exitCode: ExitCode.ok, result: { family: session.info.family, blocks: blocks.map(blockJson) } };
@@ -95,13 +104,12 @@ function run(context: CommandContext): Promise<CommandOutcome> {
         }
         values[found.field.id] = fieldValue(found.field, change.text);
       }
-      const plan = prepareOptionBytesWrite(blocks, values);
+      const plan = prepareOptionBytesWrite(blocks, values, optionContextOf(session.info));
       if (plan.changes.length === 0) {
         context.reporter.text('Nothing to change: every field already has that value');
         return { exitCode: ExitCode.ok, result: { family: session.info.family, blocks: blocks.map(blockJson), written: false } };
       }
-      const fieldOf = (id: string) => blocks.flatMap((b) => b.fields).find((f) => f.id === id)!;
-      context.reporter.text(['', 'Writing:', ...plan.changes.map((c) => `  ${c.id}: ${valueText(fieldOf(c.id), c.from)} -> ${valueText(fieldOf(c.id), c.to)}`)].join('\n'));
+      context.reporter.text(['', 'Writing:', ...plan.changes.map((c) => `  ${c.label}: ${c.fromMeaning} (${hexOf(c.from)}) -> ${c.toMeaning} (${hexOf(c.to)})`)].join('\n'));
       await runOptionBytesWrite(session, plan, { confirmed, signal: context.io.signal });
       context.reporter.text('Option bytes written; the device resets to apply them');
       return {
@@ -110,7 +118,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
           family: session.info.family,
           blocks: blocks.map(blockJson),
           written: true,
-          changes: plan.changes.map((c) => ({ field: c.id, from: c.from, to: c.to })),
+          changes: plan.changes.map((c) => ({ field: c.id, from: c.from, to: c.to, fromMeaning: c.fromMeaning, toMeaning: c.toMeaning })),
         },
       };
     },

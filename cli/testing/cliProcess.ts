@@ -61,7 +61,7 @@ export async function runCliProcess(args: readonly string[], options: CliOptions
   const entry = options.fromSource ? join(repoRoot, 'cli/index.ts') : await cliBundle();
   return new Promise((resolvePromise, reject) => {
     const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
-    const child = spawn(command!, [...prefix, binPath, ...args], {
+    const child = spawn(command, [...prefix, binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, DFU_DESK_CLI: entry, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

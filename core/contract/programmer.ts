@@ -13,6 +13,8 @@ import type { VerifyReport } from '../image/diff.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from '../usb/transport.js';
 
+/** The words for an output-file problem (the renderer's error text uses the same as the CLI). */
+export { outputProblemText } from '../errors.js';
 export type { DeviceInfo, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
 // The request types are derived from their schemas (requests.ts), so the validator accepts exactly them.
 export type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch };
@@ -93,7 +95,15 @@ export interface FlashPreview {
 /** What writeOptionBytes(changes) would do: the fields that change and what must be confirmed first. */
 export interface OptionBytesWritePreview {
   readonly address: number;
-  readonly changes: readonly { readonly id: string; readonly label: string; readonly from: number; readonly to: number }[];
+  /** Each change with its values in words, from the decoder (the dialog shows these, never raw bits alone). */
+  readonly changes: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly from: number;
+    readonly to: number;
+    readonly fromMeaning: string;
+    readonly toMeaning: string;
+  }[];
   readonly confirmations: readonly Confirmation[];
 }
 
@@ -128,6 +138,8 @@ export type JobResult =
       readonly deviceId: string;
       readonly timings: readonly PhaseTiming[];
       readonly verify?: VerifyReport;
+      /** The chip's read protection after a job that changed it (an option-byte write, read unprotect). */
+      readonly readProtection?: 0 | 1 | 2;
       readonly finishedAt: number;
     }
   | {

@@ -125,6 +125,7 @@ export const confirmationKinds: readonly ConfirmationKind[] = [
   'write-option-bytes',
   'write-otp',
   'file-for-other-device',
+  'option-lockout',
 ];
 const confirmedSchema = v.pipe(
   v.array(

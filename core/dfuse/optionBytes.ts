@@ -4,23 +4,47 @@
 import { DfuError } from '../errors.js';
 import { formatAddress } from '../format.js';
 import type { Stm32Family } from '../devices/stm32.js';
+import { sectorByIndex, sectorCountOf, type MemoryRegion } from './memoryLayout.js';
 
 export type OptionGroup = 'read-protection' | 'user' | 'write-protection' | 'boot' | 'other';
 
 export interface OptionField {
   id: string;
   label: string;
+  /** The register bit (or bit group) name as ST's reference manuals write it: "WDG_SW", "nRST_STOP". */
+  bitName: string;
   /** One sentence for the UI. */
   description: string;
   group: OptionGroup;
   value: number;
-  kind: 'enum' | 'flag' | 'number' | 'mask';
+  /** The current value in words: "Software watchdog (started by firmware)", "sectors 0-2 write-protected". */
+  meaning: string;
+  /**
+   * 'enum': a choice between meanings (every 1-bit field is one: never a bare bit); 'number': a
+   * count or address; 'mask': one bit per protected unit (see units).
+   */
+  kind: 'enum' | 'number' | 'mask';
   choices?: { value: number; label: string }[];
+  /** Mask fields: each unit (sector or group of pages) the bits protect, with its state now. */
+  units?: ProtectionUnit[];
   editable: boolean;
   /** Where the field lives, e.g. "0x1FFFC000 bits 15:8". */
   location: string;
   /** Largest value the field can hold. */
   maxValue: number;
+}
+
+/** One sector (or group of pages) a write-protection or PCROP mask bit stands for. */
+export interface ProtectionUnit {
+  /** Bit number within the field. */
+  bit: number;
+  /** "Sector 3 (0x0800C000-0x0800FFFF)", "0x08001000-0x08001FFF". */
+  label: string;
+  /** The bit value that protects this unit (0 for STM32F4 nWRP, 1 for STM32L0 WRPROT). */
+  protectedWhen: 0 | 1;
+  isProtected: boolean;
+  /** What the protection is now: 'write' (no erase or program) or 'read' (PCROP: execute only). */
+  protection: 'write' | 'read';
 }
 
 export interface DecodedOptionBytes {
@@ -52,6 +76,7 @@ type Width = 1 | 2 | 4;
 interface FieldSpec {
   readonly id: string;
   readonly label: string;
+  readonly bitName: string;
   readonly description: string;
   readonly group: OptionGroup;
   /** Byte offset of the little-endian word holding the field, and that word's width. */
@@ -61,10 +86,28 @@ interface FieldSpec {
   readonly bits: number;
   readonly kind: OptionField['kind'];
   readonly choices?: readonly { value: number; label: string }[];
-  readonly editable: boolean;
+  readonly editable: boolean | ((context: OptionContext) => boolean);
   /** Any value of the field's width is valid even though choices are listed (RDP). */
   readonly anyValue?: boolean;
+  readonly units?: UnitSpec;
+  /** Number fields: the value in words ("boots from 0x08000000"). */
+  readonly meaningOf?: (value: number) => string;
 }
+
+/** How a mask field's bits map to flash: a device sector each, or a fixed number of bytes each. */
+type UnitSpec =
+  | { readonly per: 'sector'; readonly firstSector: number; readonly protectedWhen: 0 | 1; readonly modeField?: string; readonly flipsPolarity?: boolean }
+  | { readonly per: 'bytes'; readonly size: number; readonly firstUnit: number; readonly protectedWhen: 0 | 1; readonly modeField?: string };
+
+/**
+ * What decoding knows about the device beyond the option bytes: its main flash, to name sectors
+ * and to tell STM32F42x/F43x (more than 12 sectors) from F405/F407/F41x, where some bits are reserved.
+ */
+export interface OptionContext {
+  readonly flash?: MemoryRegion;
+}
+
+const FLASH_BASE = 0x0800_0000;
 
 /** A value and its bitwise complement stored side by side; the option-byte loader checks them. */
 interface ComplementSpec {
@@ -90,6 +133,31 @@ interface OptionLayout {
   readonly complements: readonly ComplementSpec[];
   readonly rdp?: RdpSpec;
   readonly notes?: readonly string[];
+  /** Settings that can cut off the DFU bootloader or protect flash (besides RDP), checked on every write. */
+  readonly guards?: readonly OptionGuard[];
+}
+
+/**
+ * A setting of the option bytes that can lock a DFU-only user out: the BOOT0 path to the
+ * bootloader disabled, flash made unreadable (PCROP) or unwritable (write protection), or
+ * something that cannot be undone over DFU. `risk` looks at the block as it would be after the
+ * write (and as it is now, when known) and returns the consequence in words, or undefined.
+ */
+interface OptionGuard {
+  /** The fields it looks at (the confirmation names them). */
+  readonly fields: readonly string[];
+  readonly risk: (after: FieldValues, before: FieldValues | undefined) => string | undefined;
+  /** True when ST documents that it cannot be undone over the DFU bootloader. */
+  readonly isIrreversible?: boolean;
+}
+
+type FieldValues = ReadonlyMap<string, number>;
+
+/** A lock-out risk of a planned option-byte block: what it is and what happens. */
+export interface LockoutRisk {
+  readonly fields: readonly string[];
+  readonly consequence: string;
+  readonly isIrreversible: boolean;
 }
 
 const ON_OFF = (zero: string, one: string) => [
@@ -100,9 +168,59 @@ const ON_OFF = (zero: string, one: string) => [
 interface FieldOptions {
   kind?: OptionField['kind'];
   choices?: readonly { value: number; label: string }[];
-  editable?: boolean;
+  editable?: FieldSpec['editable'];
   anyValue?: boolean;
+  /** The register bit name when it is not the id in capitals ("nRST_STOP" is derived from nrst_stop). */
+  bitName?: string;
+  units?: UnitSpec;
+  meaningOf?: (value: number) => string;
 }
+
+/** "nrst_stop" -> "nRST_STOP", "wdg_sw" -> "WDG_SW": ST writes active-low bits with a small n. */
+function bitNameOf(id: string): string {
+  const upper = id.toUpperCase();
+  return /^N[A-Z]/.test(upper) && id.startsWith('n') ? `n${upper.slice(1)}` : upper;
+}
+
+/**
+ * The meaning of each value of the 1-bit fields, shared by the families where the bit means the
+ * same. A 1-bit field without meanings is a programming error (module load fails), so the editor
+ * never shows a bare bit whose sense the user has to guess.
+ */
+const BIT_MEANINGS: Readonly<Record<string, readonly [string, string]>> = {
+  wdg_sw: ['Hardware watchdog (starts at reset)', 'Software watchdog (started by firmware)'],
+  iwdg_sw: ['Hardware watchdog (starts at reset)', 'Software watchdog (started by firmware)'],
+  iwdg1_sw: ['Hardware watchdog (starts at reset)', 'Software watchdog (started by firmware)'],
+  wwdg_sw: ['Window watchdog on at reset (hardware)', 'Window watchdog started by firmware (software)'],
+  iwdg_stop: ['Watchdog frozen in Stop mode', 'Watchdog keeps running in Stop mode'],
+  iwdg_stdby: ['Watchdog frozen in Standby mode', 'Watchdog keeps running in Standby mode'],
+  fz_iwdg_stop: ['Watchdog frozen in Stop mode', 'Watchdog keeps running in Stop mode'],
+  fz_iwdg_sdby: ['Watchdog frozen in Standby mode', 'Watchdog keeps running in Standby mode'],
+  nboot1: ['With BOOT0 high: boot SRAM (no DFU bootloader)', 'With BOOT0 high: boot the system bootloader (DFU)'],
+  nboot0: ['nBOOT0 = 0: boot the system bootloader or SRAM when the pin is ignored', 'nBOOT0 = 1: boot main flash when the pin is ignored'],
+  boot_sel: ['Boot source from nBOOT0 (BOOT0 pin ignored)', 'Boot source from the BOOT0 pin'],
+  nswboot0: ['Boot source from nBOOT0 (BOOT0 pin ignored)', 'Boot source from the BOOT0 pin'],
+  nboot_sel: ['Boot source from the BOOT0 pin', 'Boot source from nBOOT0 (BOOT0 pin ignored)'],
+  vdda_monitor: ['Analog supply (VDDA) not monitored', 'Analog supply (VDDA) monitored'],
+  ram_parity_check: ['SRAM parity check on', 'SRAM parity check off'],
+  sram_pe: ['SRAM parity check on', 'SRAM parity check off'],
+  sram2_pe: ['SRAM2 parity check on', 'SRAM2 parity check off'],
+  sram2_rst: ['SRAM2 erased on a system reset', 'SRAM2 kept on a system reset'],
+  ccmsram_rst: ['CCM SRAM erased on a system reset', 'CCM SRAM kept on a system reset'],
+  bfb2: ['Boot from bank 1 as usual', 'Boot through the system memory, which picks the bank to run'],
+  db1m: ['Single bank', 'Two banks of 512 KB'],
+  dualbank: ['Single bank', 'Two banks'],
+  dbank: ['Single bank of 4 KB pages', 'Two banks of 2 KB pages'],
+  sprmod: ['nWRP bits write-protect (a 0 bit protects its sector)', 'nWRP bits read-protect (PCROP: a 1 bit makes its sector execute-only)'],
+  wprmod: ['WRPROT bits write-protect their sectors', 'WRPROT bits read-protect their sectors (PCROP: execute only)'],
+  pcrop_rdp: ['PCROP area kept when RDP goes from 1 to 0', 'PCROP area erased when RDP goes from 1 to 0'],
+  irhen: ['Only power-on resets drive the NRST pin', 'Internal resets drive the NRST pin low'],
+  io_hslv: ['I/O high speed at low voltage off', 'I/O high speed at low voltage on (only with VDD below 2.7 V)'],
+  swap_bank: ['Banks in their usual places', 'Bank 1 and bank 2 swapped in the memory map'],
+  security: ['Security off', 'Security on (ST secure services)'],
+  bor_en: ['Brown-out reset off', 'Brown-out reset on'],
+  boot_lock: ['Boot as the boot pins and options say', 'Always boot main flash (boot pins ignored)'],
+};
 
 function field(
   id: string,
@@ -112,8 +230,30 @@ function field(
   description: string,
   options: FieldOptions = {},
 ): FieldSpec {
-  const kind = options.kind ?? (options.choices ? (bits === 1 ? 'flag' : 'enum') : bits === 1 ? 'flag' : 'number');
-  return { id, group, offset, width, shift, bits, label, description, kind, choices: options.choices, editable: options.editable ?? true, anyValue: options.anyValue };
+  let choices = options.choices;
+  if (bits === 1 && !choices) {
+    const meanings = BIT_MEANINGS[id];
+    if (!meanings) throw new Error(`option byte ${id}: a 1-bit field needs the meaning of each value`);
+    choices = ON_OFF(...meanings);
+  }
+  const kind = options.kind ?? (choices ? 'enum' : 'number');
+  return {
+    id,
+    group,
+    offset,
+    width,
+    shift,
+    bits,
+    label,
+    bitName: options.bitName ?? bitNameOf(id),
+    description,
+    kind,
+    choices,
+    editable: options.editable ?? true,
+    anyValue: options.anyValue,
+    units: options.units,
+    meaningOf: options.meaningOf,
+  };
 }
 
 const RDP_CHOICES = [
@@ -130,7 +270,79 @@ const rdpField = (at: readonly [number, Width, number, number], choices = RDP_CH
   });
 
 const resetOn = (mode: string) => ON_OFF(`Reset when entering ${mode} mode`, `No reset when entering ${mode} mode`);
-const watchdog = ON_OFF('Hardware watchdog (starts at reset)', 'Software watchdog (started by firmware)');
+const watchdog = ON_OFF(...BIT_MEANINGS.wdg_sw!);
+
+// ---------------------------------------------------------------------------------------------
+// Lock-out guards (docs/memory-layout.md, "Option bytes that can lock you out")
+
+/** nBOOT1 = 0: BOOT0 high starts SRAM, so the pin no longer reaches the bootloader. */
+const nBoot1Guard: OptionGuard = {
+  fields: ['nboot1'],
+  risk: (after) => (after.get('nboot1') === 0 ? 'nBOOT1 = 0: with BOOT0 held high the chip starts SRAM instead of the DFU bootloader' : undefined),
+};
+
+/**
+ * The BOOT0 pin ignored and nBOOT0 = 1: the chip always starts main flash, and the DFU bootloader
+ * is reached only if the firmware jumps to it. `pinIgnoredWhen` is the value of the selector bit
+ * (BOOT_SEL, nSWBOOT0, nBOOT_SEL) that makes the chip ignore the pin.
+ */
+const bootPinGuard = (selector: string, pinIgnoredWhen: 0 | 1): OptionGuard => ({
+  fields: [selector, 'nboot0'],
+  risk: (after) =>
+    after.get(selector) === pinIgnoredWhen && after.get('nboot0') === 1
+      ? `${bitNameOf(selector)} = ${pinIgnoredWhen} ignores the BOOT0 pin and nBOOT0 = 1 starts main flash: the DFU bootloader is reached only if the firmware jumps to it`
+      : undefined,
+});
+
+/** BOOT_ADD1 (used with BOOT0 high) pointing anywhere but the system bootloader. */
+const bootAddressGuard = (systemValue: number, unit: number, systemMemory: number): OptionGuard => ({
+  fields: ['boot_add1'],
+  risk: (after) => {
+    const value = after.get('boot_add1');
+    return value !== undefined && value !== systemValue
+      ? `BOOT_ADD1 = ${hexOf(value)}: with BOOT0 held high the chip ${bootsFrom(value * unit, systemMemory)}, not from the DFU bootloader (${hexOf(systemValue)})`
+      : undefined;
+  },
+});
+
+/** An address range (start..end inclusive, in `unit` bytes) that becomes active. */
+const areaGuard = (start: string, end: string, what: (first: number, last: number) => string): OptionGuard => ({
+  fields: [start, end],
+  risk: (after, before) => {
+    const first = after.get(start)!;
+    const last = after.get(end)!;
+    if (first > last) return undefined;
+    if (before && before.get(start) === first && before.get(end) === last) return undefined;
+    return what(first, last);
+  },
+});
+
+const wrpAreaGuards = (bank: 1 | 2): OptionGuard[] =>
+  (['a', 'b'] as const).map((area) =>
+    areaGuard(`wrp${bank}${area}_strt`, `wrp${bank}${area}_end`, (first, last) => `WRP${bank}${area.toUpperCase()} write-protects pages ${first}-${last}: DFU cannot erase or program them until the area is cleared here`),
+  );
+
+const pcropGuard = (bank: 1 | 2): OptionGuard =>
+  areaGuard(`pcrop${bank}_strt`, `pcrop${bank}_end`, (first, last) =>
+    `PCROP${bank} makes ${formatAddress(FLASH_BASE + 8 * first)}-${formatAddress(FLASH_BASE + 8 * last + 7)} execute-only: it can no longer be read or verified over DFU, and only a read-protection regression (mass erase) clears it`,
+  );
+
+const sprmodGuard: OptionGuard = {
+  fields: ['sprmod'],
+  isIrreversible: true,
+  risk: (after) =>
+    after.get('sprmod') === 1
+      ? 'SPRMOD = 1 makes every sector whose nWRP bit is 1 execute-only (PCROP), with the factory nWRP that is all of them; ST documents that this cannot be undone over the DFU bootloader'
+      : undefined,
+};
+
+const wprmodGuard: OptionGuard = {
+  fields: ['wprmod'],
+  risk: (after) =>
+    after.get('wprmod') === 1
+      ? 'WPRMOD = 1 makes the sectors selected in WRPROT read-protected (PCROP, execute only): they can no longer be read or verified over DFU, and only a read-protection regression (mass erase) clears it'
+      : undefined,
+};
 
 // F0/F1/F3: RM0091/RM0360 §4 Table 11 (verified): four 16-bit slots, each byte followed by its complement.
 // F1 level-0 key is 0xA5 and there is no level 2 (PM0075).
@@ -172,7 +384,11 @@ function f0Layout(family: 'F0' | 'F1' | 'F3'): OptionLayout {
       field('data0', 'other', [4, 1, 0, 8], 'User data 0', 'A free byte for the application.'),
       field('data1', 'other', [6, 1, 0, 8], 'User data 1', 'A free byte for the application.'),
       ...[0, 1, 2, 3].map((i) =>
-        field(`wrp${i}`, 'write-protection', [8 + 2 * i, 1, 0, 8], `Write protection WRP${i}`, 'One bit per group of pages; a 0 bit protects that group against erase and write.', { kind: 'mask' }),
+        field(`wrp${i}`, 'write-protection', [8 + 2 * i, 1, 0, 8], `Write protection WRP${i}`, 'One bit per 4 KB of flash (a group of pages); a 0 bit protects that group against erase and write.', {
+          kind: 'mask',
+          // 4 KB per bit on F0, F3 and F1 low/medium density; on F1 high density bit 31 covers the rest of flash [unverified per part].
+          units: { per: 'bytes', size: 4096, firstUnit: 8 * i, protectedWhen: 0 },
+        }),
       ),
     ],
     complements: [
@@ -186,6 +402,7 @@ function f0Layout(family: 'F0' | 'F1' | 'F3'): OptionLayout {
       byteComplement('WRP3', 14),
     ],
     notes: ['New values load at the next power-on reset (F0: or OBL_LAUNCH).'],
+    guards: family === 'F0' ? [nBoot1Guard, bootPinGuard('boot_sel', 0)] : family === 'F3' ? [nBoot1Guard] : [],
   };
 }
 
@@ -197,6 +414,16 @@ const F4_BOR = [
   { value: 2, label: 'BOR level 1' },
   { value: 3, label: 'BOR off (POR/PDR threshold only)' },
 ];
+
+/**
+ * SPRMOD and DB1M exist on F42x/F43x only; on F405/F407/F41x bit 15 and 14 of 0x1FFFC008 are
+ * reserved. The option bytes do not say which chip this is; the flash layout does when it has more
+ * than 12 sectors (2 MB parts, or 1 MB parts in dual-bank mode). A 1 MB F42x in single-bank mode
+ * looks like an F407, so the bits stay read-only there: safe, not complete.
+ */
+function isF42x(context: OptionContext): boolean {
+  return context.flash !== undefined && sectorCountOf(context.flash) > 12;
+}
 
 const f4Layout: OptionLayout = {
   title: 'STM32F2/F4 option bytes',
@@ -211,12 +438,16 @@ const f4Layout: OptionLayout = {
     field('wdg_sw', 'user', [0, 2, 5, 1], 'Watchdog', 'Whether the independent watchdog starts by itself at reset.', { choices: watchdog }),
     field('nrst_stop', 'user', [0, 2, 6, 1], 'Reset on Stop', 'Whether entering Stop mode resets the chip.', { choices: resetOn('Stop') }),
     field('nrst_stdby', 'user', [0, 2, 7, 1], 'Reset on Standby', 'Whether entering Standby mode resets the chip.', { choices: resetOn('Standby') }),
-    field('nwrp', 'write-protection', [8, 2, 0, 12], 'Sector write protection (nWRP, sectors 0-11)', 'One bit per sector; a 0 bit protects that sector (inverted when SPRMOD is 1).', { kind: 'mask' }),
-    field('db1m', 'user', [8, 2, 14, 1], 'Dual bank on 1 MB parts (DB1M)', 'F42x/F43x 1 MB parts only: 1 splits the flash into two 512 KB banks.'),
-    field('sprmod', 'write-protection', [8, 2, 15, 1], 'PCROP mode (SPRMOD)', 'F42x/F43x only: 1 turns the nWRP bits into read-out (PCROP) protection; clearing it needs RDP 1 to 0.'),
+    field('nwrp', 'write-protection', [8, 2, 0, 12], 'Sector write protection (nWRP, sectors 0-11)', 'One bit per sector; a 0 bit protects that sector (inverted when SPRMOD is 1).', {
+      kind: 'mask',
+      units: { per: 'sector', firstSector: 0, protectedWhen: 0, modeField: 'sprmod', flipsPolarity: true },
+    }),
+    field('db1m', 'user', [8, 2, 14, 1], 'Dual bank on 1 MB parts (DB1M)', 'F42x/F43x 1 MB parts only: 1 splits the flash into two 512 KB banks. Reserved on F405/F407/F41x.', { editable: isF42x }),
+    field('sprmod', 'write-protection', [8, 2, 15, 1], 'PCROP mode (SPRMOD)', 'F42x/F43x only: 1 turns the nWRP bits into read-out (PCROP) protection; clearing it needs RDP 1 to 0. Reserved on F405/F407/F41x.', { editable: isF42x }),
   ],
   complements: [],
   notes: ['The bank-2 block of F42x/F43x lives at 0x1FFEC000 and holds nWRP for sectors 12-23.'],
+  guards: [sprmodGuard],
 };
 
 const f4Bank2Layout: OptionLayout = {
@@ -225,7 +456,11 @@ const f4Bank2Layout: OptionLayout = {
   address: 0x1ffec000,
   minSize: 10,
   fields: [
-    field('nwrp2', 'write-protection', [8, 2, 0, 12], 'Sector write protection (nWRP, sectors 12-23)', 'One bit per bank-2 sector; a 0 bit protects that sector (inverted when SPRMOD is 1).', { kind: 'mask' }),
+    field('nwrp2', 'write-protection', [8, 2, 0, 12], 'Sector write protection (nWRP, sectors 12-23)', 'One bit per bank-2 sector; a 0 bit protects that sector (inverted when SPRMOD is 1).', {
+      kind: 'mask',
+      bitName: 'nWRP',
+      units: { per: 'sector', firstSector: 12, protectedWhen: 0 },
+    }),
   ],
   complements: [],
 };
@@ -233,6 +468,16 @@ const f4Bank2Layout: OptionLayout = {
 // F7: FLASH_OPTCR/OPTCR1 bit positions from Keil's STM32F7xx option-byte file (RM0385); memory image
 // (16-bit value + 16-bit complement every 8 bytes, defaults 0x5500AAFF, 0x0000FFFF, 0xFF7F0080,
 // 0xFFBF0040) from a public STM32F7 driver's comments. Not checked against RM0385 itself.
+/** Where the F7 and H7 system bootloader starts, as BOOT_ADDx values: 0x0040 << 14 and 0x1FF0 << 16. */
+const F7_SYSTEM_MEMORY = 0x0010_0000;
+const H7_SYSTEM_MEMORY = 0x1ff0_0000;
+export const SYSTEM_BOOT_ADDRESS = { F7: 0x0040, H7: 0x1ff0 } as const;
+
+function bootsFrom(address: number, systemMemory: number): string {
+  const where = address === systemMemory ? ' (the system bootloader, DFU)' : address === FLASH_BASE ? ' (main flash)' : '';
+  return `boots from ${formatAddress(address)}${where}`;
+}
+
 const f7Layout: OptionLayout = {
   title: 'STM32F7 option bytes',
   families: ['F7'],
@@ -246,13 +491,23 @@ const f7Layout: OptionLayout = {
     field('iwdg_sw', 'user', [0, 2, 5, 1], 'Independent watchdog', 'Whether the independent watchdog starts by itself at reset.', { choices: watchdog }),
     field('nrst_stop', 'user', [0, 2, 6, 1], 'Reset on Stop', 'Whether entering Stop mode resets the chip.', { choices: resetOn('Stop') }),
     field('nrst_stdby', 'user', [0, 2, 7, 1], 'Reset on Standby', 'Whether entering Standby mode resets the chip.', { choices: resetOn('Standby') }),
-    field('nwrp', 'write-protection', [8, 2, 0, 8], 'Sector write protection (nWRP)', 'One bit per sector; a 0 bit protects that sector.', { kind: 'mask' }),
+    field('nwrp', 'write-protection', [8, 2, 0, 8], 'Sector write protection (nWRP)', 'One bit per sector; a 0 bit protects that sector.', {
+      kind: 'mask',
+      units: { per: 'sector', firstSector: 0, protectedWhen: 0 },
+    }),
     field('iwdg_stdby', 'user', [8, 2, 14, 1], 'Watchdog in Standby', '0 freezes the independent watchdog in Standby mode, 1 keeps it running.'),
     field('iwdg_stop', 'user', [8, 2, 15, 1], 'Watchdog in Stop', '0 freezes the independent watchdog in Stop mode, 1 keeps it running.'),
-    field('boot_add0', 'boot', [16, 2, 0, 16], 'Boot address 0 (BOOT0 low)', 'Boot address in 16 KB units (0x2000 = flash on AXIM at 0x08000000, 0x0040 = system bootloader).', { kind: 'number' }),
-    field('boot_add1', 'boot', [24, 2, 0, 16], 'Boot address 1 (BOOT0 high)', 'Boot address in 16 KB units used when the BOOT0 pin is high.', { kind: 'number' }),
+    field('boot_add0', 'boot', [16, 2, 0, 16], 'Boot address 0 (BOOT0 low)', 'Boot address in 16 KB units (0x2000 = flash on AXIM at 0x08000000, 0x0040 = system bootloader).', {
+      kind: 'number',
+      meaningOf: (value) => bootsFrom(value * 0x4000, F7_SYSTEM_MEMORY),
+    }),
+    field('boot_add1', 'boot', [24, 2, 0, 16], 'Boot address 1 (BOOT0 high)', 'Boot address in 16 KB units used when the BOOT0 pin is high; 0x0040 is the system bootloader (DFU).', {
+      kind: 'number',
+      meaningOf: (value) => bootsFrom(value * 0x4000, F7_SYSTEM_MEMORY),
+    }),
   ],
   complements: [0, 8, 16, 24].map((offset) => ({ name: `0x${offset.toString(16)}`, offset, width: 2 as const, complementOffset: offset + 2, erasedIsValid: false })),
+  guards: [bootAddressGuard(SYSTEM_BOOT_ADDRESS.F7, 0x4000, F7_SYSTEM_MEMORY)],
 };
 
 // L0: Keil STM32L0xx_OPT.s "Option byte organization" (verified): every 32-bit word is a 16-bit value
@@ -286,12 +541,25 @@ const l0Layout: OptionLayout = {
     field('nrst_stdby', 'user', [4, 2, 6, 1], 'Reset on Standby', 'Whether entering Standby mode resets the chip.', { choices: resetOn('Standby') }),
     field('bfb2', 'boot', [4, 2, 7, 1], 'Dual-bank boot (BFB2)', 'Category 5 only: 1 boots the system memory, which then picks the bank to run.'),
     field('nboot1', 'boot', [4, 2, 15, 1], 'nBOOT1', 'With BOOT0 high: 1 boots the system bootloader, 0 boots SRAM.'),
-    field('wrprot1', 'write-protection', [8, 2, 0, 16], 'Sector protection, sectors 0-15', 'One bit per 4 KB sector; a 1 bit protects it (write or read, see WPRMOD).', { kind: 'mask' }),
-    field('wrprot1_high', 'write-protection', [12, 2, 0, 16], 'Sector protection, sectors 16-31', 'One bit per 4 KB sector; a 1 bit protects it.', { kind: 'mask' }),
-    field('wrprot2', 'write-protection', [16, 2, 0, 16], 'Sector protection, sectors 32-47', 'Category 5 only: one bit per 4 KB sector; a 1 bit protects it.', { kind: 'mask' }),
+    field('wrprot1', 'write-protection', [8, 2, 0, 16], 'Sector protection, sectors 0-15', 'One bit per 4 KB sector; a 1 bit protects it (write or read, see WPRMOD).', {
+      kind: 'mask',
+      bitName: 'WRPROT1[15:0]',
+      units: { per: 'bytes', size: 4096, firstUnit: 0, protectedWhen: 1, modeField: 'wprmod' },
+    }),
+    field('wrprot1_high', 'write-protection', [12, 2, 0, 16], 'Sector protection, sectors 16-31', 'One bit per 4 KB sector; a 1 bit protects it.', {
+      kind: 'mask',
+      bitName: 'WRPROT1[31:16]',
+      units: { per: 'bytes', size: 4096, firstUnit: 16, protectedWhen: 1, modeField: 'wprmod' },
+    }),
+    field('wrprot2', 'write-protection', [16, 2, 0, 16], 'Sector protection, sectors 32-47', 'Category 5 only: one bit per 4 KB sector; a 1 bit protects it.', {
+      kind: 'mask',
+      bitName: 'WRPROT2[15:0]',
+      units: { per: 'bytes', size: 4096, firstUnit: 32, protectedWhen: 1, modeField: 'wprmod' },
+    }),
   ],
   complements: halfWordComplements(5),
   notes: ['Bytes 20-31 of the DFU alt are not option bytes and are kept as read.'],
+  guards: [nBoot1Guard, wprmodGuard],
 };
 
 // L1: OB_TypeDef in the STM32L1 CMSIS headers (verified: RDP, USER, WRP01 ... WRP1011 words, value
@@ -310,7 +578,10 @@ const l1Layout: OptionLayout = {
     field('nrst_stdby', 'user', [4, 2, 6, 1], 'Reset on Standby', 'Whether entering Standby mode resets the chip.', { choices: resetOn('Standby') }),
     field('bfb2', 'boot', [4, 2, 7, 1], 'Dual-bank boot (BFB2)', 'Categories 4-6 only: 1 boots the system memory, which then picks the bank to run.'),
     ...[0, 1, 2, 3, 4, 5].map((i) =>
-      field(`wrp${2 * i}${2 * i + 1}`, 'write-protection', [8 + 4 * i, 2, 0, 16], `Sector protection, sectors ${16 * i}-${16 * i + 15}`, 'One bit per 4 KB sector; a 1 bit write-protects it.', { kind: 'mask' }),
+      field(`wrp${2 * i}${2 * i + 1}`, 'write-protection', [8 + 4 * i, 2, 0, 16], `Sector protection, sectors ${16 * i}-${16 * i + 15}`, 'One bit per 4 KB sector; a 1 bit write-protects it.', {
+        kind: 'mask',
+        units: { per: 'bytes', size: 4096, firstUnit: 16 * i, protectedWhen: 1 },
+      }),
     ),
   ],
   complements: halfWordComplements(8),
@@ -347,11 +618,14 @@ const commonOptr = (stopBit: number) => [
   field('wwdg_sw', 'user', [0, 4, 19, 1], 'Window watchdog', 'Whether the window watchdog is enabled by hardware (0) or software (1).'),
 ];
 
+const pageMeaning = (value: number) => `page ${value}`;
+const doubleWordMeaning = (value: number) => `double word ${value} (${formatAddress(FLASH_BASE + 8 * value)})`;
+
 const wrpFields = (bank: 1 | 2, offsetA: number, bits: number) => [
-  field(`wrp${bank}a_strt`, 'write-protection', [offsetA, 4, 0, bits], `WRP${bank}A start page`, 'First page of write-protected area A; no protection when start is above end.', { kind: 'number' }),
-  field(`wrp${bank}a_end`, 'write-protection', [offsetA, 4, 16, bits], `WRP${bank}A end page`, 'Last page of write-protected area A.', { kind: 'number' }),
-  field(`wrp${bank}b_strt`, 'write-protection', [offsetA + 8, 4, 0, bits], `WRP${bank}B start page`, 'First page of write-protected area B; no protection when start is above end.', { kind: 'number' }),
-  field(`wrp${bank}b_end`, 'write-protection', [offsetA + 8, 4, 16, bits], `WRP${bank}B end page`, 'Last page of write-protected area B.', { kind: 'number' }),
+  field(`wrp${bank}a_strt`, 'write-protection', [offsetA, 4, 0, bits], `WRP${bank}A start page`, 'First page of write-protected area A; no protection when start is above end.', { kind: 'number', meaningOf: pageMeaning }),
+  field(`wrp${bank}a_end`, 'write-protection', [offsetA, 4, 16, bits], `WRP${bank}A end page`, 'Last page of write-protected area A.', { kind: 'number', meaningOf: pageMeaning }),
+  field(`wrp${bank}b_strt`, 'write-protection', [offsetA + 8, 4, 0, bits], `WRP${bank}B start page`, 'First page of write-protected area B; no protection when start is above end.', { kind: 'number', meaningOf: pageMeaning }),
+  field(`wrp${bank}b_end`, 'write-protection', [offsetA + 8, 4, 16, bits], `WRP${bank}B end page`, 'Last page of write-protected area B.', { kind: 'number', meaningOf: pageMeaning }),
 ];
 
 const l4Layout: OptionLayout = {
@@ -371,12 +645,13 @@ const l4Layout: OptionLayout = {
     field('sram2_rst', 'user', [0, 4, 25, 1], 'SRAM2 erase on reset', 'Inverted: 0 erases SRAM2 on a system reset.'),
     field('nswboot0', 'boot', [0, 4, 26, 1], 'Software BOOT0 (nSWBOOT0)', '0 takes BOOT0 from nBOOT0 instead of the pin (L43x/L45x and later).'),
     field('nboot0', 'boot', [0, 4, 27, 1], 'nBOOT0', 'BOOT0 value used when nSWBOOT0 is 0.'),
-    field('pcrop1_strt', 'write-protection', [8, 4, 0, 16], 'PCROP start', 'Start of the read-out protected (execute-only) area, in double words from the flash start.', { kind: 'number' }),
-    field('pcrop1_end', 'write-protection', [16, 4, 0, 16], 'PCROP end', 'End of the read-out protected area, in double words.', { kind: 'number' }),
+    field('pcrop1_strt', 'write-protection', [8, 4, 0, 16], 'PCROP start', 'Start of the read-out protected (execute-only) area, in double words from the flash start.', { kind: 'number', meaningOf: doubleWordMeaning }),
+    field('pcrop1_end', 'write-protection', [16, 4, 0, 16], 'PCROP end', 'End of the read-out protected area, in double words.', { kind: 'number', meaningOf: doubleWordMeaning }),
     field('pcrop_rdp', 'read-protection', [16, 4, 31, 1], 'Erase PCROP on RDP regression', '1: lowering RDP from 1 to 0 also erases the PCROP area.'),
     ...wrpFields(1, 24, 8),
   ],
   complements: doubleWordComplements(5),
+  guards: [nBoot1Guard, bootPinGuard('nswboot0', 0), pcropGuard(1), ...wrpAreaGuards(1)],
 };
 
 const g4Layout: OptionLayout = {
@@ -398,14 +673,15 @@ const g4Layout: OptionLayout = {
     field('nboot0', 'boot', [0, 4, 27, 1], 'nBOOT0', 'BOOT0 value used when nSWBOOT0 is 0.'),
     field('nrst_mode', 'user', [0, 4, 28, 2], 'NRST pin mode', 'How the NRST pin behaves.', { choices: NRST_MODE }),
     field('irhen', 'user', [0, 4, 30, 1], 'Internal reset holder', '1: internal resets drive the NRST pin low.'),
-    field('pcrop1_strt', 'write-protection', [8, 4, 0, 15], 'PCROP start', 'Start of the read-out protected (execute-only) area, in double words.', { kind: 'number' }),
-    field('pcrop1_end', 'write-protection', [16, 4, 0, 15], 'PCROP end', 'End of the read-out protected area, in double words.', { kind: 'number' }),
+    field('pcrop1_strt', 'write-protection', [8, 4, 0, 15], 'PCROP start', 'Start of the read-out protected (execute-only) area, in double words.', { kind: 'number', meaningOf: doubleWordMeaning }),
+    field('pcrop1_end', 'write-protection', [16, 4, 0, 15], 'PCROP end', 'End of the read-out protected area, in double words.', { kind: 'number', meaningOf: doubleWordMeaning }),
     field('pcrop_rdp', 'read-protection', [16, 4, 31, 1], 'Erase PCROP on RDP regression', '1: lowering RDP from 1 to 0 also erases the PCROP area.'),
     ...wrpFields(1, 24, 7),
     field('sec_size1', 'other', [40, 4, 0, 8], 'Securable area size', 'Number of pages of the securable area of bank 1.', { kind: 'number' }),
     field('boot_lock', 'boot', [40, 4, 16, 1], 'Boot lock', '1 forces boot from main flash whatever the boot pins say.', { editable: false }),
   ],
   complements: doubleWordComplements(6),
+  guards: [nBoot1Guard, bootPinGuard('nswboot0', 0), pcropGuard(1), ...wrpAreaGuards(1)],
 };
 
 const g4Bank2Layout: OptionLayout = {
@@ -414,13 +690,14 @@ const g4Bank2Layout: OptionLayout = {
   address: 0x1ffff800,
   minSize: 48,
   fields: [
-    field('pcrop2_strt', 'write-protection', [8, 4, 0, 15], 'PCROP bank 2 start', 'Start of the bank-2 read-out protected area, in double words.', { kind: 'number' }),
-    field('pcrop2_end', 'write-protection', [16, 4, 0, 15], 'PCROP bank 2 end', 'End of the bank-2 read-out protected area, in double words.', { kind: 'number' }),
+    field('pcrop2_strt', 'write-protection', [8, 4, 0, 15], 'PCROP bank 2 start', 'Start of the bank-2 read-out protected area, in double words.', { kind: 'number', meaningOf: doubleWordMeaning }),
+    field('pcrop2_end', 'write-protection', [16, 4, 0, 15], 'PCROP bank 2 end', 'End of the bank-2 read-out protected area, in double words.', { kind: 'number', meaningOf: doubleWordMeaning }),
     ...wrpFields(2, 24, 7),
     field('sec_size2', 'other', [40, 4, 0, 8], 'Securable area size, bank 2', 'Number of pages of the securable area of bank 2.', { kind: 'number' }),
   ],
   complements: doubleWordComplements(6).slice(1),
   notes: ['Slot 0 of the bank-2 block holds no option and is kept as read.'],
+  guards: [pcropGuard(2), ...wrpAreaGuards(2)],
 };
 
 const g0Layout: OptionLayout = {
@@ -444,6 +721,7 @@ const g0Layout: OptionLayout = {
     ...wrpFields(1, 24, 7),
   ],
   complements: doubleWordComplements(5),
+  guards: [nBoot1Guard, bootPinGuard('nboot_sel', 1), ...wrpAreaGuards(1)],
   notes: ['G0 slot layout (PCROP1A at +0x08/+0x10, WRP1A/B at +0x18/+0x20) from a public G0 programmer; complements assumed as on L4/G4.'],
 };
 
@@ -472,11 +750,21 @@ const h7Layout: OptionLayout = {
     field('security', 'other', [h7Offset(0x20), 4, 21, 1], 'Security', 'Secure access mode; enabling it cannot be undone from DFU.', { editable: false }),
     field('io_hslv', 'user', [h7Offset(0x20), 4, 29, 1], 'I/O high speed at low voltage', '1 allows high-speed I/O below 2.7 V; only when VDD stays below 2.7 V.'),
     field('swap_bank', 'boot', [h7Offset(0x20), 4, 31, 1], 'Swap banks', '1 swaps bank 1 and bank 2 in the memory map.'),
-    field('wpsn', 'write-protection', [h7Offset(0x3c), 4, 0, 8], 'Sector write protection, bank 1 (WPSN)', 'One bit per 128 KB sector; a 0 bit protects that sector.', { kind: 'mask' }),
-    field('boot_add0', 'boot', [h7Offset(0x44), 4, 0, 16], 'Boot address 0 (BOOT0 low)', 'Boot address bits 31:16 (0x0800 = flash at 0x08000000).', { kind: 'number' }),
-    field('boot_add1', 'boot', [h7Offset(0x44), 4, 16, 16], 'Boot address 1 (BOOT0 high)', 'Boot address bits 31:16 used when the BOOT0 pin is high (0x1FF0 = system memory).', { kind: 'number' }),
+    field('wpsn', 'write-protection', [h7Offset(0x3c), 4, 0, 8], 'Sector write protection, bank 1 (WPSN)', 'One bit per 128 KB sector; a 0 bit protects that sector.', {
+      kind: 'mask',
+      units: { per: 'sector', firstSector: 0, protectedWhen: 0 },
+    }),
+    field('boot_add0', 'boot', [h7Offset(0x44), 4, 0, 16], 'Boot address 0 (BOOT0 low)', 'Boot address bits 31:16 (0x0800 = flash at 0x08000000).', {
+      kind: 'number',
+      meaningOf: (value) => bootsFrom(value * 0x1_0000, H7_SYSTEM_MEMORY),
+    }),
+    field('boot_add1', 'boot', [h7Offset(0x44), 4, 16, 16], 'Boot address 1 (BOOT0 high)', 'Boot address bits 31:16 used when the BOOT0 pin is high (0x1FF0 = system memory, the DFU bootloader).', {
+      kind: 'number',
+      meaningOf: (value) => bootsFrom(value * 0x1_0000, H7_SYSTEM_MEMORY),
+    }),
   ],
   complements: [],
+  guards: [bootAddressGuard(SYSTEM_BOOT_ADDRESS.H7, 0x1_0000, H7_SYSTEM_MEMORY)],
 };
 
 const LAYOUTS: readonly OptionLayout[] = [
@@ -574,26 +862,36 @@ function complementProblems(raw: Uint8Array, layout: OptionLayout): string[] {
 
 /**
  * Decodes the bytes read from the "Option Bytes" alt at `address`. Unknown families or addresses
- * still decode: the raw bytes are kept and RDP is shown when its position is known.
+ * still decode: the raw bytes are kept and RDP is shown when its position is known. `context`
+ * (the device's main flash) names the sectors of write-protection masks and makes the bits that
+ * exist only on some parts of a family editable where the layout shows that part.
  */
-export function decodeOptionBytes(family: Stm32Family, address: number, raw: Uint8Array): DecodedOptionBytes {
+export function decodeOptionBytes(family: Stm32Family, address: number, raw: Uint8Array, context: OptionContext = {}): DecodedOptionBytes {
   const copy = raw.slice();
   const layout = findLayout(family, address);
   if (!layout || copy.length < layout.minSize) {
     return decodeRawOnly(family, address, copy, layout);
   }
-  const fields: OptionField[] = layout.fields.map((spec) => ({
-    id: spec.id,
-    label: spec.label,
-    description: spec.description,
-    group: spec.group,
-    value: readField(copy, spec),
-    kind: spec.kind,
-    ...(spec.choices ? { choices: spec.choices.map((c) => ({ ...c })) } : {}),
-    editable: spec.editable,
-    location: locationOf(address, spec),
-    maxValue: maxOf(spec.bits),
-  }));
+  const values = new Map(layout.fields.map((spec) => [spec.id, readField(copy, spec)]));
+  const fields: OptionField[] = layout.fields.map((spec) => {
+    const value = values.get(spec.id)!;
+    const units = spec.units ? unitsOf(spec, value, values, context) : undefined;
+    return {
+      id: spec.id,
+      label: spec.label,
+      bitName: spec.bitName,
+      description: spec.description,
+      group: spec.group,
+      value,
+      meaning: meaningOf(spec, value, units, layout),
+      kind: spec.kind,
+      ...(spec.choices ? { choices: spec.choices.map((c) => ({ ...c })) } : {}),
+      ...(units ? { units } : {}),
+      editable: typeof spec.editable === 'function' ? spec.editable(context) : spec.editable,
+      location: locationOf(address, spec),
+      maxValue: maxOf(spec.bits),
+    };
+  });
   const warnings = complementProblems(copy, layout);
   const rdpField = fields.find((f) => f.id === 'rdp');
   let rdpLevel: 0 | 1 | 2 = 0;
@@ -609,6 +907,50 @@ export function decodeOptionBytes(family: Stm32Family, address: number, raw: Uin
   }
   return { family, address, raw: copy, fields, rdpLevel, hasRdp: layout.rdp !== undefined, layout: layout.title, warnings };
 }
+
+/** The sectors (or 4 KB groups) a mask field's bits stand for, and which are protected now. */
+function unitsOf(spec: FieldSpec, value: number, values: ReadonlyMap<string, number>, context: OptionContext): ProtectionUnit[] {
+  const unit = spec.units!;
+  const mode = unit.modeField !== undefined ? values.get(unit.modeField) : undefined;
+  const isReadProtection = mode === 1;
+  const protectedWhen = unit.per === 'sector' && unit.flipsPolarity && isReadProtection ? ((1 - unit.protectedWhen) as 0 | 1) : unit.protectedWhen;
+  const units: ProtectionUnit[] = [];
+  for (let bit = 0; bit < spec.bits; bit++) {
+    const bitValue = Math.floor(value / 2 ** bit) % 2;
+    units.push({ bit, label: unitLabel(unit, bit, context), protectedWhen, isProtected: bitValue === protectedWhen, protection: isReadProtection ? 'read' : 'write' });
+  }
+  return units;
+}
+
+function unitLabel(unit: UnitSpec, bit: number, context: OptionContext): string {
+  const range = (start: number, end: number) => `${formatAddress(start)}-${formatAddress(end - 1)}`;
+  if (unit.per === 'bytes') {
+    const start = FLASH_BASE + (unit.firstUnit + bit) * unit.size;
+    return `Sector ${unit.firstUnit + bit} (${range(start, start + unit.size)})`;
+  }
+  const index = unit.firstSector + bit;
+  const sector = context.flash ? sectorByIndex(context.flash, index) : undefined;
+  return sector ? `Sector ${index} (${range(sector.start, sector.end)})` : `Sector ${index}`;
+}
+
+/** The value in words, for the table and the confirmation ("Software watchdog -> Hardware watchdog"). */
+function meaningOf(spec: FieldSpec, value: number, units: readonly ProtectionUnit[] | undefined, layout: OptionLayout): string {
+  if (units) {
+    const protectedUnits = units.filter((unit) => unit.isProtected);
+    if (protectedUnits.length === 0) return 'nothing protected';
+    const kind = protectedUnits[0]!.protection === 'read' ? 'read-protected (PCROP, execute only)' : 'write-protected';
+    const names = protectedUnits.map((unit) => unit.label.replace(/ \(.*\)$/, '').replace(/^Sector /, ''));
+    return protectedUnits.length === units.length ? `all ${units.length} sectors ${kind}` : `sector${names.length > 1 ? 's' : ''} ${names.join(', ')} ${kind}`;
+  }
+  const choice = spec.choices?.find((c) => c.value === value);
+  if (choice) return choice.label;
+  if (spec.id === 'rdp' && layout.rdp) return RDP_CHOICES[rdpLevelOf(value, layout.rdp)]!.label;
+  if (spec.meaningOf) return spec.meaningOf(value);
+  if (spec.choices) return `${hexOf(value)}: no defined meaning`;
+  return value > 9 ? `${value} (${hexOf(value)})` : String(value);
+}
+
+const hexOf = (value: number) => `0x${value.toString(16).toUpperCase()}`;
 
 function decodeRawOnly(family: Stm32Family, address: number, raw: Uint8Array, layout: OptionLayout | undefined): DecodedOptionBytes {
   const warnings = [
@@ -628,6 +970,8 @@ function decodeRawOnly(family: Stm32Family, address: number, raw: Uint8Array, la
     fields.push({
       id: 'rdp',
       label: 'Read protection (RDP)',
+      bitName: 'RDP',
+      meaning: RDP_CHOICES[rdpLevel]!.label,
       description: '0xAA = level 0, 0xCC = level 2 (permanent), any other value = level 1.',
       group: 'read-protection',
       value,
@@ -667,7 +1011,8 @@ export function encodeOptionBytes(
   for (const [id, value] of Object.entries(changes)) {
     const spec = layout.fields.find((f) => f.id === id);
     if (!spec) throw optionError(`${layout.title} have no field "${id}"`, id);
-    if (!spec.editable) throw optionError(`${spec.label} cannot be changed from here`, id);
+    const decodedField = decoded.fields.find((f) => f.id === id);
+    if (!decodedField?.editable) throw optionError(`${spec.label} cannot be changed from here${decodedField ? `: ${decodedField.description}` : ''}`, id);
     if (!Number.isInteger(value) || value < 0 || value > maxOf(spec.bits)) {
       throw optionError(`${spec.label} must be a whole number from 0 to ${maxOf(spec.bits)}, got ${value}`, id);
     }
@@ -712,6 +1057,50 @@ export function validateOptionBytes(family: Stm32Family, address: number, raw: U
 }
 
 /** Families and addresses with a field table (for docs and the UI). */
-export function optionByteLayouts(): { title: string; families: readonly Stm32Family[]; address: number; size: number; notes: readonly string[] }[] {
-  return LAYOUTS.map((l) => ({ title: l.title, families: l.families, address: l.address, size: l.minSize, notes: l.notes ?? [] }));
+export function optionByteLayouts(): {
+  title: string;
+  families: readonly Stm32Family[];
+  address: number;
+  size: number;
+  notes: readonly string[];
+  /** The fields each lock-out guard looks at, one list per guard (masks with units are guarded too). */
+  guards: readonly (readonly string[])[];
+}[] {
+  return LAYOUTS.map((l) => ({ title: l.title, families: l.families, address: l.address, size: l.minSize, notes: l.notes ?? [], guards: (l.guards ?? []).map((g) => g.fields) }));
+}
+
+/**
+ * What a planned block (`after`) risks besides RDP: the guards of its layout, plus every sector a
+ * write-protection or PCROP mask newly protects. With `before` (the block on the chip now) only
+ * what changes is listed; without it (a raw block from a file) every risky setting is.
+ */
+export function lockoutRisks(after: DecodedOptionBytes, before?: DecodedOptionBytes): LockoutRisk[] {
+  const layout = findLayout(after.family, after.address);
+  if (!layout || after.raw.length < layout.minSize) return [];
+  const valuesOf = (block: DecodedOptionBytes) => new Map(block.fields.map((f) => [f.id, f.value]));
+  const afterValues = valuesOf(after);
+  const beforeValues = before ? valuesOf(before) : undefined;
+  const risks: LockoutRisk[] = [];
+  for (const guard of layout.guards ?? []) {
+    const consequence = guard.risk(afterValues, beforeValues);
+    if (consequence === undefined) continue;
+    if (beforeValues && guard.risk(beforeValues, undefined) === consequence && guard.fields.every((id) => beforeValues.get(id) === afterValues.get(id))) continue;
+    risks.push({ fields: guard.fields, consequence, isIrreversible: guard.isIrreversible ?? false });
+  }
+  for (const field of after.fields) {
+    if (!field.units) continue;
+    const previous = before?.fields.find((f) => f.id === field.id)?.units;
+    const newly = field.units.filter((unit) => unit.isProtected && !(previous?.[unit.bit]?.isProtected === true && previous[unit.bit]!.protection === unit.protection));
+    if (newly.length === 0) continue;
+    const read = newly[0]!.protection === 'read';
+    const names = newly.map((unit) => unit.label).join(', ');
+    risks.push({
+      fields: [field.id],
+      consequence: read
+        ? `${field.bitName} read-protects (PCROP) ${names}: they become execute-only, cannot be read or verified over DFU, and only a read-protection regression (mass erase) clears it`
+        : `${field.bitName} write-protects ${names}: DFU cannot erase or program them until the protection is removed here`,
+      isIrreversible: false,
+    });
+  }
+  return risks;
 }

@@ -34,6 +34,7 @@ const SPECS: Readonly<Record<ConfirmationKind, ConfirmationSpec>> = {
   'write-option-bytes': { title: 'Write raw option bytes from the file', isIrreversible: false, cliFlag: '--write-option-bytes' },
   'write-otp': { title: 'Write one-time programmable memory', isIrreversible: true, cliFlag: '--write-otp' },
   'file-for-other-device': { title: 'Flash a .dfu file made for another USB device', isIrreversible: false, cliFlag: '--ignore-file-id' },
+  'option-lockout': { title: 'Option bytes that can lock out DFU or protect flash', isIrreversible: false, cliFlag: '--accept-lockout-risk' },
 };
 
 export function confirmation(kind: ConfirmationKind, consequence: string): Confirmation {
@@ -68,6 +69,7 @@ export const writePolicy: readonly PolicyRow[] = [
   { operation: 'Firmware into flash, data EEPROM or other firmware memory', isIrreversible: false, confirmation: 'none', cliFlag: '-', appDialog: 'none; a plan that erases data outside the image asks first' },
   { operation: 'Mass erase (main flash only)', isIrreversible: false, confirmation: 'none', cliFlag: '`--erase mass`, `erase --mass`', appDialog: '"Erase the whole flash?"' },
   { operation: 'Option bytes changed field by field', isIrreversible: false, confirmation: 'none', cliFlag: '`options --set`', appDialog: '"Write option bytes?"' },
+  { operation: 'Option bytes that can cut off the DFU bootloader or protect flash (boot path, BOOT_ADD1, write protection, PCROP, SPRMOD, WPRMOD)', isIrreversible: false, confirmation: 'option-lockout', cliFlag: '`--accept-lockout-risk`', appDialog: 'the consequence, with a checkbox' },
   { operation: 'Raw option-byte block from a file', isIrreversible: false, confirmation: 'write-option-bytes', cliFlag: '`--write-option-bytes`', appDialog: '"Write raw option bytes from the file"' },
   { operation: 'Read protection level 2, on any path', isIrreversible: true, confirmation: 'permanent-lock', cliFlag: '`--permanently-lock-chip`', appDialog: 'typed phrase' },
   { operation: 'OTP memory', isIrreversible: true, confirmation: 'write-otp', cliFlag: '`--write-otp`', appDialog: '"Write one-time programmable memory"' },

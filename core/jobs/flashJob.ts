@@ -4,7 +4,8 @@
 // writes and verifies through the session, writes a confirmed raw option-byte block last (the
 // device resets after it), and leaves DFU mode only when everything succeeded and matched.
 import { formatAddress, formatSize } from '../format.js';
-import { decodeOptionBytes, type DecodedOptionBytes } from '../dfuse/optionBytes.js';
+import { lockoutConsequence } from './optionBytesJob.js';
+import { decodeOptionBytes, lockoutRisks, type DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../dfuse/plan.js';
 import { rangeLength } from '../image/memoryImage.js';
 import { MemoryImage } from '../image/memoryImage.js';
@@ -86,6 +87,8 @@ export function prepareFlash(info: DeviceInfo, request: FlashRequest): FlashPrep
     } else {
       optionBytes = rawOptionBytesBlock(info, optionBytesAlt, inOptionBytes, request.source.fileName);
       confirmations.push(confirmation('write-option-bytes', optionBytesConsequence(optionBytes)));
+      const risks = lockoutRisks(optionBytes.decoded);
+      if (risks.length > 0) confirmations.push(confirmation('option-lockout', lockoutConsequence(risks)));
       if (optionBytes.decoded.rdpLevel === 2) {
         confirmations.push(
           confirmation('permanent-lock', `the option bytes in ${request.source.fileName} set read protection level 2: debug and the DFU bootloader are disabled for good`),

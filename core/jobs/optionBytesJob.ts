@@ -3,7 +3,9 @@
 // The confirmations come from what the block becomes, not from what a front end thinks a value
 // means: RDP level 2 is 0xCC on most families and does not exist on F1.
 import { formatAddress } from '../format.js';
-import { decodeOptionBytes, encodeOptionBytes, type DecodedOptionBytes, type OptionField } from '../dfuse/optionBytes.js';
+import { decodeOptionBytes, encodeOptionBytes, lockoutRisks, type DecodedOptionBytes, type LockoutRisk, type OptionContext, type OptionField } from '../dfuse/optionBytes.js';
+import { mainFlashOf } from '../dfuse/regionRole.js';
+import type { DeviceInfo } from '../usb/descriptors.js';
 import type { DfuseSession } from '../dfuse/session.js';
 import { DfuError } from '../errors.js';
 import { checkConfirmed, confirmation, type Confirmation } from './confirmations.js';
@@ -14,6 +16,9 @@ export interface OptionBytesFieldChange {
   readonly label: string;
   readonly from: number;
   readonly to: number;
+  /** The values in words, as the table shows them: "Software watchdog (started by firmware)". */
+  readonly fromMeaning: string;
+  readonly toMeaning: string;
 }
 
 export interface OptionBytesWritePlan {
@@ -25,11 +30,34 @@ export interface OptionBytesWritePlan {
   readonly confirmations: readonly Confirmation[];
 }
 
+/** What decoding needs to know about the device: its main flash (sector names, F42x-only bits). */
+export function optionContextOf(info: DeviceInfo): OptionContext {
+  const flash = mainFlashOf(info);
+  return flash ? { flash: flash.layout.region } : {};
+}
+
+/**
+ * The blocks read from the device, decoded with what the device says about its flash: write
+ * protection by sector name and address, and the bits that exist only on some parts of a family
+ * (STM32F42x SPRMOD) editable only where the layout shows that part. Both front ends show and edit
+ * these, never the bare blocks a session reads.
+ */
+export function optionBytesOfDevice(blocks: readonly DecodedOptionBytes[], info: DeviceInfo): DecodedOptionBytes[] {
+  const context = optionContextOf(info);
+  return blocks.map((block) => decodeOptionBytes(block.family, block.address, block.raw, context));
+}
+
+/** The risks of a write in one sentence each, for the 'option-lockout' confirmation. */
+export function lockoutConsequence(risks: readonly LockoutRisk[]): string {
+  const irreversible = risks.some((risk) => risk.isIrreversible) ? 'NOT REVERSIBLE over DFU: ' : '';
+  return `${irreversible}${risks.map((risk) => risk.consequence).join('; ')}`;
+}
+
 /** The block and field a change names (by id or label, case-insensitive). */
 export function findOptionField(blocks: readonly DecodedOptionBytes[], name: string): { block: DecodedOptionBytes; field: OptionField } | undefined {
   const wanted = name.toLowerCase();
   for (const block of blocks) {
-    const field = block.fields.find((f) => f.id.toLowerCase() === wanted || f.label.toLowerCase() === wanted);
+    const field = block.fields.find((f) => f.id.toLowerCase() === wanted || f.bitName.toLowerCase() === wanted || f.label.toLowerCase() === wanted);
     if (field) return { block, field };
   }
   return undefined;
@@ -38,9 +66,12 @@ export function findOptionField(blocks: readonly DecodedOptionBytes[], name: str
 /**
  * Plans a write of `changes` (field id or label -> value) into the block that holds them. Throws
  * DfuError 'option-bytes' for unknown, read-only or out-of-range fields and for changes spread
- * over several blocks. Fields already at their value are not listed as changes.
+ * over several blocks. Fields already at their value are not listed as changes. `blocks` come from
+ * optionBytesOfDevice and `context` from optionContextOf, so the result reads like the device.
+ * Confirmations: RDP level 2 ('permanent-lock'), RDP 1 -> 0 ('read-unprotect') and whatever the
+ * layout's lock-out guards find ('option-lockout').
  */
-export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], changes: Readonly<Record<string, number>>): OptionBytesWritePlan {
+export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], changes: Readonly<Record<string, number>>, context: OptionContext = {}): OptionBytesWritePlan {
   const entries = Object.entries(changes);
   if (entries.length === 0) throw new DfuError({ kind: 'invalid-argument', argument: 'changes', reason: 'no option-byte field to change' });
   const resolved = entries.map(([name, value]) => {
@@ -62,8 +93,10 @@ export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], c
   // Encoded with every confirmation granted: what needs one is decided below from the result, and
   // checked again before anything is sent (runOptionBytesWrite, DfuseSession.writeOptionBytes).
   const raw = encodeOptionBytes(block, Object.fromEntries(resolved.map((r) => [r.field.id, r.value])), { permanentlyLockChip: true, iUnderstandTheFlashIsErased: true });
-  const after = decodeOptionBytes(block.family, block.address, raw);
+  const after = decodeOptionBytes(block.family, block.address, raw, context);
   const confirmations: Confirmation[] = [];
+  const risks = lockoutRisks(after, block);
+  if (risks.length > 0) confirmations.push(confirmation('option-lockout', lockoutConsequence(risks)));
   if (after.hasRdp && after.rdpLevel === 2 && block.rdpLevel !== 2) {
     confirmations.push(confirmation('permanent-lock', 'read protection level 2 disables debug and the DFU bootloader for good: the chip can never be reprogrammed over USB again'));
   }
@@ -73,7 +106,16 @@ export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], c
   return {
     address: block.address,
     raw,
-    changes: resolved.filter((r) => r.field.value !== r.value).map((r) => ({ id: r.field.id, label: r.field.label, from: r.field.value, to: r.value })),
+    changes: resolved
+      .filter((r) => r.field.value !== r.value)
+      .map((r) => ({
+        id: r.field.id,
+        label: r.field.label,
+        from: r.field.value,
+        to: r.value,
+        fromMeaning: r.field.meaning,
+        toMeaning: after.fields.find((f) => f.id === r.field.id)?.meaning ?? String(r.value),
+      })),
     after,
     confirmations,
   };

@@ -41,13 +41,13 @@ import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
 import type { DecodedOptionBytes } from '../../core/dfuse/optionBytes.js';
 import type { ProgramPlan } from '../../core/dfuse/plan.js';
-import { mainFlashOf } from '../../core/dfuse/regionRole.js';
+import { mainFlashOf, optionBytesAlternateOf } from '../../core/dfuse/regionRole.js';
 import { DfuseSession } from '../../core/dfuse/session.js';
 import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/boardTarget.js';
 import { checkConfirmed } from '../../core/jobs/confirmations.js';
 import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
-import { prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
 import { DfuError, describe as describeError } from '../../core/errors.js';
 import type { DfuErrorInfo } from '../../core/errors.js';
@@ -120,7 +120,7 @@ type JobBody<T> = (context: {
   readonly session: DfuseSession;
   readonly info: DeviceInfo;
   readonly signal: AbortSignal;
-}) => Promise<{ value: T; verify?: VerifyReport; verified?: VerifiedContent }>;
+}) => Promise<{ value: T; verify?: VerifyReport; verified?: VerifiedContent; readProtection?: 0 | 1 | 2 }>;
 
 export class ProgrammerService implements Programmer {
   private readonly host: Host;
@@ -160,7 +160,7 @@ export class ProgrammerService implements Programmer {
     this.log = new LogBook({
       now: () => this.host.clock.now(),
       onEntry: (entry) => this.emit({ type: 'log', entry }),
-      ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name) } } : {}),
+      ...(logDirectory ? { file: { files: this.host.files, directory: logDirectory, joinPath: (directory: string, name: string) => this.host.joinPath(directory, name), minLevel: this.host.logLevel } } : {}),
     });
     this.grants = new FileGrants((path) => this.host.baseName(path));
     this.image = new ImageSlot({ host: this.host, log: this.log, grants: this.grants, onStale: () => this.emitSession() });
@@ -322,9 +322,25 @@ export class ProgrammerService implements Programmer {
       this.preview = undefined;
       this.log.add('info', 'app', `connected to ${describeDevice(device.info)}`, deviceId);
       this.replan();
+      await this.readOptionBytesOnConnect(deviceId, device);
       return device.info;
     } finally {
       this.emitSession();
+    }
+  }
+
+  /**
+   * The option bytes are small: read them as the board connects, so its row shows read protection
+   * and the Option bytes tab is filled. A failure is logged, never fails the connect.
+   */
+  private async readOptionBytesOnConnect(deviceId: string, device: OpenDevice): Promise<void> {
+    if (!optionBytesAlternateOf(device.info)) return;
+    try {
+      this.optionBytes = optionBytesOfDevice([await device.session.readOptionBytes({})], device.info)[0];
+      const level = this.optionBytes?.hasRdp ? `read protection level ${this.optionBytes.rdpLevel}` : 'no read-protection byte';
+      this.log.add('info', 'option-bytes', `option bytes read: ${level}`, deviceId);
+    } catch (error) {
+      this.log.add('warn', 'option-bytes', `option bytes not read: ${messageOf(error)}`, deviceId);
     }
   }
 
@@ -595,7 +611,8 @@ export class ProgrammerService implements Programmer {
     return this.guard('readOptionBytes', async () => {
       const { deviceId } = this.requireSelected();
       const { result, value } = await this.runJob('option-bytes-read', deviceId, async ({ session, signal }) => ({
-        value: await session.readOptionBytes({ signal }),
+        // Decoded with the device's flash: sector names, and the bits only some parts of a family have.
+        value: optionBytesOfDevice([await session.readOptionBytes({ signal })], session.info)[0],
       }));
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'no option bytes' } : result.error);
       this.optionBytes = value;
@@ -607,23 +624,25 @@ export class ProgrammerService implements Programmer {
   planOptionBytesWrite(changes: Readonly<Record<string, number>>): Promise<OptionBytesWritePreview> {
     return this.guard('planOptionBytesWrite', async () => {
       this.requireSelected();
+      const { info } = this.requireSelected();
       const current = this.optionBytes ?? (await this.readOptionBytes());
-      const plan = prepareOptionBytesWrite([current], changes);
+      const plan = prepareOptionBytesWrite([current], changes, optionContextOf(info));
       return { address: plan.address, changes: plan.changes.map((c) => ({ ...c })), confirmations: plan.confirmations.map((c) => ({ ...c })) };
     });
   }
 
   writeOptionBytes(request: OptionBytesWrite): Promise<JobResult> {
     return this.guard('writeOptionBytes', async () => {
-      const { deviceId } = this.requireSelected();
+      const { deviceId, info } = this.requireSelected();
       const current = this.optionBytes ?? (await this.readOptionBytes());
       // Validation (fields, complement pairs) and the confirmations happen before anything is sent.
-      const plan = prepareOptionBytesWrite([current], request.changes);
+      const plan = prepareOptionBytesWrite([current], request.changes, optionContextOf(info));
       const confirmed = request.confirmed ?? [];
       checkConfirmed(plan.confirmations, confirmed);
+      const rdpChanges = plan.after.hasRdp && plan.after.rdpLevel !== current.rdpLevel;
       const { result } = await this.runJob('option-bytes-write', deviceId, async ({ session, signal }) => {
         await runOptionBytesWrite(session, plan, { confirmed, signal });
-        return { value: undefined };
+        return { value: undefined, ...(rdpChanges ? { readProtection: plan.after.rdpLevel } : {}) };
       });
       if (result.ok) await this.awaitReset(deviceId, 'option bytes written; the device resets to apply them');
       return result;
@@ -639,7 +658,7 @@ export class ProgrammerService implements Programmer {
       const { deviceId } = this.requireSelected();
       const { result } = await this.runJob('read-unprotect', deviceId, async ({ session }) => {
         await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
-        return { value: undefined };
+        return { value: undefined, readProtection: 0 as const };
       });
       if (result.ok) await this.awaitReset(deviceId, 'read protection removed; the flash was mass-erased and the device resets');
       return result;
@@ -756,10 +775,12 @@ export class ProgrammerService implements Programmer {
     let result: JobResult;
     let value: T | undefined;
     let verified: VerifiedContent | undefined;
+    let readProtection: 0 | 1 | 2 | undefined;
     try {
       const outcome = await body({ session: device.session, info: device.info, signal: controller.signal });
       value = outcome.value;
       verified = outcome.verified;
+      readProtection = outcome.readProtection;
       const verify = outcome.verify;
       if (verify && !verify.isMatch) {
         const error: DfuErrorInfo = {
@@ -770,7 +791,15 @@ export class ProgrammerService implements Programmer {
         };
         result = { kind, ok: false, deviceId, error, timings: job.timings, verify, finishedAt: this.host.clock.now() };
       } else {
-        result = { kind, ok: true, deviceId, timings: job.timings, ...(verify ? { verify } : {}), finishedAt: this.host.clock.now() };
+        result = {
+          kind,
+          ok: true,
+          deviceId,
+          timings: job.timings,
+          ...(verify ? { verify } : {}),
+          ...(readProtection !== undefined ? { readProtection } : {}),
+          finishedAt: this.host.clock.now(),
+        };
       }
     } catch (error) {
       const info = this.errorInfo(error, kind, deviceId);

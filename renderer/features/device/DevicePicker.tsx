@@ -35,6 +35,9 @@ export function DevicePicker() {
 
 function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; isSelected: boolean; isDisabled: boolean }) {
   const selectDevice = useApp((state) => state.selectDevice);
+  // Main reads the option bytes as a board connects; the selected row says its read protection.
+  const optionBytes = useApp((state) => (isSelected ? state.session?.optionBytes : undefined));
+  const rdp = optionBytes?.hasRdp ? optionBytes.rdpLevel : undefined;
   return (
     <li>
       <button
@@ -47,6 +50,11 @@ function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; 
         <span className="device-name">
           {device.product ?? 'DFU device'}
           {device.isSimulated && <span className="tag tag-simulated">simulated</span>}
+          {rdp !== undefined && (
+            <span className={`tag ${rdp === 0 ? 'tag-rdp' : 'tag-rdp-on'}`} data-testid="device-rdp" title={readProtectionTitle[rdp]}>
+              RDP {rdp}
+            </span>
+          )}
         </span>
         <span className="device-meta">
           {formatUsbId(device.vendorId, device.productId)} · BL {formatBcd(device.bcdDevice)}
@@ -58,3 +66,9 @@ function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; 
     </li>
   );
 }
+
+const readProtectionTitle = {
+  0: 'Read protection level 0: the flash can be read and verified',
+  1: 'Read protection level 1: the flash cannot be read over DFU; removing it erases the flash',
+  2: 'Read protection level 2: locked for good',
+} as const;

@@ -2,24 +2,24 @@ import { useState } from 'react';
 import { useApp } from '../../storeContext.js';
 import { Dialog } from '../../ui/Dialog.js';
 import { RDP2_PHRASE, texts } from '../../text.js';
-import { formatFieldValue } from './OptionFieldRow.js';
-import type { OptionChange } from '../../store.js';
+import type { PlannedOptionChange } from '../../store.js';
 import type { Confirmation } from '../../../core/contract/programmer.js';
 
-// Selectors must return stable values: a fresh [] on every call would re-render forever.
-const NONE = [] as const;
+const hexOf = (value: number) => `0x${(value >>> 0).toString(16).toUpperCase()}`;
 
 /**
  * The summary before writing, with what main says the change needs confirmed (core/jobs): RDP
  * level 2 additionally needs the phrase typed exactly; lowering RDP says that it erases the flash.
  */
-export function OptionBytesConfirm({ changes, confirmations }: { changes: readonly OptionChange[]; confirmations: readonly Confirmation[] }) {
+export function OptionBytesConfirm({ changes, confirmations }: { changes: readonly PlannedOptionChange[]; confirmations: readonly Confirmation[] }) {
   const isPermanentLock = confirmations.some((c) => c.kind === 'permanent-lock');
-  const fields = useApp((state) => state.session?.optionBytes?.fields) ?? NONE;
   const write = useApp((state) => state.writeOptionBytes);
   const close = useApp((state) => state.closeConfirmation);
   const [phrase, setPhrase] = useState('');
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(new Set());
   const isPhraseOk = phrase.trim().toLowerCase() === RDP2_PHRASE;
+  const others = confirmations.filter((c) => c.kind !== 'permanent-lock');
+  const isEveryBoxTicked = others.every((c) => ticked.has(c.kind));
   return (
     <Dialog title={isPermanentLock ? 'Permanently lock this chip?' : 'Write option bytes?'} onClose={close}>
       <table className="option-table">
@@ -31,26 +31,37 @@ export function OptionBytesConfirm({ changes, confirmations }: { changes: readon
           </tr>
         </thead>
         <tbody>
-          {changes.map((change) => {
-            const field = fields.find((candidate) => candidate.id === change.id);
-            return (
-              <tr key={change.id} className="changed">
-                <th scope="row">{change.label}</th>
-                <td className="mono">{field ? formatFieldValue(field, change.from) : change.from}</td>
-                <td className="mono">{field ? formatFieldValue(field, change.to) : change.to}</td>
-              </tr>
-            );
-          })}
+          {changes.map((change) => (
+            <tr key={change.id} className="changed">
+              <th scope="row">{change.label}</th>
+              <td>
+                {change.fromMeaning} <span className="muted mono">({hexOf(change.from)})</span>
+              </td>
+              <td>
+                {change.toMeaning} <span className="muted mono">({hexOf(change.to)})</span>
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
       <p className="muted">The device resets after the write and reconnects.</p>
-      {confirmations
-        .filter((c) => c.kind !== 'permanent-lock')
-        .map((c) => (
-          <p key={c.kind} className="banner warning">
+      {others.map((c) => (
+        <label key={c.kind} className="banner warning confirm-check" data-testid={`confirm-${c.kind}`}>
+          <input
+            type="checkbox"
+            checked={ticked.has(c.kind)}
+            onChange={(event) => {
+              const next = new Set(ticked);
+              if (event.target.checked) next.add(c.kind);
+              else next.delete(c.kind);
+              setTicked(next);
+            }}
+          />{' '}
+          <span>
             <strong>{c.title}:</strong> {c.consequence}.
-          </p>
-        ))}
+          </span>
+        </label>
+      ))}
       {isPermanentLock && (
         <div className="banner danger">
           <div>
@@ -70,7 +81,7 @@ export function OptionBytesConfirm({ changes, confirmations }: { changes: readon
         </button>
         <button
           className={isPermanentLock ? 'button danger' : 'button primary'}
-          disabled={isPermanentLock && !isPhraseOk}
+          disabled={(isPermanentLock && !isPhraseOk) || !isEveryBoxTicked}
           onClick={() => void write(confirmations.map((c) => c.kind))}
         >
           {isPermanentLock ? 'Lock the chip forever' : 'Write option bytes'}

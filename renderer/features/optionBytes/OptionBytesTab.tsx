@@ -18,7 +18,7 @@ const groups: { id: Group; title: string }[] = [
   { id: 'other', title: 'Other' },
 ];
 
-/** STM32CubeProgrammer-style tables: field, value, meaning, editor; changes highlighted. */
+/** Tables per group: each field's meaning now (with bit name, raw value, address), an editor of meanings, what it does; changes highlighted. */
 export function OptionBytesTab() {
   const optionBytes = useApp((state) => state.session?.optionBytes);
   const isRunning = useApp((state) => state.session?.job !== undefined);
@@ -62,9 +62,9 @@ export function OptionBytesTab() {
                 <thead>
                   <tr>
                     <th scope="col">Field</th>
-                    <th scope="col">Current</th>
-                    <th scope="col">New value</th>
-                    <th scope="col">Meaning</th>
+                    <th scope="col">Now</th>
+                    <th scope="col">Change to</th>
+                    <th scope="col">What it does</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -90,13 +90,16 @@ export function OptionBytesTab() {
           </div>
         </section>
       )}
-      <section className="card" aria-label="Read protection removal">
-        <h3>Remove read protection</h3>
-        <p>{texts.readUnprotectExplanation}</p>
-        <button className="button danger" disabled={isRunning} onClick={requestReadUnprotect}>
-          Remove read protection…
-        </button>
-      </section>
+      {/* Offered only where there is something to remove: level 1, or a block whose level is unknown. */}
+      {(!optionBytes?.hasRdp || optionBytes.rdpLevel === 1) && (
+        <section className="card" aria-label="Read protection removal">
+          <h3>Remove read protection</h3>
+          <p>{texts.readUnprotectExplanation}</p>
+          <button className="button danger" disabled={isRunning} onClick={requestReadUnprotect}>
+            Remove read protection…
+          </button>
+        </section>
+      )}
       <ProgressStepper />
       <ResultPanel kinds={['option-bytes-read', 'option-bytes-write', 'read-unprotect']} />
     </div>

@@ -2,7 +2,7 @@ import { formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
 import { useReveal } from '../../ui/useReveal.js';
-import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
+import { formatDuration, formatRate, jobLabels, phaseLabels, readProtectionEndings } from '../../text.js';
 import type { JobKind, JobResult } from '../../../core/contract/programmer.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
@@ -30,6 +30,11 @@ function ResultView({ result }: { result: JobResult }) {
           </span>
           {successTitle(result)} in {formatDuration(total)}
         </div>
+        {result.readProtection !== undefined && (
+          <p className={result.readProtection === 0 ? undefined : 'banner warning'} data-testid="read-protection-ending">
+            {readProtectionEndings[result.readProtection]}
+          </p>
+        )}
         <Timings result={result} />
         {result.kind === 'program' && (
           <button className="button" onClick={() => void saveReport()}>
