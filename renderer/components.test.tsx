@@ -71,6 +71,22 @@ describe('OptionBytesConfirm', () => {
   });
 });
 
+describe('ResultPanel after a read-protection change', () => {
+  it('says once, plainly, that the chip is now read-protected or locked for good', async () => {
+    for (const [level, words] of [
+      [1, 'The chip is now read-protected (level 1)'],
+      [2, 'The chip is now permanently locked (level 2)'],
+    ] as const) {
+      const lastResult: JobResult = { kind: 'option-bytes-write', ok: true, deviceId: 'sim:1', timings: [], readProtection: level, finishedAt: 1 };
+      const store = createAppStore(createFakeBridge(baseSnapshot({ lastResult })));
+      await act(() => store.getState().start());
+      const view = await render(<ResultPanel kinds={['option-bytes-write']} />, store);
+      expect(view.container.querySelector('[data-testid="read-protection-ending"]')?.textContent).toContain(words);
+      view.unmount();
+    }
+  });
+});
+
 describe('FlashTab', () => {
   it('shows the plan and flashes with one click', async () => {
     const plan: PlanSummary = {

@@ -200,6 +200,11 @@ export interface SessionSnapshot {
   readonly job?: JobState;
   readonly lastResult?: JobResult;
   readonly optionBytes?: DecodedOptionBytes;
+  /**
+   * The connected chip's read protection, when known: from its option bytes (read as it connects),
+   * or 1 when the bootloader refused a read because of it.
+   */
+  readonly readProtection?: 0 | 1 | 2;
   /** Set when the loaded file changed on disk since it was loaded (a rebuild). */
   readonly isImageStale: boolean;
   readonly readBack?: ImageSummary;

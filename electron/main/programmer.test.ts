@@ -248,6 +248,20 @@ describe('ProgrammerService', () => {
     expect(after.fields.find((candidate) => candidate.id === field.id)?.value).toBe(field.value ? 0 : 1);
   });
 
+  it('reads the option bytes as the board connects, and says what read protection a write left behind', async () => {
+    const { service, host, lastSession, snapshot } = await setup({ spec: 'stm32l073' });
+    const connected = await snapshot();
+    expect(connected.optionBytes).toMatchObject({ rdpLevel: 0, hasRdp: true });
+    expect(connected.readProtection).toBe(0);
+    expect(connected.optionBytes!.fields.find((field) => field.id === 'iwdg_sw')!.meaning).toBe('Software watchdog (started by firmware)');
+    const protect = await service.writeOptionBytes({ changes: { rdp: 0xbb } });
+    expect(protect).toMatchObject({ ok: true, kind: 'option-bytes-write', readProtection: 1 });
+    host.clock.advance(2000);
+    // The bootloader refuses to read them under read protection, which says the level all the same.
+    await vi.waitFor(() => expect(lastSession().readProtection).toBe(1));
+    expect(lastSession().optionBytes).toBeUndefined();
+  });
+
   it('refuses RDP level 2 without the permanent-lock confirmation, before touching the device', async () => {
     const { service } = await setup({ spec: 'stm32f405' });
     const decoded = await service.readOptionBytes();

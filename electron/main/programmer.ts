@@ -49,7 +49,7 @@ import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
-import { DfuError, describe as describeError } from '../../core/errors.js';
+import { DfuError, describe as describeError, isDfuError } from '../../core/errors.js';
 import type { DfuErrorInfo } from '../../core/errors.js';
 import { writeBinary } from '../../core/image/binary.js';
 import { writeDfuFile } from '../../core/image/dfuFile.js';
@@ -147,6 +147,8 @@ export class ProgrammerService implements Programmer {
   /** The bytes behind lastResult.verify, for readVerifyBytes. */
   private lastVerified: VerifiedContent | undefined;
   private optionBytes: DecodedOptionBytes | undefined;
+  /** The connected chip's read protection: from its option bytes, or 1 when the bootloader refused a read for it. */
+  private readProtection: 0 | 1 | 2 | undefined;
   private readBack: ReadBack | undefined;
   private lastFlash: FlashRecord | undefined;
   private tally: FlashTally = { passed: 0, failed: 0 };
@@ -267,6 +269,7 @@ export class ProgrammerService implements Programmer {
       ...(job ? { job: { ...job.state } } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
       ...(this.optionBytes ? { optionBytes: this.optionBytes } : {}),
+      ...(this.readProtection !== undefined ? { readProtection: this.readProtection } : {}),
       isImageStale: this.image.isStale,
       ...(this.readBack ? { readBack: this.readBack.summary } : {}),
       tally: this.tally,
@@ -319,6 +322,7 @@ export class ProgrammerService implements Programmer {
       const device = await this.openDevice(deviceId);
       this.selectedId = deviceId;
       this.optionBytes = undefined;
+      this.readProtection = undefined;
       this.preview = undefined;
       this.log.add('info', 'app', `connected to ${describeDevice(device.info)}`, deviceId);
       this.replan();
@@ -337,10 +341,17 @@ export class ProgrammerService implements Programmer {
     if (!optionBytesAlternateOf(device.info)) return;
     try {
       this.optionBytes = optionBytesOfDevice([await device.session.readOptionBytes({})], device.info)[0];
+      if (this.optionBytes?.hasRdp) this.readProtection = this.optionBytes.rdpLevel;
       const level = this.optionBytes?.hasRdp ? `read protection level ${this.optionBytes.rdpLevel}` : 'no read-protection byte';
       this.log.add('info', 'option-bytes', `option bytes read: ${level}`, deviceId);
     } catch (error) {
-      this.log.add('warn', 'option-bytes', `option bytes not read: ${messageOf(error)}`, deviceId);
+      // A bootloader that refuses the read for read protection has told us the level all the same.
+      if (isDfuError(error, 'read-protected')) {
+        this.readProtection = 1;
+        this.log.add('info', 'option-bytes', 'option bytes not readable: the chip is read-protected (level 1)', deviceId);
+      } else {
+        this.log.add('warn', 'option-bytes', `option bytes not read: ${messageOf(error)}`, deviceId);
+      }
     }
   }
 
@@ -380,6 +391,7 @@ export class ProgrammerService implements Programmer {
     this.selectedId = undefined;
     this.preview = undefined;
     this.optionBytes = undefined;
+    this.readProtection = undefined;
     if (id) await this.closeDevice(id);
   }
 
@@ -616,6 +628,7 @@ export class ProgrammerService implements Programmer {
       }));
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'no option bytes' } : result.error);
       this.optionBytes = value;
+      if (value.hasRdp) this.readProtection = value.rdpLevel;
       this.emitSession();
       return value;
     });
@@ -804,6 +817,7 @@ export class ProgrammerService implements Programmer {
     } catch (error) {
       const info = this.errorInfo(error, kind, deviceId);
       result = { kind, ok: false, deviceId, error: info, timings: job.timings, finishedAt: this.host.clock.now() };
+      if (info.kind === 'read-protected' && isSelected) this.readProtection = 1;
       // A board pulled mid-job may surface as a plain transfer error: whatever the error, a device
       // that is no longer attached gets its session closed, so a replug opens a fresh one.
       await this.registry.refresh();
@@ -843,6 +857,7 @@ export class ProgrammerService implements Programmer {
     if (wasSelected) await this.closeSelected();
     else await this.closeDevice(deviceId);
     this.optionBytes = undefined;
+    this.readProtection = undefined;
     if (!wasSelected) return;
     await this.registry.refresh();
     this.emitSession();

@@ -36,8 +36,7 @@ export function DevicePicker() {
 function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; isSelected: boolean; isDisabled: boolean }) {
   const selectDevice = useApp((state) => state.selectDevice);
   // Main reads the option bytes as a board connects; the selected row says its read protection.
-  const optionBytes = useApp((state) => (isSelected ? state.session?.optionBytes : undefined));
-  const rdp = optionBytes?.hasRdp ? optionBytes.rdpLevel : undefined;
+  const rdp = useApp((state) => (isSelected ? state.session?.readProtection : undefined));
   return (
     <li>
       <button

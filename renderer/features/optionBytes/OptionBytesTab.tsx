@@ -21,6 +21,7 @@ const groups: { id: Group; title: string }[] = [
 /** Tables per group: each field's meaning now (with bit name, raw value, address), an editor of meanings, what it does; changes highlighted. */
 export function OptionBytesTab() {
   const optionBytes = useApp((state) => state.session?.optionBytes);
+  const readProtection = useApp((state) => state.session?.readProtection);
   const isRunning = useApp((state) => state.session?.job !== undefined);
   const readOptionBytes = useApp((state) => state.readOptionBytes);
   const requestWrite = useApp((state) => state.requestOptionBytesWrite);
@@ -90,8 +91,8 @@ export function OptionBytesTab() {
           </div>
         </section>
       )}
-      {/* Offered only where there is something to remove: level 1, or a block whose level is unknown. */}
-      {(!optionBytes?.hasRdp || optionBytes.rdpLevel === 1) && (
+      {/* Offered only where there is something to remove: level 1, or a chip whose level is unknown. */}
+      {readProtection !== 0 && readProtection !== 2 && (
         <section className="card" aria-label="Read protection removal">
           <h3>Remove read protection</h3>
           <p>{texts.readUnprotectExplanation}</p>
