@@ -3,11 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TimerClock } from '../../core/clock.js';
 import type { LogLevel } from '../../core/contract/programmer.js';
 import type { Dialogs, Host } from './host.js';
+import { writeOutputFile } from '../../node/outputFile.js';
 import { realClock } from '../../node/realClock.js';
 
 export interface NodeHostOptions {
@@ -45,9 +46,11 @@ export function createNodeHost(options: NodeHostOptions): Host {
         const info = await stat(file);
         return { sizeBytes: info.size, modifiedMs: info.mtimeMs };
       },
+      // All or nothing (node/outputFile.ts): a full disk leaves no half-written report or read-back
+      // under the chosen name, and the failure is a DfuError 'output-file' naming the problem.
       writeFile: async (file, data) => {
         await mkdir(path.dirname(file), { recursive: true });
-        await writeFile(file, data);
+        writeOutputFile(file, data);
       },
       appendFile: async (file, text) => {
         await mkdir(path.dirname(file), { recursive: true });
@@ -94,7 +97,8 @@ export function createNodeHost(options: NodeHostOptions): Host {
       },
       save: async (settings) => {
         await mkdir(options.userDataDirectory, { recursive: true });
-        await writeFile(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+        // Atomic too: a crash while saving keeps the previous settings, never a truncated file.
+        writeOutputFile(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
       },
     },
     logDirectory: path.join(options.userDataDirectory, 'logs'),

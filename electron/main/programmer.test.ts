@@ -1,6 +1,7 @@
 // The service's flows against the simulator, on virtual time, with an in-memory Host: what the
 // window (and the browser test host) will see through the contract.
 
+import { DfuError } from '../../core/errors.js';
 import { validateArguments } from '../../core/contract/validation.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
@@ -437,6 +438,36 @@ describe('ProgrammerService', () => {
     expect(await service.saveReport()).toBe('/reports/board.json');
     const report = JSON.parse(host.fileSystem.get('/reports/board.json') as string) as Record<string, unknown>;
     expect(report).toMatchObject({ operation: 'flash', result: 'passed', tool: { interface: 'app' }, image: { fileName: 'a.hex' } });
+  });
+
+  it('proposes save names that are safe on every OS, whatever serial the board reports', async () => {
+    const { service, host, simulatorBus } = await setup({ demoProfiles: [] });
+    const hostile = simulatorBus.addSpec('stm32l073', { id: 'sim:evil', serial: '../../.ssh/CON:x*' });
+    await service.connect(hostile.summary.id);
+    await service.readMemory({ alternate: 0, start: FLASH, length: 256 });
+    host.savePath = '/backups/x.hex';
+    await service.saveReadBack('hex');
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    await service.program({ options: { erase: 'touched', verify: true } });
+    host.savePath = '/reports/x.html';
+    await service.saveReport();
+    expect(host.savedNames).toHaveLength(2);
+    for (const name of host.savedNames) {
+      // No separator, drive colon or wildcard: ".." without a separator is just a name.
+      expect(name).not.toMatch(/[\\/:*?"<>|]/);
+      expect(name.startsWith('.')).toBe(false);
+      expect(name).toContain('_.._.ssh_CON_x_');
+    }
+  });
+
+  it('turns a failed save (disk full) into the output-file error, and keeps nothing half-written', async () => {
+    const { service, host } = await setup({ spec: 'stm32l073' });
+    await service.readMemory({ alternate: 0, start: FLASH, length: 256 });
+    host.files.writeFile = () =>
+      Promise.reject(new DfuError({ kind: 'output-file', path: '/full/x.hex', folder: '/full', problem: 'disk-full', detail: 'ENOSPC' }));
+    host.savePath = '/full/x.hex';
+    expect((await rejection(service.saveReadBack('hex'))).info).toMatchObject({ kind: 'output-file', problem: 'disk-full' });
+    expect(host.fileSystem.has('/full/x.hex')).toBe(false);
   });
 
   it('needs a device and an image before planning', async () => {

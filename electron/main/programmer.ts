@@ -71,6 +71,7 @@ import { LogBook } from './logBook.js';
 import { toFlashPreview } from './planSummary.js';
 import { JobTable } from './jobTable.js';
 import { FileGrants } from './fileGrants.js';
+import { safeFileNamePart } from '../../core/fileNames.js';
 import { defaultSettings, parseStoredSettings, withRecentFile } from './settings.js';
 
 /** Demo boards offered when no hardware is attached: the founding case, a big F4, an H7. */
@@ -573,7 +574,8 @@ export class ProgrammerService implements Programmer {
         value: await session.read(alternate, range, { signal }),
       }));
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'read returned nothing' } : result.error);
-      const name = `${info.serialNumber ?? 'device'}-${formatAddress(request.start)}-${request.length}`;
+      // The serial is whatever the firmware reports: made safe as a file name on every OS.
+      const name = `${safeFileNamePart(info.serialNumber, 'device')}-${formatAddress(request.start)}-${request.length}`;
       const summary = summarizeReadBack(value, name, this.host.clock.now());
       this.readBack = { image: value, summary, alternate, info };
       this.emitSession();
@@ -914,7 +916,7 @@ export class ProgrammerService implements Programmer {
       const stamp = report.finishedAt.slice(0, 19).replace(/[:T]/g, '-');
       const path = await this.host.dialogs.saveFile({
         title: 'Save flash report',
-        defaultName: `dfu-desk-report-${report.device.serialNumber ?? report.device.id.replace(/[^\w-]/g, '-')}-${stamp}.html`,
+        defaultName: `dfu-desk-report-${safeFileNamePart(report.device.serialNumber ?? report.device.id, 'device')}-${stamp}.html`,
         filters: [
           { name: 'HTML', extensions: ['html'] },
           { name: 'Markdown', extensions: ['md'] },

@@ -32,6 +32,8 @@ export interface TestHost extends Host {
   readonly watchers: Map<string, () => void>;
   readonly bugs: unknown[];
   savePath: string | undefined;
+  /** The default name each save dialog proposed, in order. */
+  savedNames: string[];
   openPath: string | undefined;
   storedSettings: unknown;
 }
@@ -46,11 +48,15 @@ export function memoryHost(): TestHost {
     watchers,
     bugs,
     savePath: undefined,
+    savedNames: [],
     openPath: undefined,
     storedSettings: undefined,
     dialogs: {
       openFirmware: () => Promise.resolve(host.openPath),
-      saveFile: () => Promise.resolve(host.savePath),
+      saveFile: ({ defaultName }) => {
+        host.savedNames.push(defaultName);
+        return Promise.resolve(host.savePath);
+      },
     },
     files: {
       readFile: (path) => {
