@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppStore, destructiveReasons, savedFlashSize, expectedPhases, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
+import { createAppStore, destructiveReasons, savedFlashSize, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/contract/programmer.js';
 import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/contract/programmer.js';
@@ -166,14 +166,26 @@ describe('store: opening files', () => {
 });
 
 describe('store: a flash job', () => {
-  it('builds the stepper from phase and progress events and finishes it with the result', async () => {
+  it('lays out the steps main announced, fills them from phase and progress events, and finishes with the result', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image: hexImage }));
     let finish: (result: Result<JobResult>) => void = () => undefined;
     bridge.answer('program', () => new Promise<Result<JobResult>>((resolve) => (finish = resolve)));
     const store = createAppStore(bridge);
     await store.getState().start();
     const running = store.getState().program();
+    // Nothing predicted: the stepper appears when main says the job started, with main's steps.
+    expect(store.getState().job).toBeUndefined();
+    const job = { kind: 'program' as const, deviceId: 'sim:1', done: 0, total: 0, startedAt: 5, phases: [] };
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info, image: hexImage, job }) });
+    expect(store.getState().job?.order).toEqual([]);
+    const announced = [
+      { phase: 'erase' as const, bytes: 128 },
+      { phase: 'write' as const, bytes: 96 },
+      { phase: 'verify' as const, bytes: 96 },
+    ];
+    bridge.emit({ type: 'session', session: baseSnapshot({ device: l073Info, image: hexImage, job: { ...job, phases: announced } }) });
     expect(store.getState().job?.order).toEqual(['erase', 'write', 'verify']);
+    expect(store.getState().job?.phases.write).toMatchObject({ status: 'pending', total: 96 });
     bridge.emit({ type: 'phase', phase: 'erase', status: 'start', deviceId: 'sim:1' });
     bridge.emit({ type: 'progress', phase: 'erase', deviceId: 'sim:1', done: 64, total: 128, bytesPerSecond: 1000, etaMs: 64 });
     expect(store.getState().job?.phases.erase).toMatchObject({ status: 'active', done: 64, total: 128, etaMs: 64 });
@@ -185,6 +197,15 @@ describe('store: a flash job', () => {
     await running;
     expect(store.getState().job?.isFinished).toBe(true);
     expect(store.getState().job?.phases.write?.status).toBe('failed');
+  });
+
+  it('shows no job for phase events that are not a job\'s (connecting a board)', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info }));
+    const store = createAppStore(bridge);
+    await store.getState().start();
+    bridge.emit({ type: 'phase', phase: 'connect', status: 'start', deviceId: 'sim:1' });
+    bridge.emit({ type: 'phase', phase: 'connect', status: 'finish', deviceId: 'sim:1' });
+    expect(store.getState().job).toBeUndefined();
   });
 
   it('opens the diff viewer when a result with a verification mismatch arrives', async () => {
@@ -248,17 +269,12 @@ describe('store: a flash job', () => {
   });
 });
 
-describe('destructiveReasons and expectedPhases', () => {
+describe('destructiveReasons', () => {
   it('names mass erase, and ignores data loss the user chose to preserve', () => {
     const lossy = [{ ...plan, warnings: [{ kind: 'destroys-data' as const, message: 'loses data' }] }];
     expect(destructiveReasons({ erase: 'mass', verify: true }, [])).toHaveLength(1);
     expect(destructiveReasons({ erase: 'touched', verify: true }, lossy)).toEqual(['loses data']);
     expect(destructiveReasons({ erase: 'touched', verify: true, preserve: true }, lossy)).toEqual([]);
-  });
-
-  it('expects a read phase for differential flashing and no erase phase without erase', () => {
-    expect(expectedPhases('program', { erase: 'touched', differential: true, verify: true, leave: true })).toEqual(['read', 'erase', 'write', 'verify', 'leave']);
-    expect(expectedPhases('program', { erase: 'none', verify: false })).toEqual(['write']);
   });
 });
 

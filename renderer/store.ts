@@ -12,6 +12,7 @@ import type {
   FileGrant,
   ImageSource,
   JobResult,
+  JobState,
   JobKind,
   LogEntry,
   LogLevel,
@@ -237,14 +238,12 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         const job = get().job;
         if (job && !job.isFinished && job.deviceId === result.deviceId) patch.job = finishJob(job, result.ok);
       }
+      // The steps come from main (announced from the plan before the first one starts): the
+      // store shows them, it never predicts them.
       if (session.job) {
         const job = patch.job ?? get().job;
-        if (!job || (job.isFinished && job.startedAt !== session.job.startedAt)) {
-          patch.job = newJob(session.job.kind, session.job.deviceId, session.job.startedAt, session.settings.programOptions);
-        } else if (!job.isFinished && job.startedAt !== session.job.startedAt) {
-          // The job the renderer started (or saw events for) now has main's start time.
-          patch.job = { ...job, startedAt: session.job.startedAt };
-        }
+        const isSameJob = job !== undefined && !job.isFinished && job.deviceId === session.job.deviceId && job.startedAt === session.job.startedAt;
+        patch.job = isSameJob ? withAnnounced(job, session.job) : jobOf(session.job);
       }
       set(patch);
       void replanIfNeeded();
@@ -296,7 +295,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
           set({ log: appendLog(get().log, [event.entry]) });
           return;
         case 'phase': {
-          const job = ensureJob(event.deviceId);
+          const job = runningJob(event.deviceId);
+          if (!job) return;
           const current = job.phases[event.phase];
           const status: PhaseStatus = event.status === 'start' ? 'active' : 'done';
           set({
@@ -309,7 +309,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
           return;
         }
         case 'progress': {
-          const job = ensureJob(event.deviceId);
+          const job = runningJob(event.deviceId);
+          if (!job) return;
           set({
             job: {
               ...job,
@@ -331,13 +332,13 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       }
     }
 
-    /** A phase event for a job the store has not seen start (events can precede the snapshot). */
-    function ensureJob(deviceId: string): JobProgress {
+    /**
+     * The job a phase or progress event belongs to. Main sends the snapshot that starts a job before
+     * its first phase event, so an event without a running job is not a job's (and is not shown).
+     */
+    function runningJob(deviceId: string): JobProgress | undefined {
       const job = get().job;
-      if (job && !job.isFinished && job.deviceId === deviceId) return job;
-      const session = get().session;
-      const kind = session?.job?.kind ?? 'program';
-      return newJob(kind, deviceId, session?.job?.startedAt ?? Date.now(), session?.settings.programOptions ?? defaultOptions);
+      return job && !job.isFinished && job.deviceId === deviceId ? job : undefined;
     }
 
     async function open(source: ImageSource): Promise<void> {
@@ -508,13 +509,12 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
       async program(confirmed = []) {
         const options = get().session?.settings.programOptions ?? defaultOptions;
-        const deviceId = get().session?.device?.id ?? '';
-        set({ job: newJob('program', deviceId, Date.now(), options), isDiffOpen: false });
+        set({ isDiffOpen: false });
         await runJob('Flash', () => bridge.program(confirmed.length > 0 ? { options, confirmed: [...confirmed] } : { options }));
       },
 
       async verify() {
-        set({ job: newJob('verify', get().session?.device?.id ?? '', Date.now(), defaultOptions), isDiffOpen: false });
+        set({ isDiffOpen: false });
         await runJob('Verify', () => bridge.verify());
       },
 
@@ -529,7 +529,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
 
       async readMemory(request) {
-        set({ failure: undefined, job: newJob('read', get().session?.device?.id ?? '', Date.now(), defaultOptions) });
+        set({ failure: undefined });
         const summary = await call('Read back', () => bridge.readMemory(request));
         const job = get().job;
         if (job && !job.isFinished) set({ job: finishJob(job, summary !== undefined) });
@@ -610,38 +610,18 @@ function appendLog(log: readonly LogEntry[], entries: readonly LogEntry[]): LogE
   return next.length > LOG_LIMIT ? next.slice(next.length - LOG_LIMIT) : next;
 }
 
-/** The phases a job is expected to go through, so the stepper shows what is still to come. */
-export function expectedPhases(kind: JobKind, options: ProgramOptions): Phase[] {
-  switch (kind) {
-    case 'program': {
-      const phases: Phase[] = [];
-      if (options.differential || options.preserve) phases.push('read');
-      if (options.erase !== 'none') phases.push('erase');
-      phases.push('write');
-      if (options.verify) phases.push('verify');
-      if (options.leave) phases.push('leave');
-      return phases;
-    }
-    case 'verify':
-      return ['verify'];
-    case 'read':
-      return ['read'];
-    case 'erase':
-    case 'read-unprotect':
-      return ['erase'];
-    case 'option-bytes-read':
-    case 'option-bytes-write':
-      return ['option-bytes'];
-    case 'leave':
-      return ['leave'];
-  }
+/** The job as main announced it: its steps in order, each pending with the bytes it will move. */
+function jobOf(state: JobState): JobProgress {
+  return withAnnounced({ kind: state.kind, deviceId: state.deviceId, startedAt: state.startedAt, isFinished: false, order: [], phases: {} }, state);
 }
 
-function newJob(kind: JobKind, deviceId: string, startedAt: number, options: ProgramOptions): JobProgress {
-  const order = expectedPhases(kind, options);
-  const phases: Partial<Record<Phase, PhaseProgress>> = {};
-  for (const phase of order) phases[phase] = { status: 'pending', done: 0, total: 0, bytesPerSecond: 0 };
-  return { kind, deviceId, startedAt, isFinished: false, order, phases };
+/** Adds steps main announced since (a flash job announces its plan's steps once planned). */
+function withAnnounced(job: JobProgress, state: JobState): JobProgress {
+  const missing = state.phases.filter((announced) => !job.order.includes(announced.phase));
+  if (missing.length === 0) return job;
+  const phases = { ...job.phases };
+  for (const announced of missing) phases[announced.phase] = { status: 'pending', done: 0, total: announced.bytes, bytesPerSecond: 0 };
+  return { ...job, order: [...job.order, ...missing.map((announced) => announced.phase)], phases };
 }
 
 function finishJob(job: JobProgress, isOk: boolean): JobProgress {

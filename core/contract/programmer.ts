@@ -8,6 +8,7 @@ import type { AddressRange } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import type { PlanWarning } from '../dfuse/plan.js';
 import type { LogLevel, PhaseTiming, SessionPhase } from '../dfuse/sessionEvents.js';
+import type { AnnouncedPhase } from '../jobs/jobPhases.js';
 import type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
 import type { VerifyReport } from '../image/diff.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
@@ -125,6 +126,12 @@ export type { PhaseTiming };
 export interface JobState {
   readonly kind: JobKind;
   readonly deviceId: string;
+  /**
+   * Every phase the job will run, in order, with the bytes each moves, announced by main before the
+   * first one starts (core/jobs/jobPhases.ts). The window lays out its progress from this list;
+   * empty only for the moment between the start of a flash job and its plan.
+   */
+  readonly phases: readonly AnnouncedPhase[];
   readonly phase?: Phase;
   readonly done: number;
   readonly total: number;
@@ -220,6 +227,7 @@ export interface SessionSnapshot {
 }
 
 export type { LogLevel };
+export type { AnnouncedPhase } from '../jobs/jobPhases.js';
 
 export interface LogEntry {
   readonly time: number;

@@ -1,7 +1,7 @@
 // The jobs running in the app, one per device at most: their cancel switch, their progress (from
 // the session's events, throttled for the window) and the phase timings they collect. The service
 // decides what a job does; this table keeps track of it while it runs.
-import type { JobKind, JobState, Phase, PhaseTiming, ProgrammerEvent } from '../../core/contract/programmer.js';
+import type { AnnouncedPhase, JobKind, JobState, Phase, PhaseTiming, ProgrammerEvent } from '../../core/contract/programmer.js';
 import type { SessionEvent } from '../../core/dfuse/session.js';
 import { DfuError } from '../../core/errors.js';
 import type { LogBook } from './logBook.js';
@@ -43,7 +43,7 @@ export class JobTable {
     if (job) throw new DfuError({ kind: 'busy', reason: `a ${job.kind} job is already running on ${deviceId}` });
   }
 
-  start(kind: JobKind, deviceId: string): Job {
+  start(kind: JobKind, deviceId: string, phases: readonly AnnouncedPhase[] = []): Job {
     this.ensureIdle(deviceId);
     const { now, emit } = this.options;
     const job: Job = {
@@ -52,10 +52,16 @@ export class JobTable {
       controller: new AbortController(),
       timings: [],
       throttle: new ProgressThrottle({ now, deviceId, emit }),
-      state: { kind, deviceId, done: 0, total: 0, startedAt: now() },
+      state: { kind, deviceId, phases, done: 0, total: 0, startedAt: now() },
     };
     this.jobs.set(deviceId, job);
     return job;
+  }
+
+  /** The phases a job runs, once known (a flash job knows them after planning, before it starts). */
+  announce(deviceId: string, phases: readonly AnnouncedPhase[]): void {
+    const job = this.jobs.get(deviceId);
+    if (job) job.state = { ...job.state, phases };
   }
 
   finish(deviceId: string): void {
@@ -101,12 +107,15 @@ export class JobTable {
             job.state = { ...job.state, phase, done: 0, total: event.bytes };
             job.throttle.phaseStarted();
           }
+          // Only a job's phases reach the window: the connect of a board is not a job to show.
+          if (!job) return;
           emit({ type: 'phase', phase, status: 'start', deviceId });
-          if (job) this.options.onPhaseStart(deviceId);
+          this.options.onPhaseStart(deviceId);
           return;
         }
-        job?.throttle.flush();
-        job?.timings.push({ phase, elapsedMs: event.elapsedMs ?? 0, bytes: event.bytes });
+        if (!job) return;
+        job.throttle.flush();
+        job.timings.push({ phase, elapsedMs: event.elapsedMs ?? 0, bytes: event.bytes });
         // A failed phase also ends here: 'finish' closes it for the window, the JobResult says why.
         emit({ type: 'phase', phase, status: 'finish', deviceId });
         return;

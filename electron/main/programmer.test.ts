@@ -94,6 +94,24 @@ describe('ProgrammerService', () => {
     expect(lastSession().job).toBeUndefined();
   });
 
+  it('announces the steps of a job from its plan before the first one starts, and none for a connect', async () => {
+    const { service, events } = await setup({ spec: 'stm32l073' });
+    // The board was connected at start: its connect phase is not a job and never reached the window.
+    expect(events.some((event) => event.type === 'phase')).toBe(false);
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
+    events.length = 0;
+    await service.program({ options: { erase: 'touched', verify: true } });
+    const firstPhase = events.findIndex((event) => event.type === 'phase');
+    const announced = events.slice(0, firstPhase).flatMap((event) => (event.type === 'session' && event.session.job ? [event.session.job.phases] : [])).at(-1);
+    expect(announced).toEqual([
+      { phase: 'erase', bytes: 4096 },
+      { phase: 'write', bytes: expect.any(Number) },
+      { phase: 'verify', bytes: 4096 },
+    ]);
+    const ran = events.filter((event) => event.type === 'phase' && event.status === 'start').map((event) => (event.type === 'phase' ? event.phase : ''));
+    expect(ran).toEqual(announced!.map((step) => step.phase));
+  });
+
   it('keeps the event order of the contract and throttles progress to 20 Hz', async () => {
     const { service, events, host } = await setup({ spec: 'stm32l073' });
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(40_000)) });

@@ -47,6 +47,7 @@ import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/
 import { checkConfirmed } from '../../core/jobs/confirmations.js';
 import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
+import { flashPhases, singlePhase, type AnnouncedPhase } from '../../core/jobs/jobPhases.js';
 import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
 import { DfuError, describe as describeError, isDfuError } from '../../core/errors.js';
@@ -534,10 +535,15 @@ export class ProgrammerService implements Programmer {
       const loaded = this.requireImage();
       const startedAt = this.host.clock.now();
       const prepared = this.prepareFlashOf(info, loaded, 'verify', this.planOptions ?? this.settings.programOptions);
-      const { result } = await this.runJob('verify', deviceId, async ({ session, signal }) => {
-        const outcome = await runFlash(session, prepared, { confirmed: [], signal });
-        return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
-      });
+      const { result } = await this.runJob(
+        'verify',
+        deviceId,
+        async ({ session, signal }) => {
+          const outcome = await runFlash(session, prepared, { confirmed: [], signal });
+          return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
+        },
+        flashPhases(prepared),
+      );
       this.recordFlash(prepared, loaded, startedAt, result, undefined);
       return result;
     });
@@ -570,9 +576,12 @@ export class ProgrammerService implements Programmer {
       const { deviceId, info } = this.requireSelected();
       // The Flash tab's flash size also protects reads: above the real flash the L072xB BL hangs.
       const { alternate, range } = prepareRead(info, request, this.savedFlashSize(info));
-      const { result, value } = await this.runJob('read', deviceId, async ({ session, signal }) => ({
-        value: await session.read(alternate, range, { signal }),
-      }));
+      const { result, value } = await this.runJob(
+        'read',
+        deviceId,
+        async ({ session, signal }) => ({ value: await session.read(alternate, range, { signal }) }),
+        singlePhase('read', range.end - range.start),
+      );
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'read returned nothing' } : result.error);
       // The serial is whatever the firmware reports: made safe as a file name on every OS.
       const name = `${safeFileNamePart(info.serialNumber, 'device')}-${formatAddress(request.start)}-${request.length}`;
@@ -613,10 +622,15 @@ export class ProgrammerService implements Programmer {
         this.savedFlashSize(info),
       );
       for (const warning of prepared.warnings) this.log.add('warn', 'erase', warning, deviceId);
-      const { result } = await this.runJob('erase', deviceId, async ({ session, signal }) => {
-        await runErase(session, prepared, signal);
-        return { value: undefined };
-      });
+      const { result } = await this.runJob(
+        'erase',
+        deviceId,
+        async ({ session, signal }) => {
+          await runErase(session, prepared, signal);
+          return { value: undefined };
+        },
+        singlePhase('erase', prepared.sectors.reduce((total, sector) => total + (sector.end - sector.start), 0)),
+      );
       return result;
     });
   }
@@ -624,10 +638,15 @@ export class ProgrammerService implements Programmer {
   readOptionBytes(): Promise<DecodedOptionBytes> {
     return this.guard('readOptionBytes', async () => {
       const { deviceId } = this.requireSelected();
-      const { result, value } = await this.runJob('option-bytes-read', deviceId, async ({ session, signal }) => ({
-        // Decoded with the device's flash: sector names, and the bits only some parts of a family have.
-        value: optionBytesOfDevice([await session.readOptionBytes({ signal })], session.info)[0],
-      }));
+      const { result, value } = await this.runJob(
+        'option-bytes-read',
+        deviceId,
+        async ({ session, signal }) => ({
+          // Decoded with the device's flash: sector names, and the bits only some parts of a family have.
+          value: optionBytesOfDevice([await session.readOptionBytes({ signal })], session.info)[0],
+        }),
+        singlePhase('option-bytes-read'),
+      );
       if (!result.ok || !value) throw new DfuError(result.ok ? { kind: 'internal', message: 'no option bytes' } : result.error);
       this.optionBytes = value;
       if (value.hasRdp) this.readProtection = value.rdpLevel;
@@ -638,7 +657,6 @@ export class ProgrammerService implements Programmer {
 
   planOptionBytesWrite(changes: Readonly<Record<string, number>>): Promise<OptionBytesWritePreview> {
     return this.guard('planOptionBytesWrite', async () => {
-      this.requireSelected();
       const { info } = this.requireSelected();
       const current = this.optionBytes ?? (await this.readOptionBytes());
       const plan = prepareOptionBytesWrite([current], changes, optionContextOf(info));
@@ -655,10 +673,15 @@ export class ProgrammerService implements Programmer {
       const confirmed = request.confirmed ?? [];
       checkConfirmed(plan.confirmations, confirmed);
       const rdpChanges = plan.after.hasRdp && plan.after.rdpLevel !== current.rdpLevel;
-      const { result } = await this.runJob('option-bytes-write', deviceId, async ({ session, signal }) => {
-        await runOptionBytesWrite(session, plan, { confirmed, signal });
-        return { value: undefined, ...(rdpChanges ? { readProtection: plan.after.rdpLevel } : {}) };
-      });
+      const { result } = await this.runJob(
+        'option-bytes-write',
+        deviceId,
+        async ({ session, signal }) => {
+          await runOptionBytesWrite(session, plan, { confirmed, signal });
+          return { value: undefined, ...(rdpChanges ? { readProtection: plan.after.rdpLevel } : {}) };
+        },
+        singlePhase('option-bytes-write', plan.raw.length),
+      );
       if (result.ok) await this.awaitReset(deviceId, 'option bytes written; the device resets to apply them');
       return result;
     });
@@ -671,10 +694,15 @@ export class ProgrammerService implements Programmer {
         throw new DfuError({ kind: 'confirmation-required', action: 'read-unprotect', reason: 'read unprotect mass-erases the flash' });
       }
       const { deviceId } = this.requireSelected();
-      const { result } = await this.runJob('read-unprotect', deviceId, async ({ session }) => {
-        await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
-        return { value: undefined, readProtection: 0 as const };
-      });
+      const { result } = await this.runJob(
+        'read-unprotect',
+        deviceId,
+        async ({ session }) => {
+          await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
+          return { value: undefined, readProtection: 0 as const };
+        },
+        singlePhase('read-unprotect'),
+      );
       if (result.ok) await this.awaitReset(deviceId, 'read protection removed; the flash was mass-erased and the device resets');
       return result;
     });
@@ -683,10 +711,15 @@ export class ProgrammerService implements Programmer {
   leave(address?: number): Promise<JobResult> {
     return this.guard('leave', async () => {
       const { deviceId } = this.requireSelected();
-      const { result } = await this.runJob('leave', deviceId, async ({ session, signal }) => {
-        await session.leave(address, { signal });
-        return { value: undefined };
-      });
+      const { result } = await this.runJob(
+        'leave',
+        deviceId,
+        async ({ session, signal }) => {
+          await session.leave(address, { signal });
+          return { value: undefined };
+        },
+        singlePhase('leave'),
+      );
       if (result.ok) {
         this.log.add('info', 'leave', `left DFU mode; the application starts${address !== undefined ? ` at ${formatAddress(address)}` : ''}`, deviceId);
         if (this.selectedId === deviceId) await this.closeSelected();
@@ -720,6 +753,9 @@ export class ProgrammerService implements Programmer {
     const { result } = await this.runJob('program', deviceId, async ({ session, signal, info: deviceInfo }) => {
       // The same preparation the CLI runs: every .dfu target, the saved flash size, the confirmations.
       prepared = this.prepareFlashOf(deviceInfo, loaded, 'flash', options);
+      // The window lays out the steps from the plan before the first one starts.
+      this.jobs.announce(deviceId, flashPhases(prepared));
+      if (this.selectedId === deviceId) this.emitSession();
       const outcome = await runFlash(session, prepared, { confirmed, signal });
       plans = outcome.plans;
       hasLeft = outcome.hasLeft;
@@ -773,11 +809,12 @@ export class ProgrammerService implements Programmer {
    * Runs one job on one device: the busy check, the AbortController, phase/progress events and
    * timings, and the JobResult. A job failure is a result (ok false), not a throw.
    */
-  private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>): Promise<{ result: JobResult; value?: T }> {
+  /** Runs `body` as the device's job; `phases` are announced to the window before it starts (a flash job announces them once planned). */
+  private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>, phases: readonly AnnouncedPhase[] = []): Promise<{ result: JobResult; value?: T }> {
     this.jobs.ensureIdle(deviceId);
     const device = this.open.get(deviceId);
     if (!device) throw new DfuError({ kind: 'no-device', selector: deviceId });
-    const job = this.jobs.start(kind, deviceId);
+    const job = this.jobs.start(kind, deviceId, phases);
     const { controller } = job;
     // Decided now: a device that vanishes mid-job is deselected below, and the window must still
     // get the result that says why the job failed.
