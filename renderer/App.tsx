@@ -14,6 +14,7 @@ import { DiffViewer } from './features/verify/DiffViewer.js';
 import { LogPanel } from './features/log/LogPanel.js';
 import { Confirmations } from './Confirmations.js';
 import type { Tab } from './store.js';
+import { FIRMWARE_EXTENSIONS } from './features/program/DropTarget.js';
 
 const tabs: readonly TabItem<Tab>[] = [
   { id: 'flash', label: 'Flash' },
@@ -29,6 +30,7 @@ export function App() {
   const isDragging = useApp((state) => state.isDragging);
   return (
     <div className="app">
+      <FilePicker />
       <DevicePicker />
       <main className="main">
         <DeviceHeader />
@@ -105,6 +107,32 @@ function Messages() {
         </div>
       )}
     </>
+  );
+}
+
+/** Where there is no native dialog, "Open file…" (button or Ctrl/Cmd+O) opens this file input. */
+function FilePicker() {
+  const requests = useApp((state) => state.filePickRequests);
+  const openFile = useApp((state) => state.openFile);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (requests > 0) input.current?.click();
+  }, [requests]);
+  return (
+    <input
+      ref={input}
+      className="sr-only"
+      type="file"
+      accept={FIRMWARE_EXTENSIONS}
+      tabIndex={-1}
+      aria-hidden="true"
+      data-testid="open-file-input"
+      onChange={(event) => {
+        const file = event.target.files?.[0];
+        if (file) void openFile(file);
+        event.target.value = '';
+      }}
+    />
   );
 }
 

@@ -157,6 +157,8 @@ export interface AppActions {
   disconnect: () => Promise<void>;
   /** A file dropped on the window: by the token main grants for it, else (a plain browser) by its bytes. */
   openFile: (file: File) => Promise<void>;
+  /** Counts "Open file…" requests the window's file input must answer (no native dialog: a plain browser). */
+  readonly filePickRequests: number;
   openDialog: () => Promise<void>;
   openRecent: (file: FileGrant) => Promise<void>;
   reloadImage: () => Promise<void>;
@@ -367,6 +369,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       isDiffOpen: false,
       isDragging: false,
       isOptionBytesRereadPending: false,
+      filePickRequests: 0,
 
       async start() {
         const unsubscribe = bridge.onEvent(onEvent);
@@ -450,7 +453,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         await open(source.kind === 'file' ? source : { kind: 'bytes', fileName: file.name, bytes: source.bytes });
       },
 
-      openDialog: () => open({ kind: 'dialog' }),
+      // Without a native dialog (a plain browser) the window's own file input does the picking.
+      openDialog: () => (bridge.hasNativeDialogs ? open({ kind: 'dialog' }) : Promise.resolve(set({ filePickRequests: get().filePickRequests + 1 }))),
       openRecent: (file) =>
         isRawBinaryName(file.fileName)
           ? Promise.resolve(set({ pendingBinary: { fileName: file.fileName, source: { kind: 'file', token: file.token } } }))

@@ -367,6 +367,11 @@ export type ProgrammerBridge = Remote<Programmer> & {
    * disk, and always in a plain browser: the window then sends the file's bytes.
    */
   grantFile(file: unknown): Promise<FileGrant | undefined>;
+  /**
+   * True in the app (main shows the operating system's open dialog); false in a plain browser,
+   * where the window picks files with its own file input and sends their bytes.
+   */
+  readonly hasNativeDialogs: boolean;
 };
 
 /** The preload's private channel for grantFile: not a contract method, never exposed to the page. */

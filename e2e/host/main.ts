@@ -1,4 +1,4 @@
-// `node --import tsx e2e/host/main.ts [--port N] [--simulator spec] [--speed N] [--work dir]`:
+// `node --import tsx e2e/host/main.ts [--port N] [--simulator spec] [--speed N] [--work dir] [--renderer dir]`:
 // starts the test host and prints "DFU Desk test host: <url>" (specs and preview read that line).
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     simulator: { type: 'string' },
     speed: { type: 'string', default: '1' },
     work: { type: 'string' },
+    renderer: { type: 'string' },
   },
 });
 
@@ -21,6 +22,7 @@ const host = await startHost({
   simulator: values.simulator ?? process.env.DFU_SIMULATOR,
   speed: Number(values.speed),
   workDirectory,
+  ...(values.renderer ? { rendererDirectory: values.renderer } : {}),
 });
 process.stdout.write(`DFU Desk test host: ${host.url}\nwork directory: ${workDirectory}\n`);
 

@@ -43,6 +43,8 @@ const bridge: Record<string, unknown> = {
   },
   // A plain browser has no file paths: dropped files travel as bytes.
   grantFile: () => Promise.resolve(undefined),
+  // "Open file…" uses the page's own file input here: the host has no dialog to show.
+  hasNativeDialogs: false,
 };
 for (const method of methodNames) bridge[method] = (...args: unknown[]) => call(method, args);
 

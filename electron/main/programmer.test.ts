@@ -375,6 +375,15 @@ describe('ProgrammerService', () => {
     expect(host.fileSystem.get('/user-data/logs/dfu-desk-2025-11-23.log')).toMatch(/program finished/);
   });
 
+  it('forgets the last result when another file is opened: it was about the previous one', async () => {
+    const { service, lastSession } = await setup({ spec: 'stm32l073' });
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(1024)) });
+    expectOk(await service.program({ options: { erase: 'touched', verify: true } }));
+    expect(lastSession().lastResult).toMatchObject({ kind: 'program', ok: true });
+    await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(firmware(2048, 3)) });
+    expect(lastSession().lastResult).toBeUndefined();
+  });
+
   it('notices a rebuilt file and reloads it', async () => {
     const { service, host, lastSession } = await setup({ spec: 'stm32l073' });
     host.fileSystem.set('/fw/app.hex', writeIntelHex(firmware(2048, 1)));

@@ -430,6 +430,11 @@ export class ProgrammerService implements Programmer {
     return this.guard('openImage', async () => {
       const loaded = await this.image.open(source, this.defaultRegion());
       if (!loaded) return null;
+      // The last result was about the file before this one: it must not read as this file's.
+      if (this.lastResult && !this.jobs.has(this.lastResult.deviceId)) {
+        this.lastResult = undefined;
+        this.lastVerified = undefined;
+      }
       this.replan();
       if (loaded.summary.path !== undefined) await this.saveSettings(withRecentFile(this.settings, loaded.summary.path));
       this.emitSession();

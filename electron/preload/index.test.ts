@@ -78,12 +78,13 @@ describe('preload bundle', () => {
     expect(new Set(fake.required)).toEqual(new Set(['electron']));
   });
 
-  it('exposes exactly window.programmer with the contract methods, onEvent and grantFile', () => {
+  it('exposes exactly window.programmer with the contract methods, onEvent, grantFile and hasNativeDialogs', () => {
     const fake = loadPreload(bundle);
     expect([...fake.exposed.keys()]).toEqual(['programmer']);
     const bridge = fake.exposed.get('programmer') as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...methodNames, 'onEvent', 'grantFile'].sort());
-    for (const key of Object.keys(bridge)) expect(typeof bridge[key]).toBe('function');
+    expect(Object.keys(bridge).sort()).toEqual([...methodNames, 'onEvent', 'grantFile', 'hasNativeDialogs'].sort());
+    expect(bridge.hasNativeDialogs).toBe(true);
+    for (const key of Object.keys(bridge).filter((name) => name !== 'hasNativeDialogs')) expect(typeof bridge[key]).toBe('function');
   });
 
   it('sends each method on its derived channel with the arguments unchanged', async () => {

@@ -18,6 +18,7 @@ const bridge: ProgrammerBridge = {
     ipcRenderer.on(EVENT_CHANNEL, forward);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, forward);
   },
+  hasNativeDialogs: true,
   async grantFile(file) {
     // The page hands over a File object, never a path: the path comes from Electron, for a File
     // the user dropped or picked. getPathForFile throws for anything that is not a File and is

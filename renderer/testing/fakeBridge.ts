@@ -123,6 +123,7 @@ export function createFakeBridge(initial: SessionSnapshot = baseSnapshot()): Fak
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    hasNativeDialogs: true,
     grantFile(file: unknown) {
       calls.push({ method: 'grantFile', args: [file] });
       return Promise.resolve(fake.grants.get(file));
