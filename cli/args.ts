@@ -2,7 +2,7 @@
 // and each command declares its own options so `--help` and the docs come from one table.
 import { parseArgs } from 'node:util';
 import { DfuError, type ConfirmationKind } from '../core/errors.js';
-import { parseAddress } from '../core/bytes.js';
+import { parseAddress, parseByteCount } from '../core/bytes.js';
 import { cliFlagOf } from '../core/jobs/confirmations.js';
 
 export interface OptionSpec {
@@ -161,17 +161,10 @@ export function parseAddressArgument(option: string, text: string): number {
   return value;
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 1024, KB: 1024, KIB: 1024, M: 1024 * 1024, MB: 1024 * 1024, MIB: 1024 * 1024 };
-
-/** A byte count: "66748", "0x10000", "64K", "2M" (K and M are binary, as in DfuSe layouts). */
+/** A byte count (core/bytes.ts parseByteCount: "66748", "0x10000", "64K", "2M"), or a usage error naming the option. */
 export function parseLengthArgument(option: string, text: string): number {
-  const match = /^\s*(0x[0-9a-f]+|[0-9]+)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = SIZE_UNITS[(match?.[2] ?? '').toUpperCase()];
-  const base = match ? parseAddress(match[1]!) : undefined;
-  const value = base !== undefined && unit !== undefined ? base * unit : Number.NaN;
-  if (!Number.isSafeInteger(value) || value <= 0 || value > 0x1_0000_0000) {
-    throw usageError(option, `'${text}' is not a length (use bytes, 0x hex, or a K/M suffix)`);
-  }
+  const value = parseByteCount(text);
+  if (value === undefined) throw usageError(option, `'${text}' is not a length (use bytes, 0x hex, or a K/M suffix)`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { crc32, crc32Update, parseAddress, readU32LE, u32LE } from './bytes.js';
+import { crc32, crc32Update, parseAddress, parseByteCount, readU32LE, u32LE } from './bytes.js';
 import { formatAddress } from './format.js';
 
 describe('bytes', () => {
@@ -23,5 +23,15 @@ describe('bytes', () => {
     const data = new TextEncoder().encode('123456789');
     expect(crc32(data)).toBe(0xcbf43926);
     expect(crc32Update(0xffffffff, data)).toBe(~0xcbf43926 >>> 0);
+  });
+});
+
+describe('parseByteCount', () => {
+  it('reads the lengths people write, K and M binary', () => {
+    expect(['65536', '0x10000', '64K', '64k', '64 KiB', '2M', '1MB'].map(parseByteCount)).toEqual([65536, 65536, 65536, 65536, 65536, 2 * 1024 * 1024, 1024 * 1024]);
+  });
+
+  it('refuses zero, garbage, other units and more than 4 GiB', () => {
+    for (const text of ['0', '', 'K', '64Q', '-1', '1.5K', '4097M', '64 K B']) expect(parseByteCount(text), text).toBeUndefined();
   });
 });

@@ -67,6 +67,21 @@ const crcTable = (() => {
   return table;
 })();
 
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 1024, KB: 1024, KIB: 1024, M: 1024 * 1024, MB: 1024 * 1024, MIB: 1024 * 1024 };
+
+/**
+ * A byte count as people write them: "66748", "0x10000", "64K", "2M", "128 KiB" (K and M are
+ * binary, as in DfuSe layouts). Undefined for anything else, zero, or more than 4 GiB. One parser
+ * for the CLI's --length and --flash-size and the app's read-back form.
+ */
+export function parseByteCount(text: string): number | undefined {
+  const match = /^\s*(0x[0-9a-f]+|[0-9]+)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toUpperCase()];
+  const base = match ? parseAddress(match[1]!) : undefined;
+  const value = base !== undefined && unit !== undefined ? base * unit : Number.NaN;
+  return Number.isSafeInteger(value) && value > 0 && value <= 0x1_0000_0000 ? value : undefined;
+}
+
 /**
  * Running reflected CRC-32 (polynomial 0xEDB88320) without the final XOR. Start with 0xFFFFFFFF.
  * The DfuSe suffix stores exactly this raw value; zlib's CRC-32 is its complement (crc32()).

@@ -13,6 +13,7 @@ import { FlashTab } from './features/program/FlashTab.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
+import { ReadBackTab } from './features/readBack/ReadBackTab.js';
 import { App } from './App.js';
 import { RDP2_PHRASE } from './text.js';
 import type { JobResult, PlanSummary, VerifyReport } from '../core/contract/programmer.js';
@@ -307,6 +308,23 @@ describe('access denied', () => {
     const picker = view.container.querySelector('nav[aria-label="Devices"]');
     expect(picker?.textContent).toContain('No DFU device connected');
     expect(picker?.querySelector('[role="alert"]')?.textContent).toMatch(fix);
+    view.unmount();
+  });
+});
+
+describe('ReadBackTab', () => {
+  it('takes a length of "64K", as the CLI does, and reads 65,536 bytes', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<ReadBackTab />, store);
+    const [, length] = [...view.container.querySelectorAll('input.input.mono')];
+    await type(length, '64K');
+    const read = button(view.container, /^Read /)!;
+    expect(read.disabled).toBe(false);
+    expect(read.textContent).toBe('Read 64 KiB');
+    await click(read);
+    expect(bridge.calls.find((call) => call.method === 'readMemory')?.args[0]).toMatchObject({ start: 0x08000000, length: 65536 });
     view.unmount();
   });
 });

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { parseAddress } from '../../../core/bytes.js';
+import { parseAddress, parseByteCount } from '../../../core/bytes.js';
 import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ProgressStepper } from '../program/ProgressStepper.js';
@@ -27,10 +27,13 @@ export function ReadBackTab() {
   const [startText, setStartText] = useState('');
   const [lengthText, setLengthText] = useState('');
   const start = startText.trim() === '' ? regionStart : parseAddress(startText);
-  const length = lengthText.trim() === '' && start !== undefined ? regionEnd - start : parseAddress(lengthText);
+  // The same lengths the CLI's --length takes: 65536, 0x10000, 64K, 2M.
+  const length = lengthText.trim() === '' && start !== undefined ? regionEnd - start : parseByteCount(lengthText);
   const problem =
-    start === undefined || length === undefined
-      ? 'Enter addresses as 0x-prefixed hex or decimal.'
+    start === undefined
+      ? 'Enter the start as 0x-prefixed hex or decimal.'
+      : length === undefined
+        ? 'Enter the length in bytes, as 0x-prefixed hex, or with K or M (64K).'
       : start < regionStart || start + length > regionEnd
         ? `The range must lie within ${formatAddress(regionStart)}–${formatAddress(regionEnd)}.`
         : length === 0
