@@ -328,3 +328,16 @@ describe('ReadBackTab', () => {
     view.unmount();
   });
 });
+
+describe('ErrorBox for bootloader errors', () => {
+  it('names the DFU status and state and gives advice that can work (errERASE: protection or the real flash size)', async () => {
+    const store = createAppStore(createFakeBridge());
+    const view = await render(<ErrorBox error={{ kind: 'device-status', status: 4, state: 10, during: 'erase' }} />, store);
+    const text = view.container.textContent ?? '';
+    expect(text).toContain('The bootloader reported errERASE (dfuERROR)');
+    expect(text).toContain('write-protected');
+    expect(text).toContain('Real flash size');
+    expect(text).not.toMatch(/status: 4|state: 10/);
+    view.unmount();
+  });
+});

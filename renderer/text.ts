@@ -2,7 +2,7 @@
 // title, a plain-language hint and whether the user can fix it (Etcher's user-vs-app split):
 // `isUserActionable: false` means a bug or an unexplained device failure, "please report".
 import { formatAddress, formatDuration } from '../core/format.js';
-import { outputProblemText, type DfuErrorInfo, type JobKind, type Phase } from '../core/contract/programmer.js';
+import { outputProblemText, stateName, statusName, type DfuErrorInfo, type JobKind, type Phase } from '../core/contract/programmer.js';
 import type { UDEV_RELOAD_COMMAND, UDEV_RULES_DIR, UDEV_RULES_FILE_NAME, USB_HELP_MENU_PATH } from '../core/devices/usbAccess.js';
 
 export interface ErrorText {
@@ -12,6 +12,23 @@ export interface ErrorText {
 }
 
 const REPORT_HINT = 'This looks like a bug in DFU Desk. Please save the log and report it.';
+
+/**
+ * What each DFU status (DFU 1.1 §6.1.2) usually means on an STM32 bootloader, and what to do. Trying
+ * again rarely helps with these: the cause is in the request or the chip's configuration.
+ */
+const statusAdvice: Readonly<Partial<Record<number, string>>> = {
+  1: 'the bootloader does not accept this target address (errTARGET). Check the base address of a raw binary and the region.',
+  2: 'the file data was refused (errFILE). Check that the file is for this chip.',
+  3: 'a write failed (errWRITE). The sector may be write-protected (Option bytes tab), or the address lies above the real flash: on an STM32L072xB the bootloader describes 192 KiB for 128 KiB, so set "Real flash size" to 128 KiB.',
+  4: 'an erase failed (errERASE). The sector may be write-protected (Option bytes tab), or it lies above the real flash: on an STM32L072xB the bootloader describes 192 KiB for 128 KiB, so set "Real flash size" to 128 KiB. Trying again does not help.',
+  5: 'the memory was not blank after erasing (errCHECK_ERASED). Erase it again; if it persists the sector may be write-protected.',
+  6: 'programming failed (errPROG). The flash was probably not erased: flash again with erase on.',
+  7: 'the bootloader\'s own check after writing failed (errVERIFY). Flash again with erase on.',
+  8: 'the address is outside the memory (errADDRESS). Check the base address and the region; on parts whose bootloader overstates the flash, set the real flash size.',
+  10: 'the firmware on the chip is not valid (errFIRMWARE), which is normal after an erase. Flash it again.',
+  11: 'the chip refused it, usually because of read protection (errVENDOR). Read protection level 1 can be removed on the Option bytes tab; that erases the flash.',
+};
 
 export function errorText(info: DfuErrorInfo): ErrorText {
   switch (info.kind) {
@@ -23,14 +40,14 @@ export function errorText(info: DfuErrorInfo): ErrorText {
       };
     case 'device-status':
       return {
-        title: 'The bootloader reported an error',
-        hint: `The device refused the request during ${info.during}. Reset the board into DFU mode and try again; if it keeps happening, save the log and report it.`,
+        title: `The bootloader reported ${statusName(info.status)} (${stateName(info.state)})`,
+        hint: `During ${info.during}: ${statusAdvice[info.status] ?? 'the bootloader refused the request. Reset the board into DFU mode and try again; if it keeps happening, save the log and report it.'}`,
         isUserActionable: true,
       };
     case 'unexpected-state':
       return {
-        title: 'The device is in an unexpected state',
-        hint: `During ${info.during} the bootloader was not where it should be. Reset the board into DFU mode and try again.`,
+        title: `The bootloader is in ${stateName(info.actual)}`,
+        hint: `During ${info.during} it should have been in ${info.expected.map(stateName).join(' or ')}. Reset the board into DFU mode and try again.`,
         isUserActionable: true,
       };
     case 'timeout':

@@ -15,7 +15,7 @@ import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from '../usb/transport.js';
 
 /** The words for an output-file problem (the renderer's error text uses the same as the CLI). */
-export { outputProblemText } from '../errors.js';
+export { outputProblemText, stateName, statusName } from '../errors.js';
 export type { DeviceInfo, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
 // The request types are derived from their schemas (requests.ts), so the validator accepts exactly them.
 export type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch };
