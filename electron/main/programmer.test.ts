@@ -229,6 +229,9 @@ describe('ProgrammerService', () => {
     await vi.waitFor(() => expect(lastSession().devices.map((entry) => entry.id)).not.toContain('sim:2'));
     expect(lastSession().selectedDeviceId).toBeUndefined();
     expect((await service.getLog()).some((entry) => entry.message === 'device disconnected' && entry.deviceId === 'sim:2')).toBe(true);
+    // The same board back on the same port is selected again, as the user left it.
+    device('sim:2').replug();
+    await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:2'));
   });
 
   it('reports an unplug mid-write as device-gone and flashes after the board comes back', async () => {
@@ -238,7 +241,8 @@ describe('ProgrammerService', () => {
     expect(failed).toMatchObject({ ok: false, error: { kind: 'device-gone' } });
     host.clock.advance(2500);
     await vi.waitFor(() => expect(lastSession().devices).toHaveLength(1));
-    await service.connect('sim:1');
+    // Back on the same port: selected again without a click.
+    await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));
     expectOk(await service.program({ options: { erase: 'touched', verify: true } }));
   });
 

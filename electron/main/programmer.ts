@@ -403,8 +403,10 @@ export class ProgrammerService implements Programmer {
       if (event.type === 'detach') {
         if (this.open.has(event.id) && !this.jobs.has(event.id)) {
           this.log.add('warn', 'usb', 'device disconnected', event.id);
-          if (this.selectedId === event.id) await this.closeSelected();
-          else await this.closeDevice(event.id);
+          if (this.selectedId === event.id) {
+            await this.closeSelected();
+            this.reselectWhenBack(event.id);
+          } else await this.closeDevice(event.id);
         }
       } else {
         const id = event.device.id;
@@ -727,7 +729,10 @@ export class ProgrammerService implements Programmer {
       );
       if (result.ok) {
         this.log.add('info', 'leave', `left DFU mode; the application starts${address !== undefined ? ` at ${formatAddress(address)}` : ''}`, deviceId);
-        if (this.selectedId === deviceId) await this.closeSelected();
+        if (this.selectedId === deviceId) {
+          await this.closeSelected();
+          this.reselectWhenBack(deviceId);
+        }
         this.emitSession();
       }
       return result;
@@ -887,11 +892,22 @@ export class ProgrammerService implements Programmer {
     }
   }
 
-  /** A device vanished mid-job: close its session; it is reopened when it comes back. */
+  /** A device vanished mid-job: close its session; it is reopened (and selected again) when it comes back. */
   private async forgetGoneDevice(deviceId: string): Promise<void> {
-    if (this.selectedId === deviceId) await this.closeSelected();
-    else await this.closeDevice(deviceId);
+    if (this.selectedId === deviceId) {
+      await this.closeSelected();
+      this.reselectWhenBack(deviceId);
+    } else await this.closeDevice(deviceId);
     await this.registry.refresh();
+  }
+
+  /**
+   * The board on screen went away (unplugged, reset, left DFU mode): when the same device (same
+   * id, that is the same USB path) comes back, it is connected and selected again. Not in flash on
+   * connect, where the next board on that port is a new board to flash.
+   */
+  private reselectWhenBack(deviceId: string): void {
+    if (!this.settings.flashOnConnect) this.reconnectId = deviceId;
   }
 
   /** After an option-byte write or unprotect the device resets and re-enumerates: reconnect then. */

@@ -1,5 +1,6 @@
 import { useApp } from '../../storeContext.js';
 import { formatBcd, formatUsbId } from '../../text.js';
+import { formatSize } from '../../../core/format.js';
 import { EmptyDevices } from './EmptyDevices.js';
 import type { DeviceSummary } from '../../../core/contract/programmer.js';
 
@@ -13,6 +14,8 @@ export function DevicePicker() {
   const showSimulated = useApp((state) => state.session?.settings.showSimulatedDevices ?? false);
   const updateSettings = useApp((state) => state.updateSettings);
   const isBusy = useApp((state) => state.session?.job !== undefined);
+  // Demo boards are listed while no real board is attached, whatever the setting says.
+  const isListingDemoBoards = !showSimulated && devices.some((device) => device.isSimulated);
   return (
     <nav className="device-picker" aria-label="Devices">
       <h2 className="sidebar-title">Devices</h2>
@@ -25,9 +28,10 @@ export function DevicePicker() {
           ))}
         </ul>
       )}
+      {isListingDemoBoards && <p className="sidebar-note">Simulated boards are listed while no real board is attached.</p>}
       <label className="toggle sidebar-footer">
         <input type="checkbox" checked={showSimulated} onChange={(event) => void updateSettings({ showSimulatedDevices: event.target.checked })} />
-        Show simulated devices
+        Show simulated devices alongside real boards
       </label>
     </nav>
   );
@@ -37,6 +41,10 @@ function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; 
   const selectDevice = useApp((state) => state.selectDevice);
   // Main reads the option bytes as a board connects; the selected row says its read protection.
   const rdp = useApp((state) => (isSelected ? state.session?.readProtection : undefined));
+  // Known once connected: the chip family and the flash its bootloader describes.
+  const info = useApp((state) => (isSelected && state.session?.device?.id === device.id ? state.session.device : undefined));
+  const flash = info?.alternates.find((alternate) => alternate.role === 'flash')?.layout?.region;
+  const flashBytes = flash ? flash.segments.reduce((total, segment) => total + (segment.end - segment.start), 0) : undefined;
   return (
     <li>
       <button
@@ -58,7 +66,13 @@ function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; 
         <span className="device-meta">
           {formatUsbId(device.vendorId, device.productId)} · BL {formatBcd(device.bcdDevice)}
         </span>
-        <span className="device-meta">
+        {info && (
+          <span className="device-chip" data-testid="device-chip">
+            STM32{info.family}
+            {flashBytes !== undefined ? ` · ${formatSize(flashBytes)} flash` : ''}
+          </span>
+        )}
+        <span className="device-meta" title={`${device.serialNumber ? `serial ${device.serialNumber}` : 'no serial'} · ${device.path}`}>
           {device.serialNumber ? `serial ${device.serialNumber}` : 'no serial'} · {device.path}
         </span>
       </button>

@@ -17,7 +17,7 @@ export function EmptyDevices() {
           {accessDeniedHint(accessDenied.platform)}
         </p>
       )}
-      <p className="muted">No board at hand? Turn on “Show simulated devices” below.</p>
+      <p className="muted">No board at hand? Turn on “Show simulated devices alongside real boards” below.</p>
     </div>
   );
 }
