@@ -2,7 +2,7 @@
 // AlternateInfo). The write policy (core/jobs/writePolicy.ts), the planner, the session and the
 // flash-size limit ask for the role instead of matching names again.
 //
-// Names seen on ST ROM bootloaders (docs/reference/dfuse.md §4): "Internal Flash", "Option Bytes",
+// Names seen on ST ROM bootloaders (docs/reference/dfuse-protocol.md §4): "Internal Flash", "Option Bytes",
 // "OTP Memory", "DATA Memory" (L0/L1 data EEPROM), "Device Feature" (F2/F4/F7), "System Memory".
 
 export type RegionRole =
