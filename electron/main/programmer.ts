@@ -35,7 +35,7 @@ import type {
 } from '../../core/contract/programmer.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../../core/contract/programmer.js';
 import { toEngineOptions } from '../../core/contract/requests.js';
-import { formatAddress, formatSize } from '../../core/format.js';
+import { formatAddress, formatSize, formatUsbId } from '../../core/format.js';
 import { familyFacts } from '../../core/devices/stm32.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { regionRange } from '../../core/dfuse/memoryLayout.js';
@@ -1095,7 +1095,7 @@ function encodeReadBack(readBack: ReadBack, format: SaveFormat): Uint8Array | st
 
 function describeDevice(info: DeviceInfo): string {
   const name = info.product ?? 'DFU device';
-  return `${name} (${info.family}, ${info.vendorId.toString(16).padStart(4, '0')}:${info.productId.toString(16).padStart(4, '0')}${info.serialNumber ? `, serial ${info.serialNumber}` : ''}${info.isSimulated ? ', simulated' : ''})`;
+  return `${name} (${info.family}, ${formatUsbId(info.vendorId, info.productId)}${info.serialNumber ? `, serial ${info.serialNumber}` : ''}${info.isSimulated ? ', simulated' : ''})`;
 }
 
 
