@@ -14,6 +14,7 @@ import { DiffViewer } from './features/verify/DiffViewer.js';
 import { LogPanel } from './features/log/LogPanel.js';
 import { Confirmations } from './Confirmations.js';
 import type { Tab } from './store.js';
+import { registerFileInput } from './filePicker.js';
 import { FIRMWARE_EXTENSIONS } from './features/program/DropTarget.js';
 
 const tabs: readonly TabItem<Tab>[] = [
@@ -112,15 +113,10 @@ function Messages() {
 
 /** Where there is no native dialog, "Open file…" (button or Ctrl/Cmd+O) opens this file input. */
 function FilePicker() {
-  const requests = useApp((state) => state.filePickRequests);
   const openFile = useApp((state) => state.openFile);
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (requests > 0) input.current?.click();
-  }, [requests]);
   return (
     <input
-      ref={input}
+      ref={registerFileInput}
       className="sr-only"
       type="file"
       accept={FIRMWARE_EXTENSIONS}
@@ -136,17 +132,23 @@ function FilePicker() {
   );
 }
 
-/** Ctrl/Cmd+O opens a file, as File > Open would. */
+/**
+ * Ctrl/Cmd+O opens a file, as File > Open would. In a plain browser Ctrl+O is the browser's own
+ * shortcut and does not count as a user gesture, so the page may not open its file chooser from
+ * it: the key moves focus to the "Open file…" button instead, where Enter opens the chooser.
+ */
 function useOpenShortcut() {
   const openDialog = useApp((state) => state.openDialog);
+  const hasNativeDialogs = useApp((state) => state.hasNativeDialogs);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'o') {
         event.preventDefault();
-        void openDialog();
+        if (hasNativeDialogs) void openDialog();
+        else document.querySelector<HTMLButtonElement>('[data-open-file]')?.focus();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [openDialog]);
+  }, [openDialog, hasNativeDialogs]);
 }

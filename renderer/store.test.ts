@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore, destructiveReasons, savedFlashSize, optionChanges, VERIFY_WINDOW_LIMIT } from './store.js';
+import { registerFileInput } from './filePicker.js';
 import { baseSnapshot, createFakeBridge, hexImage, l073Info, okResult } from './testing/fakeBridge.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/contract/programmer.js';
 import type { AddressRange, DecodedOptionBytes, JobResult, PlanSummary, Result, VerifyBytes, VerifyReport } from '../core/contract/programmer.js';
@@ -420,5 +421,21 @@ describe('store: bytes of the last verification', () => {
     expect(store.getState().verifyBytes?.error).toMatchObject({ kind: 'invalid-argument' });
     await store.getState().loadVerifyWindows([FLASH + 0x1f_0000]);
     expect(bridge.calls.filter((call) => call.method === 'readVerifyBytes')).toHaveLength(1);
+  });
+});
+
+describe('store: open file without a native dialog (a plain browser)', () => {
+  it('clicks the page\'s file input inside the user\'s gesture instead of asking main for a dialog', async () => {
+    const bridge = Object.assign(createFakeBridge(), { hasNativeDialogs: false });
+    const store = createAppStore(bridge);
+    let clicks = 0;
+    registerFileInput({ click: () => (clicks += 1) } as unknown as HTMLInputElement);
+    try {
+      await store.getState().openDialog();
+      expect(clicks).toBe(1);
+      expect(bridge.calls.some((call) => call.method === 'openImage')).toBe(false);
+    } finally {
+      registerFileInput(null);
+    }
   });
 });

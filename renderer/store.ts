@@ -3,6 +3,7 @@
 // running job assembled from 'phase'/'progress' events. Actions call the bridge and turn a failed
 // Result into `failure`, shown where the user acted.
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { pickFile } from './filePicker.js';
 import { MAX_VERIFY_WINDOW_BYTES } from '../core/contract/programmer.js';
 import type {
   Confirmation as PolicyConfirmation,
@@ -157,8 +158,8 @@ export interface AppActions {
   disconnect: () => Promise<void>;
   /** A file dropped on the window: by the token main grants for it, else (a plain browser) by its bytes. */
   openFile: (file: File) => Promise<void>;
-  /** Counts "Open file…" requests the window's file input must answer (no native dialog: a plain browser). */
-  readonly filePickRequests: number;
+  /** False in a plain browser: files are picked with the page's own input (bridge.hasNativeDialogs). */
+  readonly hasNativeDialogs: boolean;
   openDialog: () => Promise<void>;
   openRecent: (file: FileGrant) => Promise<void>;
   reloadImage: () => Promise<void>;
@@ -369,7 +370,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       isDiffOpen: false,
       isDragging: false,
       isOptionBytesRereadPending: false,
-      filePickRequests: 0,
+      hasNativeDialogs: bridge.hasNativeDialogs,
 
       async start() {
         const unsubscribe = bridge.onEvent(onEvent);
@@ -454,7 +455,12 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
 
       // Without a native dialog (a plain browser) the window's own file input does the picking.
-      openDialog: () => (bridge.hasNativeDialogs ? open({ kind: 'dialog' }) : Promise.resolve(set({ filePickRequests: get().filePickRequests + 1 }))),
+      openDialog: () => {
+        if (bridge.hasNativeDialogs) return open({ kind: 'dialog' });
+        // Synchronously, inside the user's click or key press: browsers show a file chooser only then.
+        pickFile();
+        return Promise.resolve();
+      },
       openRecent: (file) =>
         isRawBinaryName(file.fileName)
           ? Promise.resolve(set({ pendingBinary: { fileName: file.fileName, source: { kind: 'file', token: file.token } } }))

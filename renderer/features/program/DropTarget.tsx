@@ -15,7 +15,7 @@ export function DropTarget() {
     <section className="drop-target" aria-label="Firmware file">
       <p className="drop-title">Drop a .hex .bin .dfu .srec .elf file anywhere in this window</p>
       <div className="drop-actions">
-        <button className="button primary" onClick={() => void openDialog()}>
+        <button className="button primary" data-open-file onClick={() => void openDialog()}>
           Open file…
         </button>
         <label className="button">

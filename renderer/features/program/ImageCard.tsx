@@ -32,7 +32,7 @@ export function ImageCard({ image }: { image: ImageSummary }) {
           {image.fileName}
         </h2>
         <span className="muted">{formatImageFormat(image.format)}</span>
-        <button className="button subtle" onClick={() => void openDialog()}>
+        <button className="button subtle" data-open-file onClick={() => void openDialog()}>
           Open another…
         </button>
       </div>
