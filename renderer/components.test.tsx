@@ -10,6 +10,7 @@ import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { FlashTab } from './features/program/FlashTab.js';
+import { writeNotes } from './features/program/PlanPreview.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
@@ -98,6 +99,9 @@ describe('FlashTab', () => {
       sectors: Array.from({ length: 522 }, (_, index) => ({ index, start: 0x08000000 + index * 128, end: 0x08000080 + index * 128 })),
       writeRanges: [{ start: 0x08000000, end: 0x08000000 + 66_748 }],
       bytesToWrite: 66_748,
+      imageBytes: 66_748,
+      skippedChunks: 0,
+      unchangedSectors: 0,
       verifyRanges: [{ start: 0x08000000, end: 0x08000000 + 66_748 }],
       preserveRanges: [],
       warnings: [],
@@ -340,5 +344,18 @@ describe('ErrorBox for bootloader errors', () => {
     // The raw numbers stay in the details only, not in what the user reads first.
     expect(view.container.querySelector('.error-title')?.textContent).not.toMatch(/status: 4|state: 10/);
     view.unmount();
+  });
+});
+
+describe('PlanPreview: what fewer written bytes mean', () => {
+  it('says how many chunks hold only the erased value and how many sectors already match', () => {
+    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
+    expect(writeNotes({ ...base, isDifferential: false, bytesToWrite: 3260, imageBytes: 66_748, skippedChunks: 497, unchangedSectors: 0 })).toEqual([
+      '497 chunks of the image hold only the erased value; they are not sent, because the erase leaves those bytes so (verification still checks them).',
+    ]);
+    expect(writeNotes({ ...base, isDifferential: true, bytesToWrite: 144, imageBytes: 66_748, skippedChunks: 0, unchangedSectors: 523 })).toEqual([
+      '523 sectors already hold the image and are left alone; only the sectors that differ are erased and written.',
+    ]);
+    expect(writeNotes({ ...base, isDifferential: false, bytesToWrite: 64, imageBytes: 64, skippedChunks: 0, unchangedSectors: 0 })).toEqual([]);
   });
 });

@@ -67,6 +67,12 @@ export interface PlanSummary {
   readonly sectors: readonly { readonly index: number; readonly start: number; readonly end: number }[];
   readonly writeRanges: readonly AddressRange[];
   readonly bytesToWrite: number;
+  /** Bytes of the image in this region (what a full write would send). */
+  readonly imageBytes: number;
+  /** Chunks not sent because they hold only the erased value, in sectors this plan erases first. */
+  readonly skippedChunks: number;
+  /** Differential: touched sectors left alone because they already hold the image. */
+  readonly unchangedSectors: number;
   readonly verifyRanges: readonly AddressRange[];
   readonly preserveRanges: readonly AddressRange[];
   readonly warnings: readonly PlanWarning[];

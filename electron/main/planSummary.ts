@@ -3,7 +3,7 @@
 import type { FlashPreview, PlanSummary } from '../../core/contract/programmer.js';
 import type { FlashPreparation } from '../../core/jobs/flashJob.js';
 import { formatPlan } from '../../core/dfuse/plan.js';
-import { mergeRanges } from '../../core/image/memoryImage.js';
+import { mergeRanges, totalLength } from '../../core/image/memoryImage.js';
 import type { ProgramPlan } from '../../core/dfuse/plan.js';
 
 export function toPlanSummary(plan: ProgramPlan): PlanSummary {
@@ -15,6 +15,9 @@ export function toPlanSummary(plan: ProgramPlan): PlanSummary {
     sectors: plan.sectors.map(({ index, start, end }) => ({ index, start, end })),
     writeRanges: mergeRanges(plan.chunks.map((chunk) => ({ start: chunk.address, end: chunk.address + chunk.data.length }))),
     bytesToWrite: plan.bytesToWrite,
+    imageBytes: totalLength(plan.verifyRanges) - totalLength(plan.preserveRanges),
+    skippedChunks: plan.skippedChunks,
+    unchangedSectors: plan.unchangedSectors.length,
     verifyRanges: plan.verifyRanges.map(({ start, end }) => ({ start, end })),
     preserveRanges: plan.preserveRanges.map(({ start, end }) => ({ start, end })),
     warnings: plan.warnings.map((warning) => ({ ...warning })),

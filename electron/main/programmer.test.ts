@@ -95,10 +95,12 @@ describe('ProgrammerService', () => {
   });
 
   it('announces the steps of a job from its plan before the first one starts, and none for a connect', async () => {
-    const { service, events } = await setup({ spec: 'stm32l073' });
+    const { service, events, snapshot } = await setup({ spec: 'stm32l073' });
     // The board was connected at start: its connect phase is not a job and never reached the window.
     expect(events.some((event) => event.type === 'phase')).toBe(false);
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(4096)) });
+    const preview = (await snapshot()).preview!.plans[0]!;
+    expect(preview.imageBytes).toBe(4096);
     events.length = 0;
     await service.program({ options: { erase: 'touched', verify: true } });
     const firstPhase = events.findIndex((event) => event.type === 'phase');

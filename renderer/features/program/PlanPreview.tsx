@@ -28,10 +28,16 @@ export function PlanPreview() {
         <div key={item.alternate} className="plan-item">
           <p className="plan-line">
             <strong>{item.region}</strong>: {eraseText(item)}, write <strong>{formatBytes(item.bytesToWrite)}</strong>
-            {item.verifyRanges.length > 0 ? ', then verify' : ''}. <span className="muted">Mode: {modeNames[item.eraseMode]}
+            {item.bytesToWrite < item.imageBytes ? ` of the ${formatBytes(item.imageBytes)} image` : ''}
+            {item.verifyRanges.length > 0 ? `, then verify ${formatBytes(verifiedBytes(item))}` : ''}. <span className="muted">Mode: {modeNames[item.eraseMode]}
             {item.isDifferential ? ', differential' : ''}
             {options?.preserve ? ', preserving data outside the image' : ''}.</span>
           </p>
+          {writeNotes(item).map((note) => (
+            <p key={note} className="muted plan-note">
+              {note}
+            </p>
+          ))}
           {item.warnings.map((warning, index) => (
             <p key={index} className="warning-text">
               <span aria-hidden="true">⚠ </span>
@@ -70,6 +76,22 @@ export function PlanPreview() {
       <p className="muted">Estimated {formatDuration(totalMs)}</p>
     </section>
   );
+}
+
+/** Why fewer bytes are written than the image holds, in numbers, so "write 3 KiB" of a 65 KiB image is not a surprise. */
+export function writeNotes(plan: PlanSummary): string[] {
+  const notes: string[] = [];
+  if (plan.skippedChunks > 0) {
+    notes.push(`${pluralise(plan.skippedChunks, 'chunk')} of the image hold only the erased value; they are not sent, because the erase leaves those bytes so (verification still checks them).`);
+  }
+  if (plan.isDifferential && plan.unchangedSectors > 0) {
+    notes.push(`${pluralise(plan.unchangedSectors, 'sector')} already hold the image and are left alone; only the sectors that differ are erased and written.`);
+  }
+  return notes;
+}
+
+function verifiedBytes(plan: PlanSummary): number {
+  return plan.verifyRanges.reduce((total, range) => total + (range.end - range.start), 0);
 }
 
 function eraseText(plan: PlanSummary): string {
