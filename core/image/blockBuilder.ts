@@ -2,8 +2,19 @@
 // allocation per record: all bytes go into one buffer sized from the input, and a new run is
 // started only when a record does not continue the previous one.
 
-import { formatAddress } from '../format.js';
+import { formatAddress, formatCount } from '../format.js';
+import { MAX_IMAGE_BLOCKS } from './limits.js';
 import type { Block } from './memoryImage.js';
+
+/** Thrown by BlockBuilder.begin when an input holds more separate runs than an image may have. */
+export class TooManyBlocksError extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`more than ${formatCount(limit)} separate address ranges`);
+  }
+}
 
 /** Where two records (or elements, segments) claim the same address. */
 export interface Overlap {
@@ -33,6 +44,7 @@ export class BlockBuilder {
   constructor(
     capacity: number,
     private readonly locateAddress = -1,
+    private readonly maxRuns = MAX_IMAGE_BLOCKS,
   ) {
     this.buffer = new Uint8Array(capacity);
   }
@@ -43,6 +55,8 @@ export class BlockBuilder {
     if (count === 0) return offset;
     if (address !== this.currentEnd) {
       this.closeRun();
+      // Checked only when a run starts, so contiguous records cost nothing extra.
+      if (this.runStarts.length >= this.maxRuns) throw new TooManyBlocksError(line, this.maxRuns);
       if (this.runEnds.length > 0 && address < this.runEnds[this.runEnds.length - 1]!) this.isSorted = false;
       this.currentStart = address;
       this.currentOffset = offset;
@@ -109,7 +123,16 @@ export function collectRecords<T>(
   fail: (line: number | undefined, reason: string) => never,
 ): { blocks: Block[]; scanned: T } {
   const builder = new BlockBuilder(capacity);
-  const scanned = scan(builder);
+  let scanned: T;
+  try {
+    scanned = scan(builder);
+  } catch (error) {
+    if (!(error instanceof TooManyBlocksError)) throw error;
+    return fail(
+      error.line,
+      `${error.message} (records that do not continue the one before): a firmware image has a few; this file is not one, or it is damaged`,
+    );
+  }
   const { blocks, overlap } = builder.finish();
   if (overlap) {
     const locator = new BlockBuilder(capacity, overlap.address);

@@ -35,12 +35,15 @@ describe('parseDfuFile', () => {
     expect(file.targets[0]!.image.blocks).toEqual(hexImage.blocks);
   });
 
-  it('tolerates the old DFUImageSize that leaves out the suffix, with a warning', () => {
-    const bytes = new Uint8Array(fixtureBytes('blinky.dfu'));
-    writeU32LE(bytes, 6, bytes.length - 16);
-    const file = parseDfuFile(withFixedCrc(bytes));
-    expect(file.warnings).toEqual(['DFUImageSize leaves out the suffix (written by an older dfuse-pack); ignored']);
-    expect(file.targets).toHaveLength(2);
+  it('reads DFUImageSize with or without the suffix, without a warning', () => {
+    // UM0391 and newer dfuse-pack count the suffix; DfuFileMgr, MicroPython, fwupd and older dfuse-pack do not.
+    for (const counted of [0, 16]) {
+      const bytes = new Uint8Array(fixtureBytes('blinky.dfu'));
+      writeU32LE(bytes, 6, bytes.length - 16 + counted);
+      const file = parseDfuFile(withFixedCrc(bytes));
+      expect(file.warnings, `DFUImageSize with ${counted} suffix bytes`).toEqual([]);
+      expect(file.targets).toHaveLength(2);
+    }
   });
 
   it('warns about a wrong DFUImageSize, dwTargetSize, bcdDFU and trailing bytes but reads the elements', () => {
@@ -55,7 +58,7 @@ describe('parseDfuFile', () => {
     const file = parseDfuFile(withFixedCrc(bytes));
     expect(file.warnings).toEqual([
       'suffix bcdDFU is 0x0110, DfuSe files use 0x011a',
-      `DFUImageSize says 5 bytes but the file has ${bytes.length}; ignored`,
+      `DFUImageSize says 5 bytes; the file has ${bytes.length} (${bytes.length - 16} without its suffix); ignored`,
       'target 0: dwTargetSize says 7 bytes, its elements take 220',
       '3 bytes between the last target and the suffix were ignored',
     ]);
@@ -107,21 +110,92 @@ describe('parseDfuFile', () => {
   });
 });
 
+describe('parseDfuFile on pathological files', () => {
+  /** A one-target DfuSe file whose target declares `declared` elements and holds `elements`. */
+  function dfuWith(elements: Uint8Array, declared: number): Uint8Array {
+    const base = writeDfuFile({ targets: [{ alternate: 0, image: MemoryImage.empty }] });
+    const body = new Uint8Array(base.length + elements.length);
+    body.set(base.subarray(0, base.length - 16));
+    body.set(elements, base.length - 16);
+    body.set(base.subarray(base.length - 16), body.length - 16);
+    writeU32LE(body, 11 + 270, declared);
+    writeU32LE(body, 11 + 266, elements.length);
+    writeU32LE(body, 6, body.length - 16);
+    return withFixedCrc(body);
+  }
+
+  it('refuses millions of empty elements at once, before reading them', () => {
+    const count = 3_000_000;
+    const bytes = dfuWith(new Uint8Array(count * 8), count);
+    const started = performance.now();
+    const info = errorInfo(() => parseDfuFile(bytes, { file: 'many.dfu' }));
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(info).toMatchObject({ kind: 'image-format', format: 'dfuse', file: 'many.dfu', offset: 11 + 270 });
+    expect(info.kind === 'image-format' && info.reason).toBe('target 0: more than 262,144 elements in the file; a firmware file has a handful');
+  });
+
+  it('refuses an element count the rest of the file cannot hold', () => {
+    const info = errorInfo(() => parseDfuFile(dfuWith(new Uint8Array(16), 0xffffffff)));
+    expect(info).toMatchObject({ offset: 11 + 270, reason: 'target 0 says it has 4,294,967,295 elements, but the 16 bytes left before the suffix hold at most 2' });
+  });
+
+  it('ignores empty elements, saying how many', () => {
+    const elements = new Uint8Array(3 * 8 + 2);
+    writeU32LE(elements, 8, 0x08000000);
+    writeU32LE(elements, 12, 2);
+    elements.set([0xaa, 0xbb], 16);
+    writeU32LE(elements, 18, 0x08000010);
+    const file = parseDfuFile(dfuWith(elements, 3));
+    expect(file.targets[0]!.image.blocks).toEqual([{ start: 0x08000000, data: Uint8Array.of(0xaa, 0xbb) }]);
+    expect(file.warnings).toEqual(['target 0: 2 empty elements ignored']);
+  });
+
+  it('reads the largest allowed count of one-byte elements in bounded time', () => {
+    const count = 262_144;
+    const elements = new Uint8Array(count * 9);
+    for (let e = 0; e < count; e++) {
+      writeU32LE(elements, e * 9, 0x08000000 + 2 * e);
+      writeU32LE(elements, e * 9 + 4, 1);
+      elements[e * 9 + 8] = e & 0xff;
+    }
+    const started = performance.now();
+    const file = parseDfuFile(dfuWith(elements, count));
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(file.targets[0]!.image.blocks).toHaveLength(count);
+    expect(file.targets[0]!.image.byteAt(0x08000000 + 2 * 300)).toBe(300 & 0xff);
+    expect(errorInfo(() => parseDfuFile(dfuWith(new Uint8Array((count + 1) * 8), count + 1))).kind).toBe('image-format');
+  });
+});
+
 describe('writeDfuFile', () => {
-  it('reproduces dfuse-pack output byte for byte', () => {
+  it('writes what dfuse-pack writes, except DFUImageSize, which leaves the suffix out as fwupd requires', () => {
     for (const name of ['blinky.dfu', 'blinky-one-target.dfu']) {
       const original = fixtureBytes(name);
-      const file = parseDfuFile(original);
-      expect(writeDfuFile(file)).toEqual(original);
+      const written = writeDfuFile(parseDfuFile(original));
+      expect(readU32LE(original, 6), name).toBe(original.length);
+      expect(readU32LE(written, 6), name).toBe(written.length - 16);
+      // With dfuse-pack's DFUImageSize put back (and the CRC redone), every byte is the same.
+      const restored = new Uint8Array(written);
+      writeU32LE(restored, 6, original.length);
+      expect(withFixedCrc(restored), name).toEqual(original);
     }
   });
 
-  it('defaults to ST identity, writes DFUImageSize with the suffix and leaves targets unnamed without a name', () => {
+  it('defaults to ST identity, writes DFUImageSize without the suffix and leaves targets unnamed without a name', () => {
     const bytes = writeDfuFile({ targets: [{ alternate: 1, image: MemoryImage.fromBytes(0x1ff80000, Uint8Array.of(0xaa, 0x55)) }] });
-    expect(readU32LE(bytes, 6)).toBe(bytes.length);
+    expect(readU32LE(bytes, 6)).toBe(bytes.length - 16);
     const file = parseDfuFile(bytes);
     expect(file).toMatchObject({ vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0, bcdDfu: 0x011a, warnings: [] });
     expect(file.targets[0]).toEqual({ alternate: 1, image: MemoryImage.fromBytes(0x1ff80000, Uint8Array.of(0xaa, 0x55)) });
+  });
+
+  it('refuses to write more elements than it would read back', () => {
+    const blocks = Array.from({ length: 262_145 }, (_, i) => ({ start: 2 * i, data: Uint8Array.of(1) }));
+    expect(errorInfo(() => writeDfuFile({ targets: [{ alternate: 0, image: MemoryImage.fromBlocks(blocks) }] }))).toMatchObject({
+      kind: 'invalid-argument',
+      argument: 'targets',
+      reason: '262,145 blocks would be 262,145 elements; DFU Desk reads at most 262,144',
+    });
   });
 
   it('rejects values that do not fit their fields', () => {

@@ -1,11 +1,12 @@
 // DfuSe .dfu container (ST UM0391 "DfuSe File Format Specification") and the plain DFU suffix
-// (USB DFU 1.1 appendix B). Layout facts and the reader/writer disagreements are collected in
-// dfuse-protocol.md §6; every multi-byte field is little-endian.
+// (USB DFU 1.1 appendix B). Every multi-byte field is little-endian. Where the tools that write
+// and read these files disagree (DFUImageSize with or without the suffix), docs/image-formats.md
+// says what DFU Desk does and why.
 
 import { DfuError } from '../errors.js';
 import { crc32Update, readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
-import { formatAddress } from '../format.js';
-import { findOverlap } from './blockBuilder.js';
+import { formatAddress, formatCount } from '../format.js';
+import { MAX_IMAGE_BLOCKS } from './limits.js';
 import { MemoryImage, type Block } from './memoryImage.js';
 
 /** bcdDFU of a DfuSe file (UM0391); dfu-util parses a file as DfuSe only with this value. */
@@ -100,9 +101,14 @@ export function addDfuSuffix(payload: Uint8Array, ids: { vendorId: number; produ
 }
 
 /**
- * Parses a DfuSe file. The prefix's DFUImageSize is only checked for a warning: older dfuse-pack
- * versions wrote it without the 16-byte suffix (dfu-util commit ee6b393), and readers must not
- * depend on it. The elements are what counts; dwTargetSize is cross-checked for a warning too.
+ * Parses a DfuSe file. DFUImageSize is not trusted: UM0391 says it counts the whole file (newer
+ * dfuse-pack versions write it so), while ST's DfuFileMgr, MicroPython's dfu.py, fwupd and older
+ * dfuse-pack versions leave the 16-byte suffix out (and fwupd refuses anything else). Both are read
+ * without a word; any other value gets a warning. The elements are what counts; dwTargetSize is cross-checked for a warning too.
+ *
+ * Bounded work: a target that declares more elements than could fit in the rest of the file, or
+ * more than MAX_IMAGE_BLOCKS in all, is refused before any is read; empty elements cost nothing; the
+ * element bytes are views into one copy of the file.
  */
 export function parseDfuFile(bytes: Uint8Array, options: { file?: string } = {}): DfuFile {
   const file = options.file;
@@ -111,7 +117,8 @@ export function parseDfuFile(bytes: Uint8Array, options: { file?: string } = {})
   };
   const length = bytes.length;
   if (!hasDfuSePrefix(bytes)) fail(0, 'no "DfuSe" signature');
-  if (length < PREFIX_LENGTH + DFU_SUFFIX_LENGTH) fail(length, `file is ${length} bytes, too short for a DfuSe prefix and suffix`);
+  if (length < PREFIX_LENGTH + DFU_SUFFIX_LENGTH)
+    fail(length, `file is ${length} bytes, too short for a DfuSe prefix and suffix`);
   if (bytes[5] !== 1) fail(5, `DfuSe version ${bytes[5]}, only version 1 exists`);
   const found = readDfuSuffix(bytes, { format: 'dfuse', ...(file !== undefined && { file }) });
   if (!found) return fail(length - 8, 'no DFU suffix ("UFD" signature) at the end of the file');
@@ -120,20 +127,24 @@ export function parseDfuFile(bytes: Uint8Array, options: { file?: string } = {})
   if (suffix.bcdDfu !== DFUSE_BCD_DFU) {
     warnings.push(`suffix bcdDFU is 0x${suffix.bcdDfu.toString(16).padStart(4, '0')}, DfuSe files use 0x011a`);
   }
+  const bodyEnd = length - suffix.length;
   const imageSize = readU32LE(bytes, 6);
-  if (imageSize === length - suffix.length) {
-    warnings.push('DFUImageSize leaves out the suffix (written by an older dfuse-pack); ignored');
-  } else if (imageSize !== length) {
-    warnings.push(`DFUImageSize says ${imageSize} bytes but the file has ${length}; ignored`);
+  if (imageSize !== bodyEnd && imageSize !== length) {
+    warnings.push(
+      `DFUImageSize says ${imageSize} bytes; the file has ${length} (${bodyEnd} without its suffix); ignored`,
+    );
   }
 
-  const bodyEnd = length - suffix.length;
+  // One copy of the body: every element is a view into it (no allocation per element).
+  const body = bytes.slice(0, bodyEnd);
   const targetCount = bytes[10]!;
   const targets: DfuTarget[] = [];
+  let elementsSoFar = 0;
   let pos = PREFIX_LENGTH;
   for (let t = 0; t < targetCount; t++) {
     const targetOffset = pos;
-    if (pos + TARGET_PREFIX_LENGTH > bodyEnd) fail(pos, `target ${t} of ${targetCount}: the file ends inside its 274-byte prefix`);
+    if (pos + TARGET_PREFIX_LENGTH > bodyEnd)
+      fail(pos, `target ${t} of ${targetCount}: the file ends inside its 274-byte prefix`);
     if (!startsWith(bytes, pos, TARGET_SIGNATURE)) fail(pos, `target ${t}: no "Target" signature`);
     const alternate = bytes[pos + 6]!;
     const isNamed = readU32LE(bytes, pos + 7) !== 0;
@@ -141,50 +152,127 @@ export function parseDfuFile(bytes: Uint8Array, options: { file?: string } = {})
     const targetSize = readU32LE(bytes, pos + 266);
     const elementCount = readU32LE(bytes, pos + 270);
     pos += TARGET_PREFIX_LENGTH;
-    const elements: (Block & { end: number; label: string })[] = [];
+    // Each element takes at least its 8-byte header: a count the rest of the file cannot hold is a
+    // damaged or crafted file, refused now rather than after millions of reads.
+    const room = Math.floor((bodyEnd - pos) / ELEMENT_HEADER_LENGTH);
+    if (elementCount > room) {
+      fail(
+        pos - 4,
+        `target ${t} says it has ${formatCount(elementCount)} elements, but the ${bodyEnd - pos} bytes left before the suffix hold at most ${formatCount(room)}`,
+      );
+    }
+    elementsSoFar += elementCount;
+    if (elementsSoFar > MAX_IMAGE_BLOCKS) {
+      fail(
+        pos - 4,
+        `target ${t}: more than ${formatCount(MAX_IMAGE_BLOCKS)} elements in the file; a firmware file has a handful`,
+      );
+    }
+    const elements: Element[] = [];
+    let empty = 0;
     for (let e = 0; e < elementCount; e++) {
-      if (pos + ELEMENT_HEADER_LENGTH > bodyEnd) fail(pos, `target ${t}, element ${e} of ${elementCount}: the file ends inside its header`);
+      if (pos + ELEMENT_HEADER_LENGTH > bodyEnd)
+        fail(pos, `target ${t}, element ${e} of ${elementCount}: the file ends inside its header`);
       const start = readU32LE(bytes, pos);
       const size = readU32LE(bytes, pos + 4);
       if (size > bodyEnd - pos - ELEMENT_HEADER_LENGTH) {
-        fail(pos + 4, `target ${t}, element ${e}: ${size} bytes at ${formatAddress(start)}, but only ${bodyEnd - pos - ELEMENT_HEADER_LENGTH} remain before the suffix`);
+        fail(
+          pos + 4,
+          `target ${t}, element ${e}: ${size} bytes at ${formatAddress(start)}, but only ${bodyEnd - pos - ELEMENT_HEADER_LENGTH} remain before the suffix`,
+        );
       }
-      if (start + size > ADDRESS_LIMIT) fail(pos, `target ${t}, element ${e}: ${size} bytes at ${formatAddress(start)} run past the end of the 32-bit address space`);
-      const data = new Uint8Array(bytes.subarray(pos + ELEMENT_HEADER_LENGTH, pos + ELEMENT_HEADER_LENGTH + size));
-      elements.push({ start, end: start + size, data, label: `element ${e} (offset ${pos})` });
+      if (start + size > ADDRESS_LIMIT)
+        fail(
+          pos,
+          `target ${t}, element ${e}: ${size} bytes at ${formatAddress(start)} run past the end of the 32-bit address space`,
+        );
+      if (size === 0) empty++;
+      else
+        elements.push({
+          start,
+          end: start + size,
+          data: body.subarray(pos + ELEMENT_HEADER_LENGTH, pos + ELEMENT_HEADER_LENGTH + size),
+          index: e,
+          offset: pos,
+        });
       pos += ELEMENT_HEADER_LENGTH + size;
     }
-    const overlap = findOverlap(elements);
+    const overlap = firstOverlap(elements);
     if (overlap) {
-      fail(targetOffset, `target ${t}: ${overlap.first.label} and ${overlap.second.label} both hold ${formatAddress(overlap.second.start)}`);
+      const [a, b] = overlap;
+      fail(
+        targetOffset,
+        `target ${t}: element ${a.index} (offset ${a.offset}) and element ${b.index} (offset ${b.offset}) both hold ${formatAddress(b.start)}`,
+      );
     }
+    if (empty > 0) warnings.push(`target ${t}: ${formatCount(empty)} empty element${empty === 1 ? '' : 's'} ignored`);
     if (pos - targetOffset - TARGET_PREFIX_LENGTH !== targetSize) {
-      warnings.push(`target ${t}: dwTargetSize says ${targetSize} bytes, its elements take ${pos - targetOffset - TARGET_PREFIX_LENGTH}`);
+      warnings.push(
+        `target ${t}: dwTargetSize says ${targetSize} bytes, its elements take ${pos - targetOffset - TARGET_PREFIX_LENGTH}`,
+      );
     }
     const image = MemoryImage.fromBlocks(elements);
     targets.push(name === undefined ? { alternate, image } : { alternate, name, image });
   }
   if (pos !== bodyEnd) warnings.push(`${bodyEnd - pos} bytes between the last target and the suffix were ignored`);
-  return { targets, vendorId: suffix.vendorId, productId: suffix.productId, bcdDevice: suffix.bcdDevice, bcdDfu: suffix.bcdDfu, warnings };
+  return {
+    targets,
+    vendorId: suffix.vendorId,
+    productId: suffix.productId,
+    bcdDevice: suffix.bcdDevice,
+    bcdDfu: suffix.bcdDfu,
+    warnings,
+  };
 }
 
-/** Writes a DfuSe file: one element per image block, DFUImageSize including the suffix (UM0391). */
+interface Element extends Block {
+  readonly end: number;
+  readonly index: number;
+  readonly offset: number;
+}
+
+/** The first two elements (by address) that share a byte: one sort, one pass, no labels built. */
+function firstOverlap(elements: readonly Element[]): [Element, Element] | undefined {
+  const sorted = elements.slice().sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.start < sorted[i - 1]!.end) return [sorted[i - 1]!, sorted[i]!];
+  }
+  return undefined;
+}
+
+/**
+ * Writes a DfuSe file: one element per image block. DFUImageSize leaves the 16-byte suffix out, as
+ * ST's DfuFileMgr, MicroPython and fwupd write it; fwupd refuses a file that counts the suffix.
+ */
 export function writeDfuFile(input: DfuFileWriteInput): Uint8Array {
-  if (input.targets.length > 255) throw invalid('targets', `${input.targets.length} targets, a DfuSe file holds at most 255`);
+  if (input.targets.length > 255)
+    throw invalid('targets', `${input.targets.length} targets, a DfuSe file holds at most 255`);
+  let elementCount = 0;
   const names = input.targets.map((target) => {
     if (!Number.isInteger(target.alternate) || target.alternate < 0 || target.alternate > 255) {
       throw invalid('alternate', `${target.alternate} is not an alt setting number (0..255)`);
     }
+    elementCount += target.image.blocks.length;
     const encoded = target.name === undefined ? undefined : new TextEncoder().encode(target.name);
-    if (encoded && encoded.length > TARGET_NAME_LENGTH) throw invalid('name', `target name is ${encoded.length} bytes, at most 255 fit`);
+    if (encoded && encoded.length > TARGET_NAME_LENGTH)
+      throw invalid('name', `target name is ${encoded.length} bytes, at most 255 fit`);
     return encoded;
   });
-  const targetSizes = input.targets.map((target) => target.image.blocks.reduce((sum, block) => sum + ELEMENT_HEADER_LENGTH + block.data.length, 0));
-  const total = PREFIX_LENGTH + targetSizes.reduce((sum, size) => sum + TARGET_PREFIX_LENGTH + size, 0) + DFU_SUFFIX_LENGTH;
+  if (elementCount > MAX_IMAGE_BLOCKS) {
+    throw invalid(
+      'targets',
+      `${formatCount(elementCount)} blocks would be ${formatCount(elementCount)} elements; DFU Desk reads at most ${formatCount(MAX_IMAGE_BLOCKS)}`,
+    );
+  }
+  const targetSizes = input.targets.map((target) =>
+    target.image.blocks.reduce((sum, block) => sum + ELEMENT_HEADER_LENGTH + block.data.length, 0),
+  );
+  const total =
+    PREFIX_LENGTH + targetSizes.reduce((sum, size) => sum + TARGET_PREFIX_LENGTH + size, 0) + DFU_SUFFIX_LENGTH;
   const out = new Uint8Array(total);
   out.set(SIGNATURE, 0);
   out[5] = 1;
-  writeU32LE(out, 6, total);
+  writeU32LE(out, 6, total - DFU_SUFFIX_LENGTH);
   out[10] = input.targets.length;
   let pos = PREFIX_LENGTH;
   input.targets.forEach((target, t) => {

@@ -11,6 +11,7 @@
 import { DfuError } from '../errors.js';
 import { readU16LE, readU32LE } from '../bytes.js';
 import { formatAddress } from '../format.js';
+import { printable } from '../printable.js';
 import { findOverlap } from './blockBuilder.js';
 import { MemoryImage } from './memoryImage.js';
 
@@ -125,7 +126,7 @@ export function parseElf(bytes: Uint8Array, options: { file?: string } = {}): El
       if (!segment || section.offset + section.size > segment.offset + segment.fileSize) continue;
       segment.hasSections = true;
       const start = segment.paddr + (section.offset - segment.offset);
-      pieces.push({ start, end: start + section.size, fileOffset: section.offset, label: `section ${section.name} (segment ${segment.index})` });
+      pieces.push({ start, end: start + section.size, fileOffset: section.offset, label: `section ${printable(section.name)} (segment ${segment.index})` });
     }
     for (const s of segments) if (!s.hasSections) warnings.push(`segment ${s.index} holds no loadable section (ELF headers only?); skipped`);
   }
@@ -179,7 +180,9 @@ function readSections(bytes: Uint8Array, warnings: string[]): Section[] | undefi
     if (shstrndx >= shnum || start >= limit) return `#${index}`;
     let end = start;
     while (end < limit && bytes[end] !== 0) end++;
-    return String.fromCharCode(...bytes.subarray(start, Math.min(end, start + 64)));
+    let name = '';
+    for (let i = start; i < Math.min(end, start + 64); i++) name += String.fromCharCode(bytes[i]!);
+    return name;
   };
   return Array.from({ length: shnum }, (_, index) => ({
     index,

@@ -59,9 +59,38 @@ describe('parseIntelHex', () => {
     expect(image.ranges).toEqual([{ start: 0xfffffffe, end: 0x1_0000_0000 }]);
   });
 
-  it('continues a record that crosses a 64 KiB boundary linearly', () => {
+  it('continues a record that crosses a 64 KiB boundary linearly with type 04 addresses or none', () => {
     const { image } = parseIntelHex(lines(record(4, 0, [0x08, 0x00]), record(0, 0xfffe, [1, 2, 3, 4]), EOF));
     expect(image.ranges).toEqual([{ start: 0x0800fffe, end: 0x08010002 }]);
+    expect(parseIntelHex(lines(record(0, 0xfffe, [1, 2, 3, 4]), EOF)).image.ranges).toEqual([{ start: 0xfffe, end: 0x10002 }]);
+  });
+
+  it('wraps a record that runs past its segment end back to the segment start (type 02), as Intel and srec_cat say', () => {
+    // SBA 0x1000: the segment is 0x10000..0x1FFFF; bytes 5..8 of a record at offset 0xFFFC land at 0x10000.
+    const { image } = parseIntelHex(lines(record(2, 0, [0x10, 0x00]), record(0, 0xfffc, [1, 2, 3, 4, 5, 6, 7, 8]), EOF));
+    expect(image.blocks).toEqual([
+      { start: 0x10000, data: Uint8Array.of(5, 6, 7, 8) },
+      { start: 0x1fffc, data: Uint8Array.of(1, 2, 3, 4) },
+    ]);
+    // A type 04 record ends segment addressing: the next record continues linearly again.
+    const linear = parseIntelHex(lines(record(2, 0, [0x10, 0x00]), record(4, 0, [0x00, 0x02]), record(0, 0xfffe, [1, 2, 3]), EOF));
+    expect(linear.image.ranges).toEqual([{ start: 0x2fffe, end: 0x30001 }]);
+  });
+
+  it('names both lines when wrapped bytes land on bytes another record holds', () => {
+    const info = errorInfo(() => parseIntelHex(lines(record(2, 0, [0x10, 0x00]), record(0, 0x0000, [9]), record(0, 0xffff, [1, 2]), EOF), { file: 'seg.hex' }));
+    expect(info).toMatchObject({ format: 'intel-hex', file: 'seg.hex', line: 3, reason: '0x00010000 is defined twice: on line 2 and on line 3' });
+  });
+
+  it('refuses more separate address ranges than an image may hold, naming the line', () => {
+    const records = [record(4, 0, [0x08, 0x00])];
+    for (let i = 0; i <= 262_144; i++) {
+      if (i % 0x8000 === 0) records.push(record(4, 0, [0x08, (i / 0x8000) & 0xff]));
+      records.push(record(0, (2 * i) & 0xffff, [1]));
+    }
+    const info = errorInfo(() => parseIntelHex([...records, EOF].join('\n'), { file: 'dust.hex' }));
+    expect(info).toMatchObject({ kind: 'image-format', format: 'intel-hex', file: 'dust.hex', line: records.length });
+    expect(info.kind === 'image-format' && info.reason).toMatch(/^more than 262,144 separate address ranges/);
   });
 
   it('merges records given out of order and skips empty data records', () => {

@@ -34,9 +34,11 @@ const COLON = 0x3a;
 
 /**
  * Parses Intel HEX text. Blank lines and spaces or tabs around records are tolerated; anything else
- * that is not a well-formed record is an error naming the line. Record addresses continue linearly
- * across a 64 KiB boundary (as objcopy, srec_cat and Python's intelhex read them) and must stay
- * inside the 32-bit address space.
+ * that is not a well-formed record is an error naming the line. With extended linear addresses
+ * (type 04, or none at all) a record continues linearly across a 64 KiB boundary, as objcopy,
+ * srec_cat and Python's intelhex read it, and must stay inside the 32-bit address space. After an
+ * extended segment address (type 02) a record wraps inside its segment, as Intel's specification
+ * and srec_cat say (objcopy continues into the next segment instead).
  */
 export function parseIntelHex(text: string, options: { file?: string } = {}): IntelHexParseResult {
   const { blocks, scanned: startAddress } = collectRecords(
@@ -58,6 +60,8 @@ function scanIntelHex(text: string, builder: BlockBuilder, file: string | undefi
   let lineStart = pos;
   let lastRecordLine = 0;
   let base = 0;
+  /** After a type 02 record (until a type 04): addresses wrap inside the 64 KiB segment. */
+  let isSegmented = false;
   let eofLine = 0;
   let start: HexStartAddress | undefined;
   let startLine = 0;
@@ -108,11 +112,20 @@ function scanIntelHex(text: string, builder: BlockBuilder, file: string | undefi
     let targetOffset = 0;
     if (type === 0) {
       const address = base + offset16;
-      if (address + count > ADDRESS_LIMIT) {
-        fail(file, line, `${count} bytes at ${formatAddress(address)} run past the end of the 32-bit address space`);
-      }
       target = buffer;
-      targetOffset = builder.begin(address, count, line);
+      if (isSegmented && offset16 + count > 0x10000) {
+        // Segment addressing wraps inside the 64 KiB segment (Intel's spec: SBA + ((DRLO + DRI)
+        // MOD 64K)), as srec_cat reads it: the bytes past the segment end go to its start. The two
+        // runs are registered back to back, so the bytes stay contiguous in the buffer.
+        const split = 0x10000 - offset16;
+        targetOffset = builder.begin(address, split, line);
+        builder.begin(base, count - split, line);
+      } else {
+        if (address + count > ADDRESS_LIMIT) {
+          fail(file, line, `${count} bytes at ${formatAddress(address)} run past the end of the 32-bit address space`);
+        }
+        targetOffset = builder.begin(address, count, line);
+      }
     }
     let sum = count + (offset16 >> 8) + (offset16 & 0xff) + type;
     let bad = 0;
@@ -142,8 +155,13 @@ function scanIntelHex(text: string, builder: BlockBuilder, file: string | undefi
         if (count !== expected) fail(file, line, `record type 0x0${type} has ${count} data bytes, expected ${expected}`);
         if (offset16 !== 0) fail(file, line, `record type 0x0${type} has load offset 0x${offset16.toString(16).toUpperCase()}, expected 0x0000`);
         const word16 = (scratch[0]! << 8) | scratch[1]!;
-        if (type === 2) base = word16 * 16;
-        else if (type === 4) base = word16 * 0x10000;
+        if (type === 2) {
+          base = word16 * 16;
+          isSegmented = true;
+        } else if (type === 4) {
+          base = word16 * 0x10000;
+          isSegmented = false;
+        }
         else {
           const low16 = (scratch[2]! << 8) | scratch[3]!;
           const next: HexStartAddress =

@@ -148,8 +148,14 @@ export class MemoryImage {
 
   /** The part of the image inside `range` (views, not copies). */
   slice(range: AddressRange): MemoryImage {
+    // Starts at the first block that ends after range.start (binary search) and stops at the first
+    // that starts at or after range.end: callers slice per sector, so a scan of every block per call
+    // would make planning an image of many blocks quadratic.
     const out: Block[] = [];
-    for (const block of this.blocks) {
+    const blocks = this.blocks;
+    for (let index = this.firstBlockEndingAfter(range.start); index < blocks.length; index++) {
+      const block = blocks[index]!;
+      if (block.start >= range.end) break;
       const start = Math.max(block.start, range.start);
       const end = Math.min(block.start + block.data.length, range.end);
       if (start < end) out.push({ start, data: block.data.subarray(start - block.start, end - block.start) });
@@ -192,6 +198,19 @@ export class MemoryImage {
       ...this.slice({ start: 0, end: range.start }).blocks,
       ...this.slice({ start: range.end, end: ADDRESS_LIMIT }).blocks,
     ]);
+  }
+
+  /** Index of the first block whose end is above `address` (blocks.length when there is none). */
+  private firstBlockEndingAfter(address: number): number {
+    let low = 0;
+    let high = this.blocks.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const block = this.blocks[mid]!;
+      if (block.start + block.data.length <= address) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   /** Index of the block holding `address`, or -1. Binary search: images can have many blocks. */

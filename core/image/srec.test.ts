@@ -42,6 +42,34 @@ describe('parseSrec', () => {
     expect(parseSrec([srec(1, 2, 0, [1]), srec(6, 3, 1, []), S9].join('\n')).image.size).toBe(1);
   });
 
+  it('accepts count fields of 2 to 4 bytes (S5) and 3 or 4 bytes (S6), as srec_cat does', () => {
+    const data = [srec(1, 2, 0, [1]), srec(1, 2, 1, [2])];
+    for (const count of [srec(5, 2, 2, []), srec(5, 3, 2, []), srec(5, 4, 2, []), srec(6, 3, 2, []), srec(6, 4, 2, [])]) {
+      expect(parseSrec([...data, count, S9].join('\n')).image.size, count).toBe(2);
+    }
+  });
+
+  it('reads concatenated files: records after a termination record, counts per part or in all, the first start address', () => {
+    const boot = [srec(0, 2, 0, [0x42]), srec(1, 2, 0x100, [1, 2]), srec(1, 2, 0x102, [3]), srec(5, 2, 2, []), srec(9, 2, 0x100, [])];
+    const app = [srec(0, 2, 0, [0x41]), srec(1, 2, 0x200, [9]), srec(5, 2, 3, []), srec(9, 2, 0x200, [])];
+    const result = parseSrec([...boot, ...app].join('\n'));
+    expect(result.image.ranges).toEqual([
+      { start: 0x100, end: 0x103 },
+      { start: 0x200, end: 0x201 },
+    ]);
+    expect(result.startAddress).toBe(0x100);
+    expect(result.header).toBe('B');
+    expect(result.warnings).toEqual(['termination records name different start addresses: 0x00000100 on line 5, 0x00000200 on line 9; the first is kept (as srec_cat does)']);
+    const perPart = [...app.slice(0, 2), srec(5, 2, 1, []), app[3]!];
+    expect(parseSrec([...boot, ...perPart].join('\n')).image.size).toBe(4);
+  });
+
+  it('warns when the data after a termination record has none of its own', () => {
+    expect(parseSrec([srec(1, 2, 0, [1]), S9, srec(1, 2, 1, [2])].join('\n')).warnings).toEqual([
+      'no termination record after the data that follows the one on line 2: the file may be cut short',
+    ]);
+  });
+
   it('warns when the termination record is missing', () => {
     expect(parseSrec(srec(1, 2, 0, [1])).warnings).toEqual(['no termination record (S7, S8 or S9): the file may be cut short']);
   });
@@ -58,9 +86,10 @@ describe('parseSrec', () => {
       ['a record longer than its byte count', [srec(1, 2, 0, [1]) + '0', S9].join('\n'), 1, /longer than its byte count \(4\)/],
       ['a line without S', [srec(1, 2, 0, [1]), ':00000001FF'].join('\n'), 2, /expected 'S' at column 1/],
       ['a wrong record count', [srec(1, 2, 0, [1]), srec(5, 2, 2, []), S9].join('\n'), 2, /record count says 2 data records, 1 came before it/],
-      ['a count record with data', [srec(5, 2, 0, [1]), S9].join('\n'), 1, /S5 record has 1 data bytes/],
+      ['an S5 count field of 5 bytes', [srec(5, 2, 0, [1, 2, 3]), S9].join('\n'), 1, /S5 record has 5 bytes after its byte count; a record count field is 2, 3 or 4 bytes/],
+      ['an S6 count field of 2 bytes', [srec(6, 2, 0, []), S9].join('\n'), 1, /S6 record has 2 bytes after its byte count; a record count field is 3 or 4 bytes/],
+      ['a record count matching neither the file nor its part', [srec(1, 2, 0, [1]), S9, srec(1, 2, 1, [2]), srec(5, 2, 3, [])].join('\n'), 4, /says 3 data records, 1 came before it \(2 since the start of the file\)/],
       ['a termination record with data', [srec(9, 2, 0, [1])].join('\n'), 1, /S9 record has 1 data bytes/],
-      ['data after the termination record', [S9, srec(1, 2, 0, [1])].join('\n'), 2, /after the termination record on line 1/],
       ['data past 0xFFFFFFFF', [srec(3, 4, 0xffffffff, [1, 2]), S9].join('\n'), 1, /2 bytes at 0xFFFFFFFF run past/],
       ['overlapping records', [srec(1, 2, 0x10, [1, 2, 3]), srec(1, 2, 0x0, [1]), srec(1, 2, 0x12, [4]), S9].join('\n'), 3, /0x00000012 is defined twice: on line 1 and on line 3/],
     ];

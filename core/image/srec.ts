@@ -1,6 +1,8 @@
 // Motorola S-record ⇄ MemoryImage (the format as srec_cat's srec_motorola(5) man page describes it):
 // S0 header, S1/S2/S3 data with 16/24/32-bit addresses, S5/S6 record counts, S7/S8/S9 start
-// address and end of file. Same approach as intelHex.ts: char codes, one buffer, located errors.
+// address and end of a file. Same approach as intelHex.ts: char codes, one buffer, located errors.
+// Files are often concatenated (a bootloader's S-records followed by an application's): records
+// after a termination record are read as the next part, as srec_cat and bincopy read them.
 
 import { DfuError } from '../errors.js';
 import { formatAddress, formatHexByte } from '../format.js';
@@ -11,9 +13,9 @@ import { CR, LF, SPACE, TAB, recordSyntaxError, textAfterRecord } from './record
 
 export interface SrecParseResult {
   readonly image: MemoryImage;
-  /** From the S7/S8/S9 termination record. */
+  /** From the first S7/S8/S9 termination record (srec_cat keeps the first too). */
   readonly startAddress?: number;
-  /** The S0 record's data as text, trailing NULs removed. */
+  /** The first S0 record's data as text, trailing NULs removed. */
   readonly header?: string;
   readonly warnings: readonly string[];
 }
@@ -33,7 +35,7 @@ const ADDRESS_LIMIT = 0x1_0000_0000;
 const LETTER_S = 0x53;
 const LETTER_S_LOWER = 0x73;
 
-/** Address field size in bytes per record type S0..S9; 0 for the reserved S4. */
+/** Address field size in bytes per record type S0..S9; 0 for the reserved S4. S5/S6 vary (see scanSrec). */
 const ADDRESS_BYTES = [2, 2, 3, 4, 0, 2, 3, 4, 3, 2];
 
 export function parseSrec(text: string, options: { file?: string } = {}): SrecParseResult {
@@ -55,9 +57,13 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
   let line = 1;
   let lineStart = pos;
   let lastRecordLine = 0;
+  /** Data records since the start of the file, and since the last termination record. */
   let dataRecords = 0;
-  let endLine = 0;
+  let partRecords = 0;
+  let terminationLine = 0;
   let startAddress: number | undefined;
+  let startLine = 0;
+  let hasStartConflict = false;
   let header: string | undefined;
 
   while (pos < length) {
@@ -72,7 +78,6 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
       pos++;
       continue;
     }
-    if (endLine !== 0) fail(file, line, `data after the termination record on line ${endLine}`);
     if (code !== LETTER_S && code !== LETTER_S_LOWER) {
       fail(file, line, `expected 'S' at column ${pos - lineStart + 1} to start a record, found ${describeChar(code)}`);
     }
@@ -85,8 +90,18 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
     const c1 = hex[text.charCodeAt(pos + 3)]!;
     if ((c0 | c1) > 15) recordError(text, pos, pos + 4, lineStart, line, file);
     const count = (c0 << 4) | c1;
-    const addressBytes = ADDRESS_BYTES[type]!;
-    if (count < addressBytes + 1) fail(file, line, `byte count ${count} is too small for an S${type} record (at least ${addressBytes + 1})`);
+    let addressBytes = ADDRESS_BYTES[type]!;
+    if (type === 5 || type === 6) {
+      // The count field is 2 (S5) or 3 (S6) bytes by the book; Green Hills writes 4, and srec_cat
+      // reads S5 with 2 to 4 and S6 with 3 or 4. So does DFU Desk.
+      const smallest = type === 5 ? 2 : 3;
+      if (count - 1 < smallest || count - 1 > 4) {
+        fail(file, line, `S${type} record has ${count - 1} bytes after its byte count; a record count field is ${type === 5 ? '2, 3 or 4' : '3 or 4'} bytes`);
+      }
+      addressBytes = count - 1;
+    } else if (count < addressBytes + 1) {
+      fail(file, line, `byte count ${count} is too small for an S${type} record (at least ${addressBytes + 1})`);
+    }
     const end = pos + 4 + 2 * count;
     if (end > length) recordError(text, pos, end, lineStart, line, file);
 
@@ -112,6 +127,7 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
       target = buffer;
       targetOffset = builder.begin(address, dataCount, line);
       dataRecords++;
+      partRecords++;
     }
     for (let i = 0; i < dataCount; i++, p += 2) {
       const high = hex[text.charCodeAt(p)]!;
@@ -131,13 +147,27 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
     if (type === 0) {
       if (header === undefined) header = latin1(scratch.subarray(0, dataCount)).replace(/\0+$/, '');
     } else if (type === 5 || type === 6) {
-      if (dataCount !== 0) fail(file, line, `S${type} record has ${dataCount} data bytes, expected none`);
-      const expected = dataRecords % (type === 5 ? 0x10000 : 0x1000000);
-      if (address !== expected) fail(file, line, `record count says ${address} data records, ${expected} came before it`);
+      // Counted modulo the field's size. srec_cat counts from the start of the file; a part of a
+      // concatenated file counts its own records: either is accepted.
+      const modulus = 2 ** (8 * addressBytes);
+      const total = dataRecords % modulus;
+      const part = partRecords % modulus;
+      if (address !== total && address !== part) {
+        fail(file, line, `record count says ${address} data records, ${part} came before it${part !== total ? ` (${total} since the start of the file)` : ''}`);
+      }
     } else if (type >= 7) {
       if (dataCount !== 0) fail(file, line, `S${type} record has ${dataCount} data bytes, expected none`);
-      startAddress = address;
-      endLine = line;
+      if (startAddress === undefined) {
+        startAddress = address;
+        startLine = line;
+      } else if (address !== startAddress && !hasStartConflict) {
+        hasStartConflict = true;
+        warnings.push(
+          `termination records name different start addresses: ${formatAddress(startAddress)} on line ${startLine}, ${formatAddress(address)} on line ${line}; the first is kept (as srec_cat does)`,
+        );
+      }
+      terminationLine = line;
+      partRecords = 0;
     }
 
     const after = textAfterRecord(text, end, lineStart, count);
@@ -145,7 +175,10 @@ function scanSrec(text: string, builder: BlockBuilder, file: string | undefined)
     pos = end;
   }
   if (lastRecordLine === 0) fail(file, 1, 'no S-records');
-  if (endLine === 0) warnings.push('no termination record (S7, S8 or S9): the file may be cut short');
+  if (terminationLine === 0) warnings.push('no termination record (S7, S8 or S9): the file may be cut short');
+  else if (partRecords > 0) {
+    warnings.push(`no termination record after the data that follows the one on line ${terminationLine}: the file may be cut short`);
+  }
   return {
     warnings,
     ...(startAddress !== undefined && { startAddress }),
