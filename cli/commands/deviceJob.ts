@@ -185,7 +185,7 @@ export async function runDeviceJob(
       prepared = inOptionTerms(FLASH_OPTION_NAMES, () =>
         prepareFlash(info!, {
           kind: job.kind,
-          source: { fileName: job.input.fileName, bytes: job.input.bytes },
+          source: { fileName: job.input.fileName, bytes: job.input.bytes, ...(job.input.explicitFormat ? { format: job.input.explicitFormat } : {}) },
           placement: { ...(alternate !== undefined ? { alternate } : {}), ...(job.baseAddress !== undefined ? { baseAddress: job.baseAddress } : {}) },
           options: job.program,
         }),

@@ -25,7 +25,7 @@ import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions, openDeviceAccess } from '../devices/deviceAccess.js';
 import { chooseDevices, openDevice } from '../devices/deviceSession.js';
 import { combineExitCodes, ExitCode } from '../exitCodes.js';
-import { formatNames, readFirmwareInput, type FirmwareInput } from '../imageInput.js';
+import { formatArgument, formatNames, formatOption, readFirmwareInput, type FirmwareInput } from '../imageInput.js';
 import { formatCount } from '../../core/format.js';
 import { boardsOutcome, failedOutcome, outcomeJson, outcomeLine, runDeviceJob, type DeviceJob, type DeviceOutcome } from './deviceJob.js';
 import { boardTargetOf } from '../../core/jobs/boardTarget.js';
@@ -39,6 +39,7 @@ const VERIFY_CONFIRMATIONS: readonly ConfirmationKind[] = ['file-for-other-devic
 /** Options flash and verify share. */
 export const imageTargetOptions: OptionSpecs = {
   address: { type: 'string', short: 'a', value: 'ADDR', description: 'where a raw binary starts (default: the start of the target region)' },
+  ...formatOption,
   alt: { type: 'string', value: 'NAME|N', description: 'the target region: alt-setting number or name (default: by the image addresses)' },
   all: { type: 'boolean', description: 'every connected DFU device, in parallel, one result line each' },
   report: { type: 'string', value: 'FILE', description: 'write a flash report: FILE.json plus Markdown (or HTML if FILE ends in .html)' },
@@ -49,7 +50,7 @@ export const imageTargetOptions: OptionSpecs = {
 const spec: CommandSpec = {
   name: 'flash',
   summary: 'Program a firmware file: plan, erase, write, verify, optionally leave DFU mode.',
-  positionals: [{ name: 'FILE', required: true, description: 'a .hex, .srec, .elf, .dfu or .bin file (the format is detected from the content)' }],
+  positionals: [{ name: 'FILE', required: true, description: 'a .hex, .srec, .elf, .dfu or .bin file (the extension names the format; --format overrides it)' }],
   options: {
     ...commonOptions,
     ...deviceOptions,
@@ -102,7 +103,8 @@ export function prepareImageJob(context: CommandContext, kind: 'flash' | 'verify
   // after the boards were flashed.
   if (reportPath !== undefined) checkReportPaths(reportPath, context.io.cwd);
   checkDeviceOptions(values, context.io.env);
-  const input = readFirmwareInput(context.positionals[0]!, context.io.cwd);
+  const format = formatArgument(values);
+  const input = readFirmwareInput(context.positionals[0]!, context.io.cwd, format !== undefined ? { format } : {});
   if (!input.needsBaseAddress && baseAddress !== undefined) {
     context.reporter.warning(`--address is ignored: ${input.fileName} is ${formatNames[input.format]} and carries its own addresses`);
   }

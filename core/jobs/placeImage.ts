@@ -4,7 +4,7 @@
 // another USB device needs the 'file-for-other-device' confirmation.
 import { formatAddress, formatUsbId } from '../format.js';
 import { DfuError } from '../errors.js';
-import { imageOfTargets, loadFirmware, type FirmwareFile } from '../image/firmwareFile.js';
+import { imageOfTargets, loadFirmware, type FirmwareFile, type FirmwareFormat } from '../image/firmwareFile.js';
 import type { MemoryImage } from '../image/memoryImage.js';
 import { mainFlashOf } from '../dfuse/regionRole.js';
 import { regionRange, segmentAt } from '../dfuse/memoryLayout.js';
@@ -15,6 +15,8 @@ import { confirmation, type Confirmation } from './confirmations.js';
 export interface FirmwareSource {
   readonly fileName: string;
   readonly bytes: Uint8Array;
+  /** The format the user named (CLI --format); otherwise the file name's extension decides (core/image/firmwareFile.ts). */
+  readonly format?: FirmwareFormat;
 }
 
 export interface Placement {
@@ -68,6 +70,7 @@ export function placeImage(source: FirmwareSource, info: DeviceInfo, placement: 
   const defaultBase = home?.layout ? regionRange(home.layout.region).start : undefined;
   const firmware = loadFirmware(source.bytes, {
     fileName: source.fileName,
+    ...(source.format !== undefined ? { format: source.format } : {}),
     ...((placement.baseAddress ?? defaultBase) !== undefined ? { baseAddress: placement.baseAddress ?? defaultBase } : {}),
   });
   warnings.push(...firmware.warnings);

@@ -4,7 +4,7 @@
 import type { FileGrant, ImageSummary } from '../../core/contract/programmer.js';
 import { formatAddress } from '../../core/format.js';
 import { loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
-import type { FirmwareFile } from '../../core/image/firmwareFile.js';
+import type { FirmwareFile, FirmwareFormat } from '../../core/image/firmwareFile.js';
 import type { MemoryImage } from '../../core/image/memoryImage.js';
 
 export interface LoadedImage {
@@ -24,6 +24,8 @@ export interface LoadImageInput {
   readonly file?: FileGrant;
   /** Chosen by the user for a raw binary. */
   readonly baseAddress?: number;
+  /** The format the user named; without it the file name's extension decides (core/image/firmwareFile.ts). */
+  readonly format?: FirmwareFormat;
   /** Used for a raw binary when the user gave none: the start of the device's first region. */
   readonly defaultBaseAddress: number;
   readonly defaultBaseRegion: string;
@@ -33,7 +35,7 @@ export interface LoadImageInput {
 
 export function loadImage(input: LoadImageInput): LoadedImage {
   const baseAddress = input.baseAddress ?? input.defaultBaseAddress;
-  const firmware = loadFirmware(input.bytes, { fileName: input.fileName, baseAddress });
+  const firmware = loadFirmware(input.bytes, { fileName: input.fileName, baseAddress, ...(input.format !== undefined ? { format: input.format } : {}) });
   const isRawBinary = firmware.format === 'binary' || firmware.format === 'binary-dfu-suffix';
   const info = summarizeImage(firmware.image, firmware.entryAddress !== undefined ? { entryAddress: firmware.entryAddress } : {});
   const warnings = [...firmware.warnings, ...info.warnings];
