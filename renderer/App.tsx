@@ -5,7 +5,7 @@ import { ErrorBox } from './ui/ErrorBox.js';
 import { DevicePicker } from './features/device/DevicePicker.js';
 import { DeviceHeader } from './features/device/DeviceHeader.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
-import { FlashTab } from './features/program/FlashTab.js';
+import { ActionBar, FlashTab } from './features/program/FlashTab.js';
 import { useWindowDrop } from './features/program/useWindowDrop.js';
 import { MemoryTab } from './features/memoryMap/MemoryTab.js';
 import { OptionBytesTab } from './features/optionBytes/OptionBytesTab.js';
@@ -78,6 +78,7 @@ function MainArea() {
           <ReadBackTab />
         )}
       </div>
+      {tab === 'flash' && !isDiffOpen && <ActionBar />}
     </>
   );
 }

@@ -9,7 +9,7 @@ import { VirtualList } from './ui/VirtualList.js';
 import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
-import { FlashTab } from './features/program/FlashTab.js';
+import { ActionBar, FlashTab } from './features/program/FlashTab.js';
 import { writeNotes } from './features/program/PlanPreview.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
@@ -112,11 +112,19 @@ describe('FlashTab', () => {
     bridge.answer('planProgram', () => Promise.resolve({ ok: true, value: { plans: [plan], confirmations: [], warnings: [] } }));
     const store = createAppStore(bridge);
     await act(() => store.getState().start());
-    const view = await render(<FlashTab />, store);
+    const view = await render(
+      <>
+        <FlashTab />
+        <ActionBar />
+      </>,
+      store,
+    );
     const text = view.container.textContent ?? '';
     expect(text).toContain('erase 522 sectors (0–521, 0x08000000–0x08010500)');
     expect(text).toContain('write 66,748 B');
     expect(text).toContain('Estimated 7.2 s');
+    // The action bar says the same in one line, next to the one button.
+    expect(view.container.querySelector('[data-testid="action-summary"]')?.textContent).toBe('erase 522 sectors, write 66,748 B');
     await click(button(view.container, 'Flash'));
     expect(bridge.calls.filter((call) => call.method === 'program').map((call) => call.args[0])).toEqual([{ options: { erase: 'touched', verify: true } }]);
     view.unmount();

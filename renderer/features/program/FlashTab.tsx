@@ -9,7 +9,7 @@ import { ProgramOptionsForm } from './ProgramOptionsForm.js';
 import { ProgressStepper } from './ProgressStepper.js';
 import { ResultPanel } from './ResultPanel.js';
 import { FlashOnConnect } from './FlashOnConnect.js';
-import { pluralise } from '../../text.js';
+import { formatBytes, phaseLabels, pluralise } from '../../text.js';
 
 /** Etcher's rhythm: image, plan, one button, progress, result. */
 export function FlashTab() {
@@ -24,7 +24,6 @@ export function FlashTab() {
         <section className="card" aria-label="Flash">
           <ProgramOptionsForm isDisabled={isRunning} />
           <PlanPreview />
-          <FlashButton />
           <ProgressStepper />
           <ResultPanel kinds={['program', 'verify', 'erase', 'leave', 'read-unprotect']} />
         </section>
@@ -66,18 +65,43 @@ function PlanMap() {
   );
 }
 
-function FlashButton() {
+/**
+ * The bar under the Flash tab that stays in view however small the window (1024x640 leaves a few
+ * hundred pixels): the file, what the plan does in one line, the Flash button, and where a running
+ * job is. The full plan and the stepper stay in the card above.
+ */
+export function ActionBar() {
+  const image = useApp((state) => state.session?.image);
+  const device = useApp((state) => state.session?.device);
   const plan = useApp((state) => state.plan);
+  const job = useApp((state) => state.job);
   const isRunning = useApp((state) => state.session?.job !== undefined);
   const requestProgram = useApp((state) => state.requestProgram);
-  const sectors = plan?.plans?.reduce((sum, item) => sum + item.sectors.length, 0) ?? 0;
-  const isReady = plan?.plans !== undefined && !isRunning;
+  if (!device || !image) return null;
+  const plans = plan?.plans;
+  const sectors = plans?.reduce((sum, item) => sum + item.sectors.length, 0) ?? 0;
+  const bytes = plans?.reduce((sum, item) => sum + item.bytesToWrite, 0) ?? 0;
+  const isReady = plans !== undefined && !isRunning;
+  const active = job && !job.isFinished ? job.order.find((phase) => job.phases[phase]?.status === 'active') : undefined;
+  const activeProgress = active ? job?.phases[active] : undefined;
+  const percent = activeProgress && activeProgress.total > 0 ? Math.floor((100 * activeProgress.done) / activeProgress.total) : undefined;
   return (
-    <div className="primary-row">
+    <div className="action-bar" role="region" aria-label="Flash actions">
+      <span className="action-file" title={image.path ?? image.fileName}>
+        {image.fileName}
+      </span>
+      <span className="muted action-summary" data-testid="action-summary">
+        {isRunning && active
+          ? `${phaseLabels[active]}${percent !== undefined ? ` ${percent}%` : ''}`
+          : plans
+            ? `${sectors > 0 ? `erase ${pluralise(sectors, 'sector')}, ` : 'no erase, '}write ${formatBytes(bytes)}`
+            : plan?.error
+              ? 'cannot be flashed: see the plan'
+              : 'planning…'}
+      </span>
       <button className="button primary big" disabled={!isReady} onClick={() => void requestProgram()} data-testid="flash-button">
         Flash
       </button>
-      {isReady && <span className="muted">{sectors > 0 ? `${pluralise(sectors, 'sector')} will be erased first.` : 'Nothing will be erased.'}</span>}
     </div>
   );
 }
