@@ -428,6 +428,28 @@ describe('planProgram', () => {
   });
 });
 
+describe('planning images of many blocks', () => {
+  // More blocks than a function call may take arguments (about 125,000 on V8's default stack):
+  // push(...blocks) or Math.min(...addresses) over them would overflow the stack.
+  const blocks = Array.from({ length: 200_000 }, (_, i) => ({ start: 0x08000000 + 16 * i, data: Uint8Array.of(1 + (i % 200)) }));
+  const image = MemoryImage.fromBlocks(blocks);
+
+  it('plans 200,000 blocks in one erasable segment (padded to program units) without overflowing the stack', () => {
+    const big = deviceInfo({ alternateNames: ['@Internal Flash  /0x08000000/32*128Kg'] });
+    const started = performance.now();
+    const [plan] = planImage(image, big, touched);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(plan!.chunks.reduce((sum, chunk) => sum + chunk.data.length, 0)).toBeGreaterThanOrEqual(image.size);
+    expect(plan!.sectors.map((sector) => sector.index)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+
+  it('plans 200,000 blocks in a writable, not erasable segment the same way', () => {
+    const eeprom = deviceInfo({ alternateNames: ['@Data Memory /0x08000000/01*4096Ke'] });
+    const plans = planImage(image, eeprom, { ...touched, preserve: true });
+    expect(plans[0]!.chunks.length).toBeGreaterThan(0);
+  });
+});
+
 describe('planImage', () => {
   it('splits an image into one plan per region (flash and data EEPROM)', () => {
     const image = MemoryImage.fromBlocks([

@@ -139,7 +139,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
   checkWritable(image, region);
   const limit = flashSizeLimit(info, region, alt.role, options.flashSizeBytes);
   const hasUserSize = options.flashSizeBytes !== undefined;
-  warnings.push(...checkRealFlash({ image, info, region, role: alt.role, limit, hasUserSize }));
+  for (const warning of checkRealFlash({ image, info, region, role: alt.role, limit, hasUserSize })) warnings.push(warning);
 
   // 2. The options that apply to this region.
   const hasErasable = region.segments.some((s) => s.erasable);
@@ -174,7 +174,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
     hasUserSize,
     massEraseWhenFaster: options.massEraseWhenFaster !== false,
   });
-  warnings.push(...erase.warnings);
+  for (const warning of erase.warnings) warnings.push(warning);
   const erased = new Set(erase.sectors.map((s) => s.index));
   const isErased = (sector: Sector): boolean => erased.has(sector.index);
 
@@ -186,7 +186,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
     const outside = complementIn(sector, image);
     if (outside.length === 0) continue;
     if (wantsPreserve) {
-      preserveRanges.push(...outside);
+      for (const range of outside) preserveRanges.push(range);
       continue;
     }
     const known = outside.every((r) => deviceContent?.covers(r) === true);
@@ -358,11 +358,9 @@ function alignForProgramming(image: MemoryImage, region: MemoryRegion, unit: num
   for (const segment of region.segments) {
     const part = image.slice(segment);
     if (part.isEmpty) continue;
-    if (!segment.erasable) {
-      blocks.push(...part.blocks);
-      continue;
-    }
-    blocks.push(...part.aligned(unit, erasedValue).slice(segment).blocks);
+    // Loops, not push(...blocks): an image may have more blocks than a call may take arguments.
+    const aligned = segment.erasable ? part.aligned(unit, erasedValue).slice(segment) : part;
+    for (const block of aligned.blocks) blocks.push(block);
   }
   return MemoryImage.fromBlocks(blocks);
 }

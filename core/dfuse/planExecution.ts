@@ -153,7 +153,9 @@ function enforce(context: SessionContext, plan: ProgramPlan, confirmed: readonly
 export async function verifyPlan(context: SessionContext, plan: ProgramPlan, run: PhaseRun, previous: MemoryImage | undefined, signal: AbortSignal | undefined): Promise<VerifyReport> {
   const region = regionOf(context.info, plan.alternate);
   const blocks: Block[] = [];
-  for (const range of plan.verifyRanges) blocks.push(...(await readRange(context, plan.alternate, range, run, signal)).blocks);
+  for (const range of plan.verifyRanges) {
+    for (const block of (await readRange(context, plan.alternate, range, run, signal)).blocks) blocks.push(block);
+  }
   const actual = MemoryImage.fromBlocks(blocks);
   const expected = MemoryImage.fromBlocks(plan.verifyRanges.flatMap((r) => plan.expected.slice(r).blocks));
   return diffImages(expected, actual, {
@@ -173,7 +175,7 @@ export function mergeReports(reports: readonly VerifyReport[]): VerifyReport {
     bytesCompared: reports.reduce((n, r) => n + r.bytesCompared, 0),
     mismatchCount: reports.reduce((n, r) => n + r.mismatchCount, 0),
     mismatchRanges: mergeRanges(reports.flatMap((r) => r.mismatchRanges)),
-    firstMismatch: firsts.length ? Math.min(...firsts) : undefined,
+    firstMismatch: firsts.length ? firsts.reduce((low, address) => Math.min(low, address)) : undefined,
     sectorsWithMismatch: failing?.sectorsWithMismatch ?? [],
     missingBytes: reports.reduce((n, r) => n + r.missingBytes, 0),
     samples: reports.flatMap((r) => r.samples).slice(0, 8),

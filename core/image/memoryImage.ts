@@ -110,8 +110,12 @@ export class MemoryImage {
 
   /** Number of bytes actually present (gaps excluded). */
   get size(): number {
-    return this.blocks.reduce((sum, b) => sum + b.data.length, 0);
+    // Immutable, so counted once: callers ask often, and an image may have many blocks.
+    this.#size ??= this.blocks.reduce((sum, b) => sum + b.data.length, 0);
+    return this.#size;
   }
+
+  #size: number | undefined;
 
   /** Lowest address present; 0 for an empty image. */
   get start(): number {
@@ -156,8 +160,13 @@ export class MemoryImage {
     for (let index = this.firstBlockEndingAfter(range.start); index < blocks.length; index++) {
       const block = blocks[index]!;
       if (block.start >= range.end) break;
+      const blockEnd = block.start + block.data.length;
+      if (block.start >= range.start && blockEnd <= range.end) {
+        out.push(block); // wholly inside: the block itself, no new view
+        continue;
+      }
       const start = Math.max(block.start, range.start);
-      const end = Math.min(block.start + block.data.length, range.end);
+      const end = Math.min(blockEnd, range.end);
       if (start < end) out.push({ start, data: block.data.subarray(start - block.start, end - block.start) });
     }
     return new MemoryImage(out);
@@ -184,7 +193,18 @@ export class MemoryImage {
       if (last && alignedStart <= last.end) units[units.length - 1] = { start: last.start, end: Math.max(last.end, alignedEnd) };
       else units.push({ start: alignedStart, end: alignedEnd });
     }
-    return new MemoryImage(units.map((range) => ({ start: range.start, data: this.read(range, fill) })));
+    // One walk over the blocks, in step with the units (both are in address order).
+    const out: Block[] = [];
+    let index = 0;
+    for (const unit of units) {
+      const data = new Uint8Array(unit.end - unit.start).fill(fill);
+      for (; index < this.blocks.length && this.blocks[index]!.start < unit.end; index++) {
+        const block = this.blocks[index]!;
+        data.set(block.data, block.start - unit.start);
+      }
+      out.push({ start: unit.start, data });
+    }
+    return new MemoryImage(out);
   }
 
   /** Union of two images; overlapping bytes are an error. */
