@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import { useKeepFocus } from '../../ui/useKeepFocus.js';
 import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
@@ -12,6 +13,9 @@ export function ImageCard({ image }: { image: ImageSummary }) {
   const rebaseImage = useApp((state) => state.rebaseImage);
   const openDialog = useApp((state) => state.openDialog);
   const [isRebasing, setRebasing] = useState(false);
+  // The drop target that had focus is gone: the file's name takes it.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useKeepFocus(heading);
   const isBinary = image.format === 'binary' || image.format === 'binary-dfu-suffix';
   const vector = image.vectorTable;
   return (
@@ -28,7 +32,7 @@ export function ImageCard({ image }: { image: ImageSummary }) {
         </div>
       )}
       <div className="image-head">
-        <h2 className="image-name" title={image.path}>
+        <h2 className="image-name" title={image.path} ref={heading} tabIndex={-1}>
           {image.fileName}
         </h2>
         <span className="muted">{formatImageFormat(image.format)}</span>

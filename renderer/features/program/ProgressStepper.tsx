@@ -2,6 +2,7 @@ import { formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { Meter } from '../../ui/Meter.js';
 import { useReveal } from '../../ui/useReveal.js';
+import { useKeepFocus } from '../../ui/useKeepFocus.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels } from '../../text.js';
 import type { JobProgress, PhaseProgress } from '../../store.js';
 import type { Phase } from '../../../core/contract/programmer.js';
@@ -20,8 +21,9 @@ export function ProgressStepper() {
 
 function Progress({ job, isRunning, cancel }: { job: JobProgress; isRunning: boolean; cancel: () => Promise<void> }) {
   const ref = useReveal<HTMLElement>();
+  useKeepFocus(ref);
   return (
-    <section ref={ref} className="progress" aria-label="Progress" aria-live="polite">
+    <section ref={ref} className="progress" aria-label="Progress" aria-live="polite" tabIndex={-1}>
       <div className="progress-head">
         <strong>{jobLabels[job.kind].running}…</strong>
         <button className="button" onClick={() => void cancel()} disabled={!isRunning}>

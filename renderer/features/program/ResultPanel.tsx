@@ -2,6 +2,7 @@ import { formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
 import { useReveal } from '../../ui/useReveal.js';
+import { useKeepFocus } from '../../ui/useKeepFocus.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels, readProtectionEndings } from '../../text.js';
 import type { JobKind, JobResult } from '../../../core/contract/programmer.js';
 
@@ -19,11 +20,12 @@ function ResultView({ result }: { result: JobResult }) {
   const requestReadUnprotect = useApp((state) => state.requestReadUnprotect);
   const saveReport = useApp((state) => state.saveReport);
   const ref = useReveal<HTMLElement>();
+  useKeepFocus(ref);
   const total = result.timings.reduce((sum, timing) => sum + timing.elapsedMs, 0);
   const hasMismatch = result.verify !== undefined && !result.verify.isMatch;
   if (result.ok && !hasMismatch) {
     return (
-      <section ref={ref} className="result result-ok" role="status" aria-label="Result">
+      <section ref={ref} className="result result-ok" role="status" aria-label="Result" tabIndex={-1}>
         <div className="result-title">
           <span className="status-icon" aria-hidden="true">
             ✓
@@ -48,7 +50,7 @@ function ResultView({ result }: { result: JobResult }) {
     ? { kind: 'verify-mismatch' as const, firstAddress: result.verify?.firstMismatch ?? 0, count: result.verify?.mismatchCount ?? 0, ranges: result.verify?.mismatchRanges.length ?? 0 }
     : result.error;
   return (
-    <section ref={ref} className="result result-failed" aria-label="Result">
+    <section ref={ref} className="result result-failed" aria-label="Result" tabIndex={-1}>
       <ErrorBox error={error} action={jobLabels[result.kind].running}>
         <div className="result-actions">
           {hasMismatch && (
