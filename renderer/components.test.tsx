@@ -14,6 +14,7 @@ import { writeNotes } from './features/program/PlanPreview.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
 import { DiffViewer } from './features/verify/DiffViewer.js';
+import { LogPanel } from './features/log/LogPanel.js';
 import { ReadBackTab } from './features/readBack/ReadBackTab.js';
 import { App } from './App.js';
 import { RDP2_PHRASE } from './text.js';
@@ -365,5 +366,33 @@ describe('PlanPreview: what fewer written bytes mean', () => {
       '523 sectors already hold the image and are left alone; only the sectors that differ are erased and written.',
     ]);
     expect(writeNotes({ ...base, isDifferential: false, bytesToWrite: 64, imageBytes: 64, skippedChunks: 0, unchangedSectors: 0 })).toEqual([]);
+  });
+});
+
+describe('LogPanel', () => {
+  it('shows a clicked entry whole, copies just that entry, and resizes from the keyboard', async () => {
+    const long = `${'a very long message '.repeat(20)}end`;
+    const bridge = createFakeBridge();
+    bridge.answer('getLog', () => Promise.resolve({ ok: true, value: [{ time: 0, level: 'info', topic: 'usb', message: long, deviceId: 'sim:1' }] }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const written: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: (text: string) => Promise.resolve(void written.push(text)) }, configurable: true });
+    const view = await render(<LogPanel />, store);
+    await click(view.container.querySelector('.log-line'));
+    expect(view.container.querySelector('[data-testid="log-entry-text"]')?.textContent).toContain(`${long}`);
+    await click(button(view.container, 'Copy entry'));
+    expect(written).toHaveLength(1);
+    expect(written[0]).toContain('[sim:1]');
+    expect(written[0]).toContain('end');
+    const handle = view.container.querySelector('[role="separator"]')!;
+    const before = Number.parseFloat((view.container.querySelector('#log-body') as HTMLElement).style.height || '0');
+    await act(() => {
+      handle.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
+      return Promise.resolve();
+    });
+    const after = Number.parseFloat((view.container.querySelector('#log-body') as HTMLElement).style.height);
+    expect(after).toBeGreaterThan(before);
+    view.unmount();
   });
 });
