@@ -3,19 +3,8 @@ import * as nodeFs from 'node:fs';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DfuError } from '../core/errors.js';
+import { dfuErrorOf } from '../core/testing/dfuErrorOf.js';
 import { readRegularFile, readRegularFileAsync } from './inputFile.js';
-
-/** The DfuError `action` throws (core/testing is not part of this project's build). */
-function dfuErrorOf(action: () => unknown): DfuError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError, but nothing was thrown');
-}
 
 const folder = mkdtempSync(join(tmpdir(), 'dfu-desk-input-'));
 const options = (fileName: string, maxBytes = 1024) => ({ fileName, maxBytes });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DfuError } from '../core/errors.js';
+import { dfuErrorOf } from '../core/testing/dfuErrorOf.js';
 import { checkOutputFile, OutputFile, problemOf, writeOutputFile, type OutputFs } from './outputFile.js';
 
 let folder: string;
@@ -11,15 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
-function failure(run: () => void): DfuError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DfuError) return error;
-    throw error;
-  }
-  throw new Error('expected a DfuError');
-}
+const failure = dfuErrorOf;
 
 /** The real fs, except that writeSync fails with `code` once `limit` bytes were written. */
 function fsFailingAfter(limit: number, code: string): OutputFs {

@@ -1,4 +1,5 @@
 import { DfuError } from '../../core/errors.js';
+import { thrownBy } from '../../core/testing/dfuErrorOf.js';
 import type { UsbDeviceSummary } from '../../core/usb/transport.js';
 import { selectDevices, SelectionError } from './selectDevice.js';
 import { parseSimulateOption } from './simulateSpec.js';
@@ -7,15 +8,7 @@ function device(id: number, serialNumber?: string): UsbDeviceSummary {
   return { id: `usb:1-${id}`, vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200, path: `1-${id}`, isSimulated: false, ...(serialNumber ? { serialNumber } : {}) };
 }
 
-function selectionError(action: () => unknown): SelectionError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof SelectionError) return error;
-    throw error;
-  }
-  throw new Error('expected a SelectionError');
-}
+const selectionError = (action: () => unknown): SelectionError => thrownBy(SelectionError, action);
 
 describe('selectDevices', () => {
   const boards = [device(1, 'AAA'), device(2, 'AAA'), device(3, 'BBB')];
