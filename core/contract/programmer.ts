@@ -4,12 +4,13 @@
 
 import type { ConfirmationKind, DfuErrorInfo } from '../errors.js';
 import type { Confirmation } from '../jobs/confirmations.js';
+import type { OptionBytesFieldChange } from '../jobs/optionBytesJob.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import type { PlanWarning } from '../dfuse/plan.js';
 import type { LogLevel, PhaseTiming, SessionPhase } from '../dfuse/sessionEvents.js';
 import type { AnnouncedPhase } from '../jobs/jobPhases.js';
-import type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
+import type { EraseRequest, ImageSaveFormat, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
 import type { VerifyReport } from '../image/diff.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from '../usb/transport.js';
@@ -18,7 +19,7 @@ import type { UsbDeviceSummary } from '../usb/transport.js';
 export { outputProblemText, stateName, statusName } from '../errors.js';
 export type { DeviceInfo, VerifyReport, DecodedOptionBytes, DfuErrorInfo, AddressRange, Confirmation, ConfirmationKind };
 // The request types are derived from their schemas (requests.ts), so the validator accepts exactly them.
-export type { EraseRequest, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch };
+export type { EraseRequest, ImageSaveFormat, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch };
 
 export type DeviceSummary = UsbDeviceSummary;
 
@@ -53,6 +54,11 @@ export interface ImageSummary {
   };
   /** .dfu files: their targets and identity, for the file/device match warning. */
   readonly dfu?: { readonly vendorId: number; readonly productId: number; readonly alternates: readonly number[] };
+  /**
+   * A raw binary (no addresses of its own): where its first byte was placed, and whether the user
+   * chose that address (false: the start of flash by default, and the window asks).
+   */
+  readonly rawBase?: { readonly address: number; readonly isChosen: boolean };
   readonly warnings: readonly string[];
   readonly loadedAt: number;
 }
@@ -103,14 +109,7 @@ export interface FlashPreview {
 export interface OptionBytesWritePreview {
   readonly address: number;
   /** Each change with its values in words, from the decoder (the dialog shows these, never raw bits alone). */
-  readonly changes: readonly {
-    readonly id: string;
-    readonly label: string;
-    readonly from: number;
-    readonly to: number;
-    readonly fromMeaning: string;
-    readonly toMeaning: string;
-  }[];
+  readonly changes: readonly OptionBytesFieldChange[];
   readonly confirmations: readonly Confirmation[];
 }
 
@@ -276,6 +275,13 @@ export interface Programmer {
   disconnect(): Promise<void>;
   openImage(source: ImageSource): Promise<ImageSummary | null>;
   reloadImage(): Promise<ImageSummary | null>;
+  /**
+   * Writes the loaded image as another format (core/image/convert.ts: .hex, .srec, .bin, .dfu) where
+   * the user chooses; null when the save dialog was cancelled. The file is written all or nothing;
+   * a write failure is an 'output-file' error. A .bin has no addresses: gaps take the connected
+   * device's erased value (0xFF without one), and the log says where its first byte belongs.
+   */
+  saveImageAs(format: ImageSaveFormat): Promise<string | null>;
   planProgram(options: ProgramOptions): Promise<FlashPreview>;
   program(request: ProgramRequest): Promise<JobResult>;
   verify(): Promise<JobResult>;
@@ -328,6 +334,7 @@ export const programmerMethods: { readonly [K in keyof Programmer]: true } = {
   disconnect: true,
   openImage: true,
   reloadImage: true,
+  saveImageAs: true,
   planProgram: true,
   program: true,
   verify: true,
