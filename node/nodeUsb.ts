@@ -6,6 +6,7 @@ import { usb as libusb } from 'usb';
 import type { Device, Interface, LibUSBException } from 'usb';
 import { DfuError } from '../core/errors.js';
 import { decodeStringDescriptor } from '../core/usb/descriptors.js';
+import { descriptorQuirksFor, serialNumberOf } from '../core/devices/dfuseQuirks.js';
 import { dfuBootloaderIds } from '../core/devices/usbAccess.js';
 import {
   TransferError,
@@ -213,11 +214,15 @@ async function readDescriptors(device: Device, dfu: readonly DfuAlternate[]): Pr
   const indexes = new Set<number>([deviceBytes[14] ?? 0, deviceBytes[15] ?? 0, deviceBytes[16] ?? 0, ...dfu.map((a) => a.nameIndex)]);
   indexes.delete(0);
   const strings = new Map<number, string>();
+  const rawStrings = new Map<number, Uint8Array>();
   for (const index of [...indexes].sort((a, b) => a - b)) {
     try {
       // Ask for 255 bytes and decode what arrives: some bootloaders (F427) send a wrong bLength
-      // (reference §2.8 item 5), so decodeStringDescriptor trusts the received length.
-      strings.set(index, decodeStringDescriptor(await get(DESCRIPTOR_STRING, index, langId, 255)));
+      // (reference §2.8 item 5), so decodeStringDescriptor trusts the received length. The raw
+      // bytes are kept for ROMs that do not send UTF-16LE (core/devices/dfuseQuirks.ts).
+      const raw = await get(DESCRIPTOR_STRING, index, langId, 255);
+      rawStrings.set(index, raw.slice());
+      strings.set(index, decodeStringDescriptor(raw));
     } catch (error) {
       if (toTransferError(error, 'read strings').failure === 'disconnected') throw error;
     }
@@ -233,7 +238,7 @@ async function readDescriptors(device: Device, dfu: readonly DfuAlternate[]): Pr
       // Absent: core falls back to defaults and says so in DeviceInfo.warnings.
     }
   }
-  return { device: deviceBytes, configuration, strings, ...(functional ? { functional } : {}) };
+  return { device: deviceBytes, configuration, strings, rawStrings, ...(functional ? { functional } : {}) };
 }
 
 function containsFunctional(configuration: Uint8Array): boolean {
@@ -291,10 +296,12 @@ function rebuildConfiguration(device: Device): Uint8Array {
   return Uint8Array.from(parts);
 }
 
-function summaryOf(device: Device, strings?: ReadonlyMap<number, string>): UsbDeviceSummary {
+function summaryOf(device: Device, strings?: Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'>): UsbDeviceSummary {
   const d = device.deviceDescriptor;
-  const product = d.iProduct ? strings?.get(d.iProduct) : undefined;
-  const serialNumber = d.iSerialNumber ? strings?.get(d.iSerialNumber) : undefined;
+  const product = d.iProduct ? strings?.strings.get(d.iProduct) : undefined;
+  const serialNumber = d.iSerialNumber
+    ? serialNumberOf(descriptorQuirksFor({ vendorId: d.idVendor, productId: d.idProduct, bcdDevice: d.bcdDevice }), strings?.rawStrings?.get(d.iSerialNumber), strings?.strings.get(d.iSerialNumber))
+    : undefined;
   return {
     id: idOf(device),
     vendorId: d.idVendor,
@@ -383,7 +390,7 @@ export class NodeUsbBus implements UsbBus {
   private readonly options: Required<Pick<NodeUsbBusOptions, 'timeoutMs' | 'statusTimeoutMs'>>;
   private readonly platform: string;
   /** Strings read at listing time, per device id; a device is opened at most once for them. */
-  private readonly stringCache = new Map<string, ReadonlyMap<number, string>>();
+  private readonly stringCache = new Map<string, Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'>>();
   private readonly openIds = new Set<string>();
 
   constructor(options: NodeUsbBusOptions = {}) {
@@ -412,7 +419,7 @@ export class NodeUsbBus implements UsbBus {
       const dfu = dfuAlternates(device);
       const interfaceNumber = dfu[0]?.interfaceNumber ?? 0;
       const descriptors = await readDescriptors(device, dfu);
-      this.stringCache.set(id, descriptors.strings);
+      this.stringCache.set(id, descriptors);
       const iface = device.interface(interfaceNumber);
       try {
         iface.claim();
@@ -421,7 +428,7 @@ export class NodeUsbBus implements UsbBus {
       }
       this.openIds.add(id);
       const transport = new NodeUsbTransport(device, iface, interfaceNumber, this.options, () => this.openIds.delete(id));
-      return { summary: summaryOf(device, descriptors.strings), descriptors, interfaceNumber, transport };
+      return { summary: summaryOf(device, descriptors), descriptors, interfaceNumber, transport };
     } catch (error) {
       try {
         device.close();
@@ -462,7 +469,7 @@ export class NodeUsbBus implements UsbBus {
     };
   }
 
-  private async listingStrings(device: Device): Promise<ReadonlyMap<number, string> | undefined> {
+  private async listingStrings(device: Device): Promise<Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'> | undefined> {
     const id = idOf(device);
     const cached = this.stringCache.get(id);
     if (cached) return cached;
@@ -470,9 +477,9 @@ export class NodeUsbBus implements UsbBus {
     try {
       device.open(false);
       try {
-        const { strings } = await readDescriptors(device, dfuAlternates(device));
-        this.stringCache.set(id, strings);
-        return strings;
+        const { strings, rawStrings } = await readDescriptors(device, dfuAlternates(device));
+        this.stringCache.set(id, { strings, rawStrings });
+        return { strings, rawStrings };
       } finally {
         device.close();
       }

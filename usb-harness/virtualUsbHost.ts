@@ -467,6 +467,9 @@ export function descriptorFor(descriptors: RawDeviceDescriptors, type: number, i
       return index === 0 ? descriptors.configuration : undefined;
     case DESCRIPTOR_STRING: {
       if (index === 0) return Uint8Array.of(4, DESCRIPTOR_STRING, LANGID_EN_US & 0xff, LANGID_EN_US >> 8);
+      // The bytes the device sends where known (a GD32 serial is not UTF-16LE).
+      const raw = descriptors.rawStrings?.get(index);
+      if (raw) return raw;
       const text = descriptors.strings.get(index);
       return text === undefined ? undefined : encodeStringDescriptor(text);
     }

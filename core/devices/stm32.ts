@@ -4,6 +4,7 @@
 import { formatAddress, formatSize } from '../format.js';
 import type { AddressRange } from '../image/memoryImage.js';
 import { parseMemoryLayout, regionRange, type MemoryRegion } from '../dfuse/memoryLayout.js';
+import type { DescriptorQuirkId } from './dfuseQuirks.js';
 
 export type Stm32Family =
   | 'F0' | 'F1' | 'F2' | 'F3' | 'F4' | 'F7' | 'L0' | 'L1' | 'L4' | 'G0' | 'G4' | 'H7' | 'WB' | 'U5' | 'L5' | 'unknown';
@@ -335,7 +336,9 @@ export type QuirkId =
   | 'mass-erase-timeout'
   | 'stuck-busy-after-erase'
   | 'no-status-after-leave'
-  | 'descriptor-overstates-flash';
+  | 'descriptor-overstates-flash'
+  // Descriptor quirks (dfuseQuirks.ts): listed on DeviceInfo.quirks like the ones above.
+  | DescriptorQuirkId;
 
 export interface QuirkMatch {
   readonly vendorId?: number;

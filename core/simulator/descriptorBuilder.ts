@@ -4,6 +4,7 @@
 // (reference §1.4: lsusb -v of the F107 and the F4 Discovery).
 import { writeU16LE } from '../bytes.js';
 import { DFU_FUNCTIONAL_DESCRIPTOR_TYPE, DFUSE_VERSION } from '../dfu/spec.js';
+import { decodeStringDescriptor } from '../usb/descriptors.js';
 import type { RawDeviceDescriptors } from '../usb/transport.js';
 
 export interface DescriptorInput {
@@ -21,6 +22,8 @@ export interface DescriptorInput {
   readonly transferSize: number;
   /** bcdDFUVersion; ST DfuSe reports 0x011A. */
   readonly dfuVersion?: number;
+  /** How the serial string is encoded: USB says UTF-16LE; the GD32VF103 ROM sends 8-bit characters. */
+  readonly serialEncoding?: 'utf-16le' | 'utf-8';
 }
 
 const DEVICE_DESCRIPTOR = 1;
@@ -102,25 +105,35 @@ export function buildConfigurationDescriptor(input: DescriptorInput): Uint8Array
   return bytes;
 }
 
-/** Strings by index, as RawDeviceDescriptors carries them (index 0, the language table, is not a string). */
-export function buildStrings(input: DescriptorInput): Map<number, string> {
-  const strings = new Map<number, string>([
-    [STRING_INDEX.manufacturer, input.manufacturer],
-    [STRING_INDEX.product, input.product],
-    [STRING_INDEX.serial, input.serial],
+/** The string descriptors as the device sends them, by index (index 0, the language table, is not a string). */
+export function buildRawStrings(input: DescriptorInput): Map<number, Uint8Array> {
+  const raw = new Map<number, Uint8Array>([
+    [STRING_INDEX.manufacturer, encodeStringDescriptor(input.manufacturer)],
+    [STRING_INDEX.product, encodeStringDescriptor(input.product)],
+    [STRING_INDEX.serial, encodeStringDescriptor(input.serial, input.serialEncoding)],
   ]);
-  input.alternateNames.forEach((name, alternate) => strings.set(STRING_INDEX.firstAlternate + alternate, name));
-  return strings;
+  input.alternateNames.forEach((name, alternate) => raw.set(STRING_INDEX.firstAlternate + alternate, encodeStringDescriptor(name)));
+  return raw;
 }
 
-/** A string descriptor's bytes: bLength, type 3, UTF-16LE text (USB 2.0 §9.6.7). */
-export function encodeStringDescriptor(text: string): Uint8Array {
-  const length = 2 + 2 * text.length;
+/**
+ * Strings by index as an adapter that reads UTF-16LE makes of them (what RawDeviceDescriptors
+ * carries): for a UTF-8 serial that is what a real USB stack shows, not the text.
+ */
+export function buildStrings(input: DescriptorInput): Map<number, string> {
+  return new Map([...buildRawStrings(input)].map(([index, bytes]) => [index, decodeStringDescriptor(bytes)]));
+}
+
+/** A string descriptor's bytes: bLength, type 3, UTF-16LE text (USB 2.0 §9.6.7), or 8-bit text where a ROM sends that. */
+export function encodeStringDescriptor(text: string, encoding: 'utf-16le' | 'utf-8' = 'utf-16le'): Uint8Array {
+  const payload = encoding === 'utf-8' ? new TextEncoder().encode(text) : undefined;
+  const length = 2 + (payload ? payload.length : 2 * text.length);
   if (length > 255) throw new RangeError(`string descriptor too long (${text.length} characters)`);
   const bytes = new Uint8Array(length);
   bytes[0] = length;
   bytes[1] = STRING_DESCRIPTOR;
-  for (let i = 0; i < text.length; i++) writeU16LE(bytes, 2 + 2 * i, text.charCodeAt(i));
+  if (payload) bytes.set(payload, 2);
+  else for (let i = 0; i < text.length; i++) writeU16LE(bytes, 2 + 2 * i, text.charCodeAt(i));
   return bytes;
 }
 
@@ -128,7 +141,7 @@ export function encodeStringDescriptor(text: string): Uint8Array {
  * GET_DESCRIPTOR(STRING, index) as the device answers it: index 0 is the LANGID table, unknown
  * indexes have no descriptor (the device STALLs; undefined here).
  */
-export function stringDescriptorBytes(strings: ReadonlyMap<number, string>, index: number): Uint8Array | undefined {
+export function stringDescriptorBytes(strings: ReadonlyMap<number, string>, index: number, raw?: ReadonlyMap<number, Uint8Array>): Uint8Array | undefined {
   if (index === 0) {
     const bytes = new Uint8Array(4);
     bytes[0] = 4;
@@ -136,6 +149,8 @@ export function stringDescriptorBytes(strings: ReadonlyMap<number, string>, inde
     writeU16LE(bytes, 2, LANGUAGE_ID_EN_US);
     return bytes;
   }
+  const bytes = raw?.get(index);
+  if (bytes) return bytes;
   const text = strings.get(index);
   return text === undefined ? undefined : encodeStringDescriptor(text);
 }
@@ -145,5 +160,6 @@ export function buildDescriptors(input: DescriptorInput): RawDeviceDescriptors {
     device: buildDeviceDescriptor(input),
     configuration: buildConfigurationDescriptor(input),
     strings: buildStrings(input),
+    rawStrings: buildRawStrings(input),
   };
 }

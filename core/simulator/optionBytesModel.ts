@@ -8,9 +8,11 @@
 import { readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
 
 /** How a family stores its option bytes, for the simulator's reset-time reading. */
-export type OptionBytesLayout = 'f0' | 'f4' | 'l0' | 'l4' | 'h7';
+export type OptionBytesLayout = 'f0' | 'f1' | 'f4' | 'l0' | 'l4' | 'h7';
 
 export const RDP_LEVEL_0 = 0xaa;
+/** F1 (RM0008 RDPRT) and GD32VF103 (SPC): 0xA5 unprotects, there is no level 2. */
+export const F1_RDP_UNPROTECTED = 0xa5;
 export const RDP_LEVEL_2 = 0xcc;
 
 export type RdpLevel = 0 | 1 | 2;
@@ -36,6 +38,12 @@ function words16(values: readonly number[]): Uint8Array {
 /** F0/F1/F3 at 0x1FFFF800: RDP=0xAA, USER=0xFF, DATA0/1=0xFF, WRP0..3=0xFF (not protected). */
 export function f0FactoryOptionBytes(): Uint8Array {
   const values = [RDP_LEVEL_0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+  return Uint8Array.from(values.flatMap((value) => [value, ~value & 0xff]));
+}
+
+/** F1 / GD32VF103 at 0x1FFFF800: RDP (SPC) 0xA5, then USER, DATA0/1, WRP0..3 = 0xFF, each with its complement. */
+export function f1FactoryOptionBytes(): Uint8Array {
+  const values = [F1_RDP_UNPROTECTED, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
   return Uint8Array.from(values.flatMap((value) => [value, ~value & 0xff]));
 }
 
@@ -98,6 +106,7 @@ export function readRdpLevel(layout: OptionBytesLayout, bytes: Uint8Array): RdpL
   let isConsistent = true;
   switch (layout) {
     case 'f0':
+    case 'f1':
       isConsistent = ((bytes[0] ?? 0) ^ (bytes[1] ?? 0)) === 0xff;
       break;
     case 'f4':
@@ -111,6 +120,7 @@ export function readRdpLevel(layout: OptionBytesLayout, bytes: Uint8Array): RdpL
       break;
   }
   if (!isConsistent) return 1;
+  if (layout === 'f1') return rdp === F1_RDP_UNPROTECTED ? 0 : 1;
   if (rdp === RDP_LEVEL_0) return 0;
   if (rdp === RDP_LEVEL_2) return 2;
   return 1;
@@ -122,6 +132,7 @@ export function withRdp(layout: OptionBytesLayout, bytes: Uint8Array, value: num
   out[rdpOffset(layout)] = value & 0xff;
   switch (layout) {
     case 'f0':
+    case 'f1':
       out[1] = ~value & 0xff;
       break;
     case 'l0':

@@ -7,6 +7,7 @@ import { DfuError, type DfuErrorInfo } from '../errors.js';
 import { parseMemoryLayout, type ParsedLayout } from '../dfuse/memoryLayout.js';
 import { roleOfRegionName, type RegionRole } from '../dfuse/regionRole.js';
 import { guessFamily, quirksFor, realFlashEnd, type QuirkId, type Stm32Family } from '../devices/stm32.js';
+import { correctLayout, descriptorQuirksFor, serialNumberOf } from '../devices/dfuseQuirks.js';
 import type { OpenedDevice } from './transport.js';
 
 const DEVICE_DESCRIPTOR_TYPE = 0x01;
@@ -276,6 +277,13 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
   }
 
   const functional = functionalDescriptorOf(configuration, interfaces, descriptors.functional, device.maxPacketSize0, warnings);
+  const identity = { vendorId: device.vendorId, productId: device.productId, bcdDevice: device.bcdDevice };
+  const descriptorQuirks = descriptorQuirksFor(identity);
+  const product = string(device.productIndex) ?? summary.product;
+  const serialNumber =
+    device.serialNumberIndex === 0
+      ? summary.serialNumber
+      : (serialNumberOf(descriptorQuirks, descriptors.rawStrings?.get(device.serialNumberIndex), string(device.serialNumberIndex)) ?? summary.serialNumber);
 
   const alternates = interfaces.map((iface): AlternateInfo => {
     const descriptor = string(iface.nameIndex);
@@ -289,7 +297,9 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
       };
     }
     try {
-      const layout = parseMemoryLayout(descriptor);
+      // Quirks of real ROMs (core/devices/dfuseQuirks.ts) are applied here, where the layout comes
+      // from the device, and recorded as corrections like the parser's own.
+      const layout = correctLayout(descriptorQuirks, { alternate: iface.alternateSetting, descriptor, serialNumber }, parseMemoryLayout(descriptor));
       return { alternate: iface.alternateSetting, name: layout.region.name, descriptor, layout, role: roleOfRegionName(layout.region.name) };
     } catch (error) {
       if (!(error instanceof DfuError)) throw error;
@@ -298,12 +308,9 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
     }
   });
 
-  const product = string(device.productIndex) ?? summary.product;
-  const serialNumber = string(device.serialNumberIndex) ?? summary.serialNumber;
-  const identity = { vendorId: device.vendorId, productId: device.productId, bcdDevice: device.bcdDevice };
   const guess = guessFamily({ ...identity, product, serialNumber, alternateNames: alternates.map((a) => a.descriptor) });
   const quirks = quirksFor({ ...identity, family: guess.family });
-  const quirkIds = quirks.map((q) => q.id);
+  const quirkIds = [...new Set<QuirkId>([...quirks.map((q) => q.id), ...descriptorQuirks.map((q) => q.id)])];
 
   const notes: string[] = [];
   if (quirkIds.includes('descriptor-overstates-flash')) {

@@ -59,6 +59,11 @@ export interface RawDeviceDescriptors {
   readonly configuration: Uint8Array;
   /** String descriptors already decoded by index (manufacturer, product, serial, alt names...). */
   readonly strings: ReadonlyMap<number, string>;
+  /**
+   * The same string descriptors as received (bLength, type 3, payload), where the adapter has
+   * them: a few ROMs do not send UTF-16LE (the GD32VF103 serial, core/devices/dfuseQuirks.ts).
+   */
+  readonly rawStrings?: ReadonlyMap<number, Uint8Array>;
   /** A standalone DFU functional descriptor, when it is not inside the configuration. */
   readonly functional?: Uint8Array;
 }
