@@ -234,6 +234,11 @@ const saveFormats = ['hex', 'bin', 'dfu'] as const;
 export const saveFormatSchema = v.picklist(saveFormats, `expected one of ${saveFormats.join(', ')}`);
 export type SaveFormat = v.InferOutput<typeof saveFormatSchema>;
 
+/** The formats the loaded image can be saved as (core/image/convert.ts): the read-back's plus S-records. */
+const imageSaveFormats = ['hex', 'srec', 'bin', 'dfu'] as const;
+export const imageSaveFormatSchema = v.picklist(imageSaveFormats, `expected one of ${imageSaveFormats.join(', ')}`);
+export type ImageSaveFormat = v.InferOutput<typeof imageSaveFormatSchema>;
+
 // Option-byte field ids are short identifiers from core/dfuse/optionBytes.ts ("rdp", "nBOOT0");
 // anything else (including "__proto__") is refused before it becomes an object key.
 const FIELD_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;

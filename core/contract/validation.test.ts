@@ -41,6 +41,7 @@ describe('argumentValidators', () => {
     expect(validateArguments('leave', [undefined])).toEqual([]);
     expect(validateArguments('leave', [0x0800_0000])).toEqual([0x0800_0000]);
     expect(validateArguments('saveReadBack', ['dfu'])).toEqual(['dfu']);
+    for (const format of ['hex', 'srec', 'bin', 'dfu']) expect(validateArguments('saveImageAs', [format])).toEqual([format]);
     expect(validateArguments('readVerifyBytes', [{ start: 0x0800_0000, end: 0x0801_0000 }])).toEqual([{ start: 0x0800_0000, end: 0x0801_0000 }]);
     expect(validateArguments('readVerifyBytes', [{ start: 0xffff_fff0, end: 0x1_0000_0000 }])).toEqual([{ start: 0xffff_fff0, end: 0x1_0000_0000 }]);
     expect(validateArguments('updateSettings', [{ flashSizeLimits: { [l0Key]: 128 * 1024 } }])).toEqual([{ flashSizeLimits: { [l0Key]: 128 * 1024 } }]);
@@ -90,6 +91,10 @@ describe('argumentValidators', () => {
     ['erase', [{ kind: 'range', alternate: 0, start: 0 }], 'request.length'],
     ['erase', [{ kind: 'everything' }], 'request.kind'],
     ['saveReadBack', ['exe'], 'format'],
+    ['saveImageAs', ['elf'], 'format'],
+    ['saveImageAs', [{ format: 'hex' }], 'format'],
+    ['saveImageAs', [undefined], 'format'],
+    ['saveImageAs', ['hex', 'bin'], 'arguments'],
     ['readVerifyBytes', [{ start: 0x0800_0000, end: 0x0801_0001 }], 'range'],
     ['readVerifyBytes', [{ start: 0x0800_0010, end: 0x0800_0010 }], 'range.end'],
     ['readVerifyBytes', [{ start: 0x0800_0000, end: 0x1_0000_0001 }], 'range.end'],

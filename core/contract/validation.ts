@@ -9,6 +9,7 @@ import { DfuError } from '../errors.js';
 import type { Programmer, ProgrammerMethod } from './programmer.js';
 import {
   eraseRequestSchema,
+  imageSaveFormatSchema,
   imageSourceSchema,
   optionBytesWriteSchema,
   optionChangesSchema,
@@ -95,6 +96,7 @@ export const argumentValidators: Validators = {
   readVerifyBytes: one(verifyWindowSchema, 'range'),
   readMemory: one(readRequestSchema, 'request'),
   saveReadBack: one(saveFormatSchema, 'format'),
+  saveImageAs: one(imageSaveFormatSchema, 'format'),
   erase: one(eraseRequestSchema, 'request'),
   readOptionBytes: none,
   planOptionBytesWrite: one(optionChangesSchema, 'changes'),

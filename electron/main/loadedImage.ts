@@ -1,11 +1,13 @@
 // A firmware file as the service keeps it: the parsed image (stays in main) and the ImageSummary the
 // window sees. Pure apart from the injected hash.
 
-import type { FileGrant, ImageSummary } from '../../core/contract/programmer.js';
-import { formatAddress } from '../../core/format.js';
-import { loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
+import type { FileGrant, ImageSaveFormat, ImageSummary } from '../../core/contract/programmer.js';
+import { formatAddress, formatCount, formatHexByte } from '../../core/format.js';
+import { convertFirmware, type OutputFormat } from '../../core/image/convert.js';
+import { FORMAT_NAMES, loadFirmware, summarizeImage } from '../../core/image/firmwareFile.js';
 import type { FirmwareFile, FirmwareFormat } from '../../core/image/firmwareFile.js';
 import type { MemoryImage } from '../../core/image/memoryImage.js';
+import type { FileFilter } from './host.js';
 
 export interface LoadedImage {
   readonly summary: ImageSummary;
@@ -64,6 +66,7 @@ export function loadImage(input: LoadImageInput): LoadedImage {
           },
         }
       : {}),
+    ...(isRawBinary ? { rawBase: { address: baseAddress, isChosen: input.baseAddress !== undefined } } : {}),
     warnings,
     loadedAt: input.now,
   };
@@ -84,4 +87,33 @@ export function summarizeReadBack(image: MemoryImage, fileName: string, now: num
     warnings: [],
     loadedAt: now,
   };
+}
+
+/** What "Save as" offers for each format: the converter's format, the extension and the dialog filter. */
+export const SAVE_AS_CHOICES: Readonly<Record<ImageSaveFormat, { readonly format: OutputFormat; readonly extension: string; readonly filter: FileFilter }>> = {
+  hex: { format: 'intel-hex', extension: 'hex', filter: { name: 'Intel HEX', extensions: ['hex', 'ihx', 'ihex'] } },
+  srec: { format: 'srec', extension: 'srec', filter: { name: 'Motorola S-record', extensions: ['srec', 's19', 's28', 's37', 'mot'] } },
+  bin: { format: 'binary', extension: 'bin', filter: { name: 'Raw binary', extensions: ['bin'] } },
+  dfu: { format: 'dfuse', extension: 'dfu', filter: { name: 'DfuSe file', extensions: ['dfu'] } },
+};
+
+/** "blinky.hex" saved as S-records is offered as "blinky.srec"; a name without extension gets one. */
+export function saveAsFileName(fileName: string, extension: string): string {
+  const dot = fileName.lastIndexOf('.');
+  const stem = dot > 0 ? fileName.slice(0, dot) : fileName;
+  return `${stem || 'image'}.${extension}`;
+}
+
+/**
+ * The loaded image written as `format` (core/image/convert.ts, which reads every output back before
+ * handing it out). `fill` fills a raw binary's gaps. Returns the bytes and what the log says about them.
+ */
+export function convertLoadedImage(loaded: LoadedImage, format: OutputFormat, fill: number): { bytes: Uint8Array; note: string } {
+  const converted = convertFirmware(loaded.firmware, format, { fill });
+  const gaps = loaded.image.blocks.length - 1;
+  const note =
+    format === 'binary'
+      ? `; a raw binary has no addresses: its first byte belongs at ${formatAddress(converted.start)}${gaps > 0 ? `, and ${gaps} gap${gaps === 1 ? ' was' : 's were'} filled with 0x${formatHexByte(fill)}` : ''}`
+      : '';
+  return { bytes: converted.bytes, note: `${FORMAT_NAMES[format]}, ${formatCount(converted.bytes.length)} bytes${note}` };
 }

@@ -14,6 +14,7 @@ import type {
   FileGrant,
   FlashPreview,
   FlashTally,
+  ImageSaveFormat,
   ImageSource,
   ImageSummary,
   JobKind,
@@ -66,7 +67,8 @@ import type { BusEvent, UsbBus } from '../../core/usb/transport.js';
 import { DeviceRegistry } from './deviceRegistry.js';
 import type { Host } from './host.js';
 import { ImageSlot } from './imageSlot.js';
-import { summarizeReadBack } from './loadedImage.js';
+import { SAVE_AS_CHOICES, convertLoadedImage, saveAsFileName, summarizeReadBack } from './loadedImage.js';
+import { outputFormatOfFileName } from '../../core/image/convert.js';
 import type { LoadedImage } from './loadedImage.js';
 import { LogBook } from './logBook.js';
 import { toFlashPreview } from './planSummary.js';
@@ -456,6 +458,30 @@ export class ProgrammerService implements Programmer {
     return this.guard('reloadImage', async () => {
       const source = this.image.reloadSource;
       return source ? this.openImage(source) : null;
+    });
+  }
+
+  saveImageAs(format: ImageSaveFormat): Promise<string | null> {
+    return this.guard('saveImageAs', async () => {
+      const loaded = this.requireImage();
+      const choice = SAVE_AS_CHOICES[format];
+      // A raw binary's gaps take the erased value of the flash it is for (0x00 on STM32L0/L1).
+      const info = this.selectedId ? this.open.get(this.selectedId)?.info : undefined;
+      const fill = info ? familyFacts(info.family).erasedValue : 0xff;
+      // Converted before asking where: an image that cannot be written so is refused first.
+      let output = convertLoadedImage(loaded, choice.format, fill);
+      const path = await this.host.dialogs.saveFile({
+        title: `Save ${loaded.summary.fileName} as`,
+        defaultName: saveAsFileName(loaded.summary.fileName, choice.extension),
+        filters: [choice.filter],
+      });
+      if (path === undefined) return null;
+      // The name the user typed names the format, as it does when a file is opened.
+      const named = outputFormatOfFileName(path);
+      if (named !== undefined && named !== choice.format) output = convertLoadedImage(loaded, named, fill);
+      await this.host.files.writeFile(path, output.bytes);
+      this.log.add('info', 'app', `saved ${loaded.summary.fileName} as ${path}: ${output.note}`);
+      return path;
     });
   }
 

@@ -88,6 +88,7 @@ export function createFakeBridge(initial: SessionSnapshot = baseSnapshot()): Fak
     disconnect: () => ok(undefined),
     openImage: () => ok(hexImage),
     reloadImage: () => ok(hexImage),
+    saveImageAs: () => ok('/tmp/blinky.srec'),
     planProgram: () => ok({ plans: [], confirmations: [], warnings: [] }),
     program: () => ok(okResult()),
     verify: () => ok(okResult('verify')),
