@@ -5,7 +5,7 @@ import { VirtualClock } from '../clock.js';
 import { TransferError, type DfuTransport } from '../usb/transport.js';
 import { BusyPoller, type Operation, type PollingStrategy } from './poll.js';
 
-type Behaviour = 'hold' | 'answer-busy' | 'stall';
+type Behaviour = 'hold' | 'answer-busy' | 'stall' | 'io' | 'first-held' | 'flaky';
 
 /**
  * Just enough of a bootloader to exercise the wait: each op() queues an operation of `durationMs`
@@ -15,6 +15,11 @@ type Behaviour = 'hold' | 'answer-busy' | 'stall';
 class BusyDevice implements DfuTransport {
   polls = 0;
   clears = 0;
+  /** Clock time of every GETSTATUS. */
+  readonly pollTimes: number[] = [];
+  /** 'flaky': fails (STALL, then EPROTO, alternating) every `flakyEvery`-th early poll, else answers busy. */
+  flakyEvery = 2;
+  private flakyCount = 0;
   private pending: number | undefined;
   private endsAt = -1;
   private stuck = false;
@@ -39,16 +44,23 @@ class BusyDevice implements DfuTransport {
   async controlIn(request: number): Promise<Uint8Array> {
     if (request !== DFU_GETSTATUS) throw new Error('unexpected request');
     this.polls++;
+    this.pollTimes.push(this.clock.now());
     await this.clock.sleep(1); // wire time
     if (this.pending !== undefined) {
       this.endsAt = this.clock.now() + this.pending;
       this.pending = undefined;
       this.state = DfuState.dfuDNBUSY;
+      // Some bootloaders run the operation inside the first GETSTATUS and answer dfuDNBUSY after it.
+      if (this.behaviour === 'first-held') await this.clock.sleep(this.endsAt - this.clock.now());
       return this.reply();
     }
     if (this.state === DfuState.dfuDNBUSY && !this.stuck && this.clock.now() < this.endsAt) {
       if (this.behaviour === 'stall') throw new TransferError('stall', 'busy');
-      if (this.behaviour === 'hold') {
+      if (this.behaviour === 'io') throw new TransferError('io', 'LIBUSB_ERROR_IO (EPROTO)');
+      if (this.behaviour === 'flaky' && ++this.flakyCount % this.flakyEvery === 0) {
+        throw this.flakyCount % (2 * this.flakyEvery) === 0 ? new TransferError('io', 'LIBUSB_ERROR_IO (EPROTO)') : new TransferError('stall', 'busy');
+      }
+      if (this.behaviour === 'hold' || this.behaviour === 'first-held') {
         const wait = this.endsAt - this.clock.now();
         if (wait > this.hostTimeoutMs) {
           await this.clock.sleep(this.hostTimeoutMs);
@@ -115,17 +127,58 @@ const write: Operation = { kind: 'write', bytes: 2048, during: 'write of 2048 by
 const erase: Operation = { kind: 'erase', bytes: 128 * 1024, during: 'erase of sector 5 at 0x08020000' };
 
 describe('BusyPoller (adaptive)', () => {
-  it('polls again at once on a device that holds GETSTATUS: no sleeping, the true duration', async () => {
+  it('waits bwPollTimeout (bounded by the expected duration) until a held GETSTATUS shows the device holds, then polls at once', async () => {
     const { clock, device, poller } = setup('hold', 500);
+    expect(poller.holdBehaviour).toBe('unknown');
+    device.op(0);
+    await poller.afterDnload({ kind: 'set-address', during: 'set address' }); // a plain round trip to compare against
     device.op(40);
     const t0 = clock.now();
     const outcome = await poller.afterDnload(write);
-    expect(outcome).toMatchObject({ polls: 2, stalls: 0, sleptMs: 0, reportedPollMs: 500, recoveredFromStuckBusy: false });
+    // F4: 2048 bytes are expected to take 8 ms (timing.ts), less than the reported 500 ms.
+    expect(outcome).toMatchObject({ polls: 2, stalls: 0, sleptMs: 8, reportedPollMs: 500, recoveredFromStuckBusy: false });
     expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
-    // 1 ms for the GETSTATUS that starts the work, then 40 ms of work inside the held second one;
-    // the reported 500 ms is ignored.
+    // 1 ms for the GETSTATUS that starts the work, 8 ms asleep, the rest inside the held poll.
     expect(clock.now() - t0).toBe(41);
     expect(poller.mode).toBe('hold');
+    device.op(40);
+    const t1 = clock.now();
+    const next = await poller.afterDnload(write);
+    expect(next).toMatchObject({ polls: 2, sleptMs: 0 });
+    expect(clock.now() - t1).toBe(41);
+  });
+
+  it('never polls a device that answers early sooner than bwPollTimeout after its dfuDNBUSY (bounded by the expected duration)', async () => {
+    const { device, poller } = setup('answer-busy', 20);
+    device.op(30);
+    await poller.afterDnload(write);
+    // First GETSTATUS at 0 answers at 1 ms; the next may not come before 1 + min(20, 8) ms.
+    expect(device.pollTimes[1]! - device.pollTimes[0]!).toBeGreaterThanOrEqual(1 + 8);
+    const big = setup('answer-busy', 20);
+    big.device.op(3000);
+    await big.poller.afterDnload(erase);
+    // 128 KB on F4 is expected to take 1.43 s: the report (20 ms) is the wait.
+    expect(big.device.pollTimes[1]! - big.device.pollTimes[0]!).toBeGreaterThanOrEqual(21);
+    expect(big.poller.mode).toBe('sleep');
+  });
+
+  it('learns from a first GETSTATUS that is held for the whole operation and then sleeps no more', async () => {
+    const { clock, device, poller } = setup('first-held', 100);
+    device.op(0);
+    await poller.afterDnload(write);
+    let slept = 0;
+    let total = 0;
+    for (let i = 0; i < 5; i++) {
+      device.op(30);
+      const t0 = clock.now();
+      const outcome = await poller.afterDnload(write);
+      expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+      slept += outcome.sleptMs;
+      total += clock.now() - t0;
+    }
+    expect(poller.mode).toBe('hold');
+    expect(slept).toBe(0);
+    expect(total).toBe(5 * (1 + 30 + 1));
   });
 
   it('learns that a device answers busy early, switches to timed polling and converges near the real duration', async () => {
@@ -196,7 +249,58 @@ describe('BusyPoller (adaptive)', () => {
     device.op(60_000);
     const error = (await poller.afterDnload(write).catch((e: unknown) => e)) as DfuError;
     expect(error.info).toMatchObject({ kind: 'transport', during: write.during });
-    expect((error.info as { detail: string }).detail).toMatch(/stalled \d+ times/);
+    expect((error.info as { detail: string }).detail).toMatch(/stalled or failed 9 times in a row/);
+  });
+});
+
+describe('BusyPoller: failed polls while busy', () => {
+  it('counts I/O errors (EPROTO on Linux) while busy as busy and finishes', async () => {
+    const { device, poller, logs } = setup('io', 5, { family: 'L4' });
+    device.op(100);
+    const outcome = await poller.afterDnload(erase);
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(outcome.stalls).toBeGreaterThan(0);
+    expect(logs.some((m) => /I\/O error\): counted as busy/.test(m))).toBe(true);
+  });
+
+  it('survives STALLs and I/O errors mixed with busy answers over a long operation, however many in all', async () => {
+    const { device, poller } = setup('flaky', 5, { family: 'F4' });
+    device.flakyEvery = 2;
+    device.op(30_000);
+    const outcome = await poller.afterDnload({ kind: 'mass-erase', bytes: 1 << 20, during: 'mass erase' });
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(outcome.stalls).toBeGreaterThan(8);
+  });
+
+  it('gives up on a device whose every poll fails, with the count in the message', async () => {
+    const { device, poller } = setup('io', 1, { family: 'F4' });
+    device.op(60_000);
+    const error = (await poller.afterDnload(write).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'transport', during: write.during });
+  });
+
+  it('does not treat a disconnect while busy as busy', async () => {
+    const { clock, poller } = setup('hold', 5, { family: 'F4' });
+    let calls = 0;
+    const gone: DfuTransport = {
+      controlIn: () => (++calls === 1 ? Promise.resolve(Uint8Array.of(0, 5, 0, 0, DfuState.dfuDNBUSY, 0)) : Promise.reject(new TransferError('disconnected', 'gone'))),
+      controlOut: () => Promise.resolve(0),
+      selectAlternate: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const other = new BusyPoller({ transport: gone, clock, family: 'F4', quirks: [], strategy: 'adaptive', log: () => undefined });
+    const error = (await other.afterDnload(write).catch((e: unknown) => e)) as DfuError;
+    expect(error.info.kind).toBe('device-gone');
+    expect(poller.mode).toBe('sleep');
+  });
+
+  it('does not send CLRSTATUS to an H7 before the longest real 128 KB sector erase (4 s), even when it answers busy early', async () => {
+    const { device, poller } = setup('answer-busy', 100, { family: 'H7' });
+    device.op(3_900);
+    const outcome = await poller.afterDnload(erase);
+    expect(outcome.recoveredFromStuckBusy).toBe(false);
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(device.clears).toBe(0);
   });
 });
 

@@ -4,23 +4,32 @@
 // takes up to 32 s, some L4 BLs report too little and STALL a GETSTATUS sent while a page erase
 // runs, and most ST BLs report far more than the operation needs. Sleeping the full reported
 // timeout after every GETSTATUS (dfu-util 0.11) is therefore both slow and, on the F405, wrong.
+// Real bootloaders answer a GETSTATUS sent while they are busy in one of three ways: they hold it
+// until the work is done (ST BLs mostly; pydfu relies on it), answer dfuDNBUSY at once (L4 mostly,
+// H7 per Betaflight), or the request fails: a USB full-speed device gives no handshake to a SETUP
+// that arrives while its firmware is busy, which the host sees as a STALL or, on Linux, EPROTO
+// (libusb's I/O error).
 //
 // The adaptive strategy:
 // 1. The GETSTATUS right after the DNLOAD starts the operation (AN3156: commands run on the
 //    GETSTATUS that follows) and normally answers dfuDNBUSY at once.
-// 2. ST BLs hold the next GETSTATUS until the flash operation is over (reference §1.3, pydfu
-//    relies on it). So by default we poll again immediately: on such a device the reply arrives
-//    the moment the work is done and no time is lost to sleeping. ("hold" mode.)
-// 3. If a poll is STALLed (L4 quirk) or answered dfuDNBUSY early, the device does not hold: the
-//    session switches to "sleep" mode for the rest of its life and from then on waits the time
-//    the operation is expected to take (learned from earlier operations of the same kind, else
-//    the family table in timing.ts, never less than the reported timeout) before polling, then
-//    backs off. A STALL counts as "still busy" (dfu-util counts up to 3).
-// 4. A learned duration model per operation kind, fed with the measured durations, makes the
+// 2. Until the device has shown that it holds requests, the next GETSTATUS waits at least the
+//    reported bwPollTimeout (DFU 1.1 §6.1.2), bounded by what the operation is expected to need:
+//    a device that does not hold is never asked early, and an absurd report is not slept in full.
+// 3. A GETSTATUS that comes back done after clearly longer than a plain round trip was held: from
+//    then on ("hold" mode) the session polls again immediately and loses no time to sleeping.
+//    A first GETSTATUS that is itself held shows the same.
+// 4. A STALL, an I/O error or an early dfuDNBUSY answer shows that the device does not hold:
+//    "sleep" mode, where it waits the time the operation is expected to take (learned from
+//    earlier operations of the same kind, else the family table in timing.ts) before polling,
+//    then backs off. STALLs and I/O errors while busy count as "still busy", up to
+//    CONSECUTIVE_FAILURES_AS_BUSY in a row and within the operation's budget (dfu-util counts 3).
+// 5. A learned duration model per operation kind, fed with the measured durations, makes the
 //    first wait of later operations close to the real duration.
-// 5. Every operation has an overall budget (mass erase: at least the quirk's 35 s, 60 s default;
+// 6. Every operation has an overall budget (mass erase: at least the quirk's 35 s, 60 s default;
 //    fwupd gives up after 120 s). A device still in dfuDNBUSY past it gets the H7 treatment
-//    (two CLRSTATUS, Betaflight), early if the stuck-busy quirk applies to it.
+//    (two CLRSTATUS, Betaflight), early if the stuck-busy quirk applies to it, but never before
+//    the longest real sector erase (H7_LONGEST_ERASE_MS_PER_128K).
 import { clearStatus, getStatus, transferFailureOf } from '../dfu/requests.js';
 import { DfuState, DfuStatus, type DfuStatusReply } from '../dfu/spec.js';
 import { DfuError, stateName, statusName } from '../errors.js';
@@ -58,9 +67,25 @@ export interface WaitOutcome {
 export type PollLog = (level: 'debug' | 'info' | 'warn', message: string, data?: Record<string, unknown>) => void;
 
 const DEFAULT_STALLS_AS_BUSY = 3;
-/** While probing a device that does not hold GETSTATUS we allow more stalls, but never unbounded. */
-const ADAPTIVE_STALLS_AS_BUSY = 8;
+/**
+ * STALLs or I/O errors in a row while busy that still count as "busy". A device that fails every
+ * poll is not busy but broken; the budget bounds the total in any case.
+ */
+const CONSECUTIVE_FAILURES_AS_BUSY = 8;
 const MAX_BACKOFF_MS = 1_000;
+/**
+ * A GETSTATUS that took this much longer than the fastest round trip seen was held by the device.
+ * A false positive (scheduler noise) costs one early poll, which switches back to timed polling.
+ */
+const HELD_MARGIN_MS = 3;
+/**
+ * The longest real H7 sector erase, per 128 KB sector: RM0433/DS12110 give 1-2 s typical with 64-
+ * and 32-bit parallelism and up to 4 s maximum at 8-bit parallelism (an ST engineer quoting the
+ * datasheet table on community.st.com: x32 "1.1 s typical, 2.2 s" maximum). Before that, a device
+ * answering dfuDNBUSY is taken to be erasing, not stuck. Worn sectors have been reported at 6-10 s
+ * (community.st.com); those still get the full budget on a device that holds GETSTATUS.
+ */
+const H7_LONGEST_ERASE_MS_PER_128K = 4_000;
 
 /** Learned ms-per-byte (or per operation) for each operation kind. */
 class DurationModel {
@@ -126,10 +151,14 @@ export interface PollerOptions {
   readonly log: PollLog;
 }
 
+/** What the session knows about how the device answers a GETSTATUS while it is busy. */
+export type HoldBehaviour = 'unknown' | 'holds' | 'answers-early';
+
 export class BusyPoller {
   private readonly model: DurationModel;
-  /** Whether this device holds a GETSTATUS until the operation is done (ST BLs do). */
-  private holdsStatus: boolean;
+  private holding: HoldBehaviour;
+  /** The fastest GETSTATUS round trip seen: a plain request, nothing held. */
+  private fastestPollMs = Number.POSITIVE_INFINITY;
   private readonly stuckQuirk: Quirk | undefined;
   private readonly massEraseQuirk: Quirk | undefined;
   private readonly stallQuirk: Quirk | undefined;
@@ -140,11 +169,16 @@ export class BusyPoller {
     this.massEraseQuirk = options.quirks.find((q) => q.id === 'mass-erase-timeout');
     this.stallQuirk = options.quirks.find((q) => q.id === 'stall-when-polled-early');
     // A device known to STALL early polls starts in sleep mode: no first STALL needed to learn it.
-    this.holdsStatus = this.stallQuirk === undefined;
+    this.holding = this.stallQuirk === undefined ? 'unknown' : 'answers-early';
   }
 
+  /** 'hold': polls again at once; 'sleep': waits before polling (not known to hold, or known not to). */
   get mode(): 'hold' | 'sleep' {
-    return this.holdsStatus ? 'hold' : 'sleep';
+    return this.holding === 'holds' ? 'hold' : 'sleep';
+  }
+
+  get holdBehaviour(): HoldBehaviour {
+    return this.holding;
   }
 
   /**
@@ -158,25 +192,36 @@ export class BusyPoller {
   private async waitAdaptive(operation: Operation): Promise<WaitOutcome> {
     const { clock } = this.options;
     let stalls = 0;
+    let failuresInRow = 0;
     let polls = 0;
     let sleptMs = 0;
+    const firstSent = clock.now();
     const first = await this.poll(operation, () => stalls++);
     polls++;
     const started = clock.now();
+    const isFirstHeld = first !== undefined && this.isHeld(started - firstSent);
+    if (first !== undefined) this.noteRoundTrip(started - firstSent);
     // Not busy at all (done at once, or an error state): nothing to wait for.
     if (first !== undefined && first.state !== DfuState.dfuDNBUSY) return this.outcome(first, first.pollTimeoutMs, started, sleptMs, polls, stalls, false);
+    // A first GETSTATUS held for the whole operation: the device holds requests (and is done).
+    if (isFirstHeld) this.markHolds(operation);
+    if (first === undefined) failuresInRow++;
     const reported = first?.pollTimeoutMs ?? 0;
     const expected = this.model.expectedMs(operation);
     const budget = this.budgetMs(operation, reported, expected);
-    const stallLimit = this.stallQuirk || !this.holdsStatus ? ADAPTIVE_STALLS_AS_BUSY : DEFAULT_STALLS_AS_BUSY;
     const isErase = operation.kind === 'erase' || operation.kind === 'mass-erase';
-    const stuckAfter = this.stuckQuirk && isErase ? 3 * Math.max(reported, expected) + 100 : budget;
-    // Timed polling for this operation: from the start on a device that does not hold, or after
-    // the first early answer. Only a normal completion makes it permanent: a device stuck in
-    // dfuDNBUSY (H7) also answers early, and that says nothing about how it behaves otherwise.
-    let isTimed = !this.holdsStatus;
+    const stuckAfter = this.stuckQuirk && isErase ? Math.max(3 * Math.max(reported, expected) + 100, this.longestH7EraseMs(operation)) : budget;
+    // Timed polling for this operation: on a device known not to hold, or after an early answer.
+    // Only a normal completion makes "answers early" permanent: a device stuck in dfuDNBUSY (H7)
+    // also answers early, and that says nothing about how it behaves otherwise.
+    let isTimed = this.holding === 'answers-early';
     let sawEarlyBusy = false;
-    let delay = isTimed ? (this.model.hasLearned(operation.kind) ? expected : Math.max(reported, expected)) : 0;
+    let wasHeld = false;
+    let delay: number;
+    if (this.holding === 'holds') delay = 0;
+    else if (isTimed) delay = this.model.hasLearned(operation.kind) ? expected : Math.max(reported, expected);
+    // Not known yet: at least bwPollTimeout, bounded by what the operation needs.
+    else delay = Math.min(reported, Math.max(1, expected));
     // After a busy answer: a small step, doubling while the device stays busy. Not the reported
     // timeout (too short on the L4s that stall, arbitrary on others) and not a doubled total wait.
     let step = Math.max(1, expected / 10);
@@ -191,23 +236,33 @@ export class BusyPoller {
       const stallsBefore = stalls;
       reply = await this.poll(operation, () => stalls++);
       polls++;
-      if (reply !== undefined && reply.state !== DfuState.dfuDNBUSY) break;
+      const roundTrip = clock.now() - before;
+      if (reply !== undefined) {
+        failuresInRow = 0;
+        this.noteRoundTrip(roundTrip);
+      } else if (stalls > stallsBefore) failuresInRow++;
+      if (reply !== undefined && reply.state !== DfuState.dfuDNBUSY) {
+        if (this.isHeld(roundTrip)) {
+          wasHeld = true;
+          if (this.holding === 'unknown') this.markHolds(operation);
+        }
+        break;
+      }
       const elapsed = clock.now() - started;
       lowerBound = elapsed;
-      if (stalls > stallLimit) {
-        throw new DfuError({ kind: 'transport', during: operation.during, detail: `GETSTATUS stalled ${stalls} times while the device was busy` });
+      if (failuresInRow > CONSECUTIVE_FAILURES_AS_BUSY) {
+        throw new DfuError({ kind: 'transport', during: operation.during, detail: `GETSTATUS stalled or failed ${failuresInRow} times in a row while the device was busy (${stalls} in all)` });
       }
       if (elapsed >= stuckAfter) {
         const recovered = await this.unstick(operation, elapsed);
         if (recovered) return this.outcome(recovered, reported, started, sleptMs, polls, stalls, true);
         if (elapsed >= budget) throw new DfuError({ kind: 'timeout', during: operation.during, waitedMs: Math.round(elapsed) });
       }
-      const isStall = stalls > stallsBefore;
-      if (isStall) {
-        if (this.holdsStatus) this.options.log('debug', 'GETSTATUS stalled while busy: switching to timed polling', { during: operation.during });
-        this.holdsStatus = false;
+      if (stalls > stallsBefore) {
+        if (this.holding !== 'answers-early') this.options.log('debug', 'GETSTATUS failed while busy: switching to timed polling', { during: operation.during });
+        this.holding = 'answers-early';
         isTimed = true;
-      } else if (!isTimed && reply !== undefined && clock.now() - before < Math.max(1, expected / 2)) {
+      } else if (!isTimed && reply !== undefined && !this.isHeld(roundTrip)) {
         sawEarlyBusy = true;
         isTimed = true;
       }
@@ -215,19 +270,39 @@ export class BusyPoller {
       delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(1, remaining, step)) : 0;
       if (isTimed) step = Math.min(MAX_BACKOFF_MS, step * 2);
     }
-    if (sawEarlyBusy && this.holdsStatus) {
-      this.holdsStatus = false;
+    if (sawEarlyBusy && this.holding !== 'answers-early') {
+      this.holding = 'answers-early';
       this.options.log('debug', 'device answers GETSTATUS while busy: timed polling from now on', { during: operation.during });
     }
     const outcome = this.outcome(reply, reported, started, sleptMs, polls, stalls, false);
     if (first !== undefined) {
       // Held reply: the true duration. Timed: somewhere between the last busy answer and now.
+      const isExact = wasHeld || (this.holding === 'holds' && !isTimed && sleptMs === 0);
       this.model.observe(
         operation,
-        !isTimed ? { quality: 'exact', upperMs: outcome.busyMs } : lowerBound === 0 ? { quality: 'done-by', upperMs: outcome.busyMs } : { quality: 'between', upperMs: outcome.busyMs, lowerMs: lowerBound },
+        isExact ? { quality: 'exact', upperMs: outcome.busyMs } : lowerBound === 0 ? { quality: 'done-by', upperMs: outcome.busyMs } : { quality: 'between', upperMs: outcome.busyMs, lowerMs: lowerBound },
       );
     }
     return outcome;
+  }
+
+  private noteRoundTrip(ms: number): void {
+    if (ms < this.fastestPollMs) this.fastestPollMs = ms;
+  }
+
+  private isHeld(roundTripMs: number): boolean {
+    return Number.isFinite(this.fastestPollMs) ? roundTripMs >= this.fastestPollMs + HELD_MARGIN_MS : false;
+  }
+
+  private markHolds(operation: Operation): void {
+    if (this.holding === 'holds') return;
+    this.holding = 'holds';
+    this.options.log('debug', 'device holds GETSTATUS until the operation is done: polling again at once from now on', { during: operation.during });
+  }
+
+  private longestH7EraseMs(operation: Operation): number {
+    if (operation.kind !== 'erase') return 0;
+    return H7_LONGEST_ERASE_MS_PER_128K * Math.max(1, Math.ceil((operation.bytes ?? 0) / (128 * 1024))) + 1_000;
   }
 
   /** dfu-util 0.11: sleep the reported poll timeout after every GETSTATUS, until not busy. */
@@ -267,9 +342,9 @@ export class BusyPoller {
   }
 
   /**
-   * One GETSTATUS. A STALL or a transfer timeout while the device is busy means "still busy"
-   * (dfu-util: L4 pipe stalls; a held GETSTATUS can outlast the adapter's transfer timeout during
-   * a mass erase). Disconnects and other failures are real errors.
+   * One GETSTATUS. A STALL, an I/O error or a transfer timeout while the device is busy means
+   * "still busy" (dfu-util: L4 pipe stalls; EPROTO on Linux; a held GETSTATUS can outlast the
+   * adapter's transfer timeout during a mass erase). A disconnect is a real error.
    */
   private async poll(operation: Operation, onStall: () => void): Promise<DfuStatusReply | undefined> {
     try {
@@ -283,9 +358,11 @@ export class BusyPoller {
       return reply;
     } catch (error) {
       const failure = transferFailureOf(error);
-      if (failure === 'stall') {
+      if (failure === 'stall' || failure === 'io') {
+        // USB FS gives no handshake to a SETUP that arrives while the firmware is busy: a STALL,
+        // or EPROTO on Linux (libusb's I/O error). Counted as busy, within a bound.
         onStall();
-        this.options.log('debug', 'GETSTATUS stalled: counted as busy', { during: operation.during });
+        this.options.log('debug', `GETSTATUS ${failure === 'stall' ? 'stalled' : 'failed (I/O error)'}: counted as busy`, { during: operation.during });
         return undefined;
       }
       if (failure === 'timeout') {

@@ -302,7 +302,9 @@ describe('DfuseSession modes', () => {
     const reportedMs = reported.clock.now() - t1;
     expect(adaptiveMs).toBeLessThan(reportedMs * 0.9);
     expect(reported.session.stats.sleptMs).toBeGreaterThan(1000);
-    expect(adaptive.session.stats.sleptMs).toBe(0);
+    // Until a held GETSTATUS shows the device holds, the session sleeps (at least bwPollTimeout,
+    // bounded by the expected duration): those sleeps overlap the device's busy time.
+    expect(adaptive.session.stats.sleptMs).toBeLessThan(reported.session.stats.sleptMs / 4);
     // The device holds GETSTATUS until done, so nothing is lost beyond its busy and wire time.
     expect(adaptiveMs).toBeLessThanOrEqual(adaptive.device.stats.floorMs * 1.01);
   });
