@@ -29,7 +29,8 @@ describe('dfu-desk flash: the founding STM32L073 case', () => {
     expect(plan.sectors[521]).toEqual({ index: 521, start: 0x08010480, end: 0x08010500 });
     expect(device.verify).toMatchObject({ isMatch: true, bytesCompared: FOUNDING.size, mismatchCount: 0 });
     expect(device.device).toMatchObject({ vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200, family: 'L0', isSimulated: true, path: 'sim-1' });
-    expect((device.timings as Json[]).map((t) => String(t.phase))).toEqual(['connect', 'erase', 'write', 'verify']);
+    // 'read': the 68 B of page 521 outside the image are read before the erase, to say whether anything is lost.
+    expect((device.timings as Json[]).map((t) => String(t.phase))).toEqual(['connect', 'read', 'erase', 'write', 'verify']);
     expect(result.image).toMatchObject({ name: 'founding.hex', format: 'intel-hex' });
     expect(result.image.sha256).toMatch(/^[0-9a-f]{64}$/);
 
@@ -87,7 +88,7 @@ describe('dfu-desk flash: the founding STM32L073 case', () => {
     });
     expect(json.plans[0].sectorRuns).toEqual([{ firstSector: 0, sectorCount: 522, start: 0x08000000, end: 0x08010500 }]);
     expect(json.regions[0]).toMatchObject({ name: 'Internal Flash', imageBytes: FOUNDING.size });
-    expect((json.timings as Json[]).map((t) => String(t.phase))).toEqual(['connect', 'erase', 'write', 'verify']);
+    expect((json.timings as Json[]).map((t) => String(t.phase))).toEqual(['connect', 'read', 'erase', 'write', 'verify']);
     const markdown = readFileSync(report, 'utf8');
     expect(markdown).toContain('**PASSED');
     expect(markdown).toContain(`| SHA-256 | ${json.image.sha256} |`);

@@ -72,6 +72,29 @@ export interface PlanWarning {
 }
 
 /** One DNLOAD: at most wTransferSize bytes, starting on a program-unit boundary. */
+/**
+ * A sector the plan erases that the image covers only in part: what lies outside the image there
+ * (its head, its tail or both) is lost by the erase unless it is blank or preserved. The job layer
+ * reads those bytes (one read per part) before anyone is asked about them (core/jobs/partialSectors.ts).
+ */
+export interface PartialSector {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  /** The parts of the sector outside the image. */
+  readonly outside: readonly AddressRange[];
+  /** Which parts those are: before the image, after it, both, or between its blocks. */
+  readonly where: 'head' | 'tail' | 'head and tail' | 'gaps';
+  /**
+   * 'unknown': not read yet; 'blank': the device holds only the erased value there (nothing lost);
+   * 'data': lostBytes bytes there are not erased and the erase destroys them; 'preserved': read
+   * first and written back.
+   */
+  readonly state: 'unknown' | 'blank' | 'data' | 'preserved';
+  /** Bytes outside the image that are not the erased value (state 'data'). */
+  readonly lostBytes?: number;
+}
+
 export interface PlanChunk {
   readonly address: number;
   readonly data: Uint8Array;
@@ -109,6 +132,8 @@ export interface ProgramPlan {
   readonly unchangedSectors: readonly number[];
   /** Chunks not sent because they equal the erased value in a freshly erased sector. */
   readonly skippedChunks: number;
+  /** Erased sectors the image covers only in part, ascending (empty for mass erase and no erase). */
+  readonly partialSectors: readonly PartialSector[];
 }
 
 export interface PlanInput {
@@ -181,16 +206,20 @@ export function planProgram(input: PlanInput): ProgramPlan {
   // 5. Data outside the image in a sector the plan erases is lost unless preserved (reference §7.3:
   //    never destroy silently).
   const preserveRanges: AddressRange[] = [];
+  const partialSectors: PartialSector[] = [];
   const isSectorByChoice = erase.mode === 'touched' && !erase.isMassBelowLimit;
   for (const sector of isSectorByChoice ? erase.sectors : []) {
     const outside = complementIn(sector, image);
     if (outside.length === 0) continue;
+    const part = { index: sector.index, start: sector.start, end: sector.end, outside, where: whereOutside(sector, outside) };
     if (wantsPreserve) {
       for (const range of outside) preserveRanges.push(range);
+      partialSectors.push({ ...part, state: 'preserved' });
       continue;
     }
     const known = outside.every((r) => deviceContent?.covers(r) === true);
     const lost = known ? outside.reduce((n, r) => n + countNotEqual(deviceContent!.read(r, erasedValue), erasedValue), 0) : undefined;
+    partialSectors.push(lost === undefined ? { ...part, state: 'unknown' } : lost === 0 ? { ...part, state: 'blank' } : { ...part, state: 'data', lostBytes: lost });
     if (lost !== 0) warnings.push(destroysDataWarning(sector, totalLength(outside), lost));
   }
   if (preserveRanges.length > 0) {
@@ -243,6 +272,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
     options,
     unchangedSectors: [...unchanged].sort((a, b) => a - b),
     skippedChunks,
+    partialSectors,
   };
 }
 
@@ -325,6 +355,14 @@ function sameAsDevice(part: MemoryImage, device: MemoryImage): boolean {
     for (let i = 0; i < actual.length; i++) if (actual[i] !== block.data[i]) return false;
   }
   return true;
+}
+
+function whereOutside(sector: AddressRange, outside: readonly AddressRange[]): PartialSector['where'] {
+  const hasHead = outside[0]!.start === sector.start;
+  const hasTail = outside[outside.length - 1]!.end === sector.end;
+  const inner = outside.length - (hasHead ? 1 : 0) - (hasTail ? 1 : 0);
+  if (inner > 0) return 'gaps';
+  return hasHead && hasTail ? 'head and tail' : hasHead ? 'head' : 'tail';
 }
 
 /** The parts of `range` the image does not cover. */

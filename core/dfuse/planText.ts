@@ -24,10 +24,22 @@ export function formatPlan(plan: ProgramPlan): string {
       (writeRanges.length ? `: ${formatRanges(writeRanges)}` : ''),
   );
   if (plan.preserveRanges.length) lines.push(`preserve ${formatSize(totalLength(plan.preserveRanges))}: ${formatRanges(plan.preserveRanges)}`);
+  for (const line of partialSectorLines(plan)) lines.push(line);
   lines.push(plan.verifyRanges.length ? `verify ${formatSize(totalLength(plan.verifyRanges))}: ${formatRanges(plan.verifyRanges)}` : 'verify: none');
   for (const warning of plan.warnings) lines.push(`! ${warning.kind}: ${warning.message}`);
   lines.push(`estimated ${formatDuration(plan.estimatedMs)}`);
   return lines.join('\n');
+}
+
+/**
+ * What the erase does to the bytes outside the image in each partly covered sector, once the
+ * device was read: "sector 5 tail is blank: nothing lost". Unknown and lost bytes are warnings.
+ */
+export function partialSectorLines(plan: Pick<ProgramPlan, 'partialSectors'>): string[] {
+  const blank = plan.partialSectors.filter((p) => p.state === 'blank');
+  if (blank.length === 0) return [];
+  if (blank.length > 4) return [`${blank.length} partly covered sectors are blank outside the image: nothing lost`];
+  return blank.map((p) => `sector ${p.index} ${p.where === 'gaps' ? 'outside the image' : p.where} ${p.where === 'head and tail' ? 'are' : 'is'} blank: nothing lost`);
 }
 
 function formatRanges(ranges: readonly AddressRange[], limit = 4): string {

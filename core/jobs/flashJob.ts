@@ -7,7 +7,8 @@ import { formatAddress, formatSize } from '../format.js';
 import { lockoutConsequence } from './optionBytesJob.js';
 import { decodeOptionBytes, lockoutRisks, type DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from '../dfuse/plan.js';
-import { rangeLength } from '../image/memoryImage.js';
+import { partialSectorLines } from '../dfuse/planText.js';
+import { rangeLength, type AddressRange } from '../image/memoryImage.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import type { DfuseSession, ProgramResult } from '../dfuse/session.js';
 import { DfuError, type ConfirmationKind, type DfuErrorInfo } from '../errors.js';
@@ -48,6 +49,10 @@ export interface FlashPreparation {
   readonly confirmations: readonly Confirmation[];
   /** Placement and plan warnings, each naming its region. */
   readonly warnings: readonly string[];
+  readonly fileName: string;
+  /** The confirmations and warnings that do not come from the plans (placement, option bytes). */
+  readonly baseConfirmations: readonly Confirmation[];
+  readonly baseWarnings: readonly string[];
 }
 
 export interface FlashOutcome {
@@ -66,8 +71,12 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Places, splits and plans; throws (DfuError) whatever cannot be done, before any DFU request. */
-export function prepareFlash(info: DeviceInfo, request: FlashRequest): FlashPreparation {
+/**
+ * Places, splits and plans; throws (DfuError) whatever cannot be done, before any DFU request.
+ * `deviceContent` is what is already known of the device (a session's knownContent): with it the
+ * plans say which partly covered sectors are blank outside the image and ask about none of them.
+ */
+export function prepareFlash(info: DeviceInfo, request: FlashRequest, deviceContent?: MemoryImage): FlashPreparation {
   const placed = placeImage(request.source, info, request.placement);
   const warnings = [...placed.warnings];
   const confirmations = [...placed.confirmations];
@@ -96,16 +105,30 @@ export function prepareFlash(info: DeviceInfo, request: FlashRequest): FlashPrep
       }
     }
   }
+  if (image.isEmpty && !optionBytes) {
+    throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `${request.source.fileName} holds no bytes to ${request.kind === 'verify' ? 'compare' : 'write'}` });
+  }
+  const base = { kind: request.kind, info, placed, image, options, fileName: request.source.fileName, ...(optionBytes ? { optionBytes } : {}), baseConfirmations: confirmations, baseWarnings: warnings };
+  return withPlans(base, deviceContent);
+}
 
+type PreparationBase = Omit<FlashPreparation, 'plans' | 'confirmations' | 'warnings'>;
+
+/** Plans every region of a placed image (again, with more device content known) and adds the plan's warnings and confirmations. */
+function withPlans(base: PreparationBase, deviceContent: MemoryImage | undefined): FlashPreparation {
+  const { image, info, options, placed } = base;
+  const confirmations = [...base.baseConfirmations];
+  const warnings = [...base.baseWarnings];
   let plans: ProgramPlan[] = [];
   if (!image.isEmpty) {
-    plans = placed.alternate !== undefined ? [planProgram({ image, info, alternate: placed.alternate, options })] : planImage(image, info, options);
-  } else if (!optionBytes) {
-    throw new DfuError({ kind: 'invalid-argument', argument: 'image', reason: `${request.source.fileName} holds no bytes to ${request.kind === 'verify' ? 'compare' : 'write'}` });
+    plans =
+      placed.alternate !== undefined
+        ? [planProgram({ image, info, alternate: placed.alternate, options, ...(deviceContent ? { deviceContent } : {}) })]
+        : planImage(image, info, options, deviceContent);
   }
   for (const plan of plans) {
     for (const warning of plan.warnings) warnings.push(`${plan.region}: ${warning.message}`);
-    if (request.kind === 'flash' && plan.role === 'otp' && plan.bytesToWrite > 0) {
+    if (base.kind === 'flash' && plan.role === 'otp' && plan.bytesToWrite > 0) {
       const bytes = plan.expected.size;
       confirmations.push(
         confirmation(
@@ -115,17 +138,44 @@ export function prepareFlash(info: DeviceInfo, request: FlashRequest): FlashPrep
       );
     }
   }
-  return {
-    kind: request.kind,
-    info,
-    placed,
-    image,
-    options,
-    plans,
-    ...(optionBytes ? { optionBytes } : {}),
-    confirmations,
-    warnings,
-  };
+  return { ...base, plans, confirmations, warnings };
+}
+
+/**
+ * The bytes outside the image in partly covered sectors that nobody has read yet: what
+ * probePartialSectors reads, one range per head or tail (a sector the image covers in the middle
+ * has both). Empty when every such sector is known, preserved, or read anyway (differential).
+ */
+export function partialSectorProbes(prepared: FlashPreparation): { readonly alternate: number; readonly sector: number; readonly range: AddressRange }[] {
+  if (prepared.kind !== 'flash') return [];
+  const probes: { alternate: number; sector: number; range: AddressRange }[] = [];
+  for (const plan of prepared.plans) {
+    for (const partial of plan.partialSectors) {
+      if (partial.state !== 'unknown') continue;
+      for (const range of partial.outside) {
+        // A differential plan reads whole touched sectors first: no separate read is needed.
+        if (plan.readRanges.some((r) => r.start <= range.start && range.end <= r.end)) continue;
+        probes.push({ alternate: plan.alternate, sector: partial.index, range });
+      }
+    }
+  }
+  return probes;
+}
+
+/**
+ * Reads the bytes outside the image in each partly covered sector (one read per head or tail, only
+ * what the session does not know yet) and plans again with them: a sector whose outside bytes are
+ * all the erased value (0xFF, or 0x00 on L0/L1) loses nothing, so it is neither warned about nor
+ * asked about, and the plan text says "sector 5 tail is blank: nothing lost".
+ */
+export async function probePartialSectors(session: DfuseSession, prepared: FlashPreparation, call: { readonly signal?: AbortSignal } = {}): Promise<FlashPreparation> {
+  const probes = partialSectorProbes(prepared);
+  if (probes.length === 0) return prepared;
+  for (const probe of probes) {
+    if (session.knownContent.covers(probe.range)) continue;
+    await session.read(probe.alternate, probe.range, call);
+  }
+  return withPlans(prepared, session.knownContent);
 }
 
 /**
@@ -144,13 +194,22 @@ export async function runFlash(session: DfuseSession, prepared: FlashPreparation
   const wantsLeave = prepared.options.leave === true;
   let result: ProgramResult | undefined;
   if (!prepared.image.isEmpty) {
+    // Partly covered sectors are read first (unless already known), so the plans and the log say
+    // what the erase really costs. The confirmations were given for the worse case already.
+    const probed = await probePartialSectors(session, prepared, call);
+    for (const plan of probed.plans) for (const line of partialSectorLines(plan)) notes.push(`${plan.region}: ${line}`);
     // With option bytes still to write, leave waits: the option-byte write resets the device anyway.
     const options: ProgramOptions & { alternate?: number } = {
       ...prepared.options,
       leave: wantsLeave && !optionBytes,
       ...(prepared.placed.alternate !== undefined ? { alternate: prepared.placed.alternate } : {}),
     };
-    result = await session.program(prepared.image, options, call);
+    const isFinal = probed.plans.every((plan) => plan.readRanges.length === 0);
+    // Final plans run as they are; plans that must read first (differential, preserve) are planned
+    // again by the session after its read, with everything it knows by then.
+    result = isFinal
+      ? await session.execute(withPlans({ ...probed, options }, session.knownContent).plans, call)
+      : await session.program(prepared.image, options, call);
     if (wantsLeave && !result.hasLeft && result.verify && !result.verify.isMatch) notes.push('not started: the verification failed, so the device stays in DFU mode');
   }
   const verify = result?.verify;

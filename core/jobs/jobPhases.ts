@@ -5,7 +5,7 @@
 import type { JobKind } from '../contract/programmer.js';
 import type { SessionPhase } from '../dfuse/sessionEvents.js';
 import { totalLength } from '../image/memoryImage.js';
-import type { FlashPreparation } from './flashJob.js';
+import { partialSectorProbes, type FlashPreparation } from './flashJob.js';
 
 export interface AnnouncedPhase {
   readonly phase: SessionPhase;
@@ -22,7 +22,8 @@ export function flashPhases(prepared: FlashPreparation): AnnouncedPhase[] {
     phases.push({ phase: 'verify', bytes: sum((plan) => totalLength(plan.verifyRanges)) });
     return phases;
   }
-  const read = sum((plan) => totalLength(plan.readRanges));
+  // Reads first: a differential plan's sectors, and the heads and tails of partly covered sectors.
+  const read = sum((plan) => totalLength(plan.readRanges)) + totalLength(partialSectorProbes(prepared).map((probe) => probe.range));
   if (read > 0) phases.push({ phase: 'read', bytes: read });
   const erase = sum((plan) => plan.sectors.reduce((total, sector) => total + (sector.end - sector.start), 0));
   if (erase > 0) phases.push({ phase: 'erase', bytes: erase });
