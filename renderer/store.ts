@@ -25,6 +25,7 @@ import type {
   ReadRequest,
   Result,
   SaveFormat,
+  ImageSaveFormat,
   SavedProgramOptions,
   SessionSnapshot,
   Settings,
@@ -78,10 +79,15 @@ export type Confirmation =
   | { readonly kind: 'read-unprotect' }
   | { readonly kind: 'option-bytes'; readonly changes: readonly PlannedOptionChange[]; readonly confirmations: readonly PolicyConfirmation[] };
 
-/** A raw binary waiting for its base address before it is opened. */
+/**
+ * A raw binary waiting for its base address: before it is opened (a .bin), or just loaded at the
+ * start of flash because only its content said it is raw (`isLoaded`: a file with only a DFU suffix,
+ * one opened by the native dialog or the menu); cancelling then keeps it where it was placed.
+ */
 export interface PendingBinary {
   readonly fileName: string;
   readonly source: { readonly kind: 'file'; readonly token: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
+  readonly isLoaded?: true;
 }
 
 export interface Failure {
@@ -181,6 +187,8 @@ export interface AppActions {
   massErase: () => Promise<void>;
   readMemory: (request: ReadRequest) => Promise<void>;
   saveReadBack: (format: SaveFormat) => Promise<void>;
+  /** The loaded image written as another format where the user chooses (main's save dialog). */
+  saveImageAs: (format: ImageSaveFormat) => Promise<void>;
   readOptionBytes: () => Promise<void>;
   setOptionDraft: (id: string, value: number | undefined) => void;
   /** Asks main what the draft would change and what it needs confirmed, then opens the dialog. */
@@ -235,6 +243,11 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       const cache = get().verifyBytes;
       if (cache && cache.key !== verifyKey(session.lastResult)) patch.verifyBytes = undefined;
       if (session.optionBytes !== previous?.optionBytes) patch.optionDraft = {};
+      // Any raw file placed at the default address, however it was opened, gets the question.
+      const image = session.image;
+      if (image?.rawBase && !image.rawBase.isChosen && image.token && image.loadedAt !== previous?.image?.loadedAt && !get().pendingBinary) {
+        patch.pendingBinary = { fileName: image.fileName, source: { kind: 'file', token: image.token }, isLoaded: true };
+      }
       const result = session.lastResult;
       if (result && result !== previous?.lastResult && result.finishedAt !== previous?.lastResult?.finishedAt) {
         if (result.verify && !result.verify.isMatch) patch.isDiffOpen = true;
@@ -347,6 +360,10 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
     async function open(source: ImageSource): Promise<void> {
       const summary = await call('Open file', () => bridge.openImage(source));
       if (summary) set({ tab: 'flash', failure: undefined });
+      // Sent bytes have no token: the question keeps them, to open them again at the chosen address.
+      if (summary?.rawBase && !summary.rawBase.isChosen && source.kind === 'bytes' && !get().pendingBinary) {
+        set({ pendingBinary: { fileName: summary.fileName, source: { kind: 'bytes', bytes: source.bytes }, isLoaded: true } });
+      }
       await get().refresh();
     }
 
@@ -548,6 +565,11 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
       async saveReadBack(format) {
         const path = await call('Save', () => bridge.saveReadBack(format));
+        if (path) set({ notice: `Saved to ${path}` });
+      },
+
+      async saveImageAs(format) {
+        const path = await call('Save as', () => bridge.saveImageAs(format));
         if (path) set({ notice: `Saved to ${path}` });
       },
 

@@ -13,7 +13,7 @@ const EEPROM = 0x0808_0000;
 /** Flash and data EEPROM of an STM32L0: two blocks with a gap between them. */
 function twoBlocks(): MemoryImage {
   return MemoryImage.fromBlocks([
-    { start: FLASH, data: firmware(1024).read({ start: FLASH, end: FLASH + 1024 }) },
+    { start: FLASH, data: firmware(1024).read({ start: FLASH, end: FLASH + 1024 }, 0xff) },
     { start: EEPROM, data: Uint8Array.from({ length: 64 }, (_, i) => i) },
   ]);
 }
@@ -103,7 +103,7 @@ describe('saveImageAs', () => {
 });
 
 describe('rawBase: where a raw binary went and whether the user chose it', () => {
-  const raw = firmware(256).read({ start: FLASH, end: FLASH + 256 });
+  const raw = firmware(256).read({ start: FLASH, end: FLASH + 256 }, 0xff);
   const suffixed = addDfuSuffix(raw, { vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0 });
 
   it.each([

@@ -4,17 +4,43 @@ import { formatAddress } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { Dialog } from '../../ui/Dialog.js';
 
-/** Raw binaries carry no address: ask where they go, defaulting to the start of flash. */
+/**
+ * Raw binaries carry no address: ask where they go, prefilled with the start of flash. Every raw
+ * file gets the question: a .bin before it is opened, any other (only a DFU suffix, opened from the
+ * menu) right after main placed it at the start of flash, where Cancel leaves it.
+ */
 export function BaseAddressDialog() {
   const pending = useApp((state) => state.pendingBinary);
   const flashStart = useApp((state) => state.session?.device?.alternates[0]?.layout?.region.segments[0]?.start);
+  const placedAt = useApp((state) => state.session?.image?.rawBase?.address);
   const confirm = useApp((state) => state.confirmBaseAddress);
   const cancel = useApp((state) => state.cancelBaseAddress);
   if (!pending) return null;
-  return <BaseAddressForm fileName={pending.fileName} initial={flashStart ?? 0x08000000} onConfirm={(address) => void confirm(address)} onCancel={cancel} />;
+  const initial = flashStart ?? placedAt ?? 0x08000000;
+  return (
+    <BaseAddressForm
+      fileName={pending.fileName}
+      initial={initial}
+      {...(pending.isLoaded && placedAt !== undefined ? { cancelLabel: `Keep at ${formatAddress(placedAt)}` } : {})}
+      onConfirm={(address) => void confirm(address)}
+      onCancel={cancel}
+    />
+  );
 }
 
-export function BaseAddressForm({ fileName, initial, onConfirm, onCancel }: { fileName: string; initial: number; onConfirm: (address: number) => void; onCancel: () => void }) {
+export function BaseAddressForm({
+  fileName,
+  initial,
+  cancelLabel = 'Cancel',
+  onConfirm,
+  onCancel,
+}: {
+  fileName: string;
+  initial: number;
+  cancelLabel?: string;
+  onConfirm: (address: number) => void;
+  onCancel: () => void;
+}) {
   const [text, setText] = useState(formatAddress(initial));
   const address = parseAddress(text);
   return (
@@ -45,7 +71,7 @@ export function BaseAddressForm({ fileName, initial, onConfirm, onCancel }: { fi
         </p>
         <div className="dialog-actions">
           <button type="button" className="button" onClick={onCancel}>
-            Cancel
+            {cancelLabel}
           </button>
           <button type="submit" className="button primary" disabled={address === undefined}>
             Load at this address

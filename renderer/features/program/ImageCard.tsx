@@ -4,7 +4,15 @@ import { formatAddress, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } from '../../text.js';
 import { BaseAddressForm } from './BaseAddressDialog.js';
-import type { ImageSummary } from '../../../core/contract/programmer.js';
+import type { ImageSaveFormat, ImageSummary } from '../../../core/contract/programmer.js';
+
+/** "Save as" converts the loaded image (core/image/convert.ts in main); main asks where. */
+const SAVE_AS_FORMATS: readonly { id: ImageSaveFormat; label: string; title: string }[] = [
+  { id: 'hex', label: 'Intel HEX', title: 'Every block and the start address, as .hex' },
+  { id: 'srec', label: 'S-record', title: 'Every block, the header and the start address, as .srec' },
+  { id: 'bin', label: 'Raw binary', title: 'The bytes from the first block to the last, gaps filled with the erased value; no addresses' },
+  { id: 'dfu', label: 'DfuSe', title: 'Every block in its .dfu target, with a USB identity and DFU suffix' },
+];
 
 /** What was loaded: blocks, sizes, CRC-32, entry, vector-table sanity (whether it fits the device is the plan's to say). */
 export function ImageCard({ image }: { image: ImageSummary }) {
@@ -12,6 +20,7 @@ export function ImageCard({ image }: { image: ImageSummary }) {
   const reloadImage = useApp((state) => state.reloadImage);
   const rebaseImage = useApp((state) => state.rebaseImage);
   const openDialog = useApp((state) => state.openDialog);
+  const saveImageAs = useApp((state) => state.saveImageAs);
   const [isRebasing, setRebasing] = useState(false);
   // The drop target that had focus is gone: the file's name takes it.
   const heading = useRef<HTMLHeadingElement>(null);
@@ -108,6 +117,14 @@ export function ImageCard({ image }: { image: ImageSummary }) {
           .dfu file for {formatUsbId(image.dfu.vendorId, image.dfu.productId)}, alternate settings {image.dfu.alternates.join(', ')}
         </p>
       )}
+      <div className="save-as" role="group" aria-label="Save as">
+        <span className="muted">Save as</span>
+        {SAVE_AS_FORMATS.map((format) => (
+          <button key={format.id} className="button subtle" title={format.title} onClick={() => void saveImageAs(format.id)}>
+            {format.label}
+          </button>
+        ))}
+      </div>
       {image.warnings.map((warning) => (
         <p key={warning} className="warning-text">
           <span aria-hidden="true">⚠ </span>

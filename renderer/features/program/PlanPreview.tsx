@@ -46,6 +46,11 @@ export function PlanPreview() {
           ))}
         </div>
       ))}
+      {plan.baseAddress !== undefined && (
+        <p className="plan-line" data-testid="plan-base-address">
+          <strong>Raw binary</strong>: no addresses of its own; its first byte goes to <span className="mono">{formatAddress(plan.baseAddress)}</span>.
+        </p>
+      )}
       {plan.optionBytes && (
         <p className="plan-line">
           <strong>Option bytes</strong>: the {formatBytes(plan.optionBytes.sizeBytes)} block at {formatAddress(plan.optionBytes.address)} from the file, written last
