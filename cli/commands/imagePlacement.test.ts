@@ -1,0 +1,41 @@
+// A raw binary always says where it goes in `flash --plan`: every kind of raw input (.bin, a .dfu
+// that is only a binary with a DFU suffix, an unknown extension read with --format bin), with the
+// default address and with --address; an unknown extension without --format is refused.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addDfuSuffix } from '../../core/image/dfuFile.js';
+import { repoRoot, runCliProcess } from '../testing/cliProcess.js';
+
+const L073 = ['--simulate', 'stm32l073', '--sim-speed', '200'];
+const blinkyBin = join(repoRoot, 'core/testing/fixtures/firmware/blinky-flash.bin');
+
+describe('dfu-desk flash --plan: where a raw binary goes', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'dfu-desk-placement-'));
+    const raw = new Uint8Array(readFileSync(blinkyBin));
+    writeFileSync(join(folder, 'plain.dfu'), addDfuSuffix(raw, { vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0 }));
+    copyFileSync(blinkyBin, join(folder, 'firmware.img'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it.each([
+    ['a .bin at the default address', () => [blinkyBin], '0x08000000'],
+    ['a .bin at --address', () => [blinkyBin, '--address', '0x08004000'], '0x08004000'],
+    ['a suffix-only .dfu', () => [join(folder, 'plain.dfu'), '--address', '0x08008000'], '0x08008000'],
+    ['an unknown extension with --format bin', () => [join(folder, 'firmware.img'), '--format', 'bin'], '0x08000000'],
+  ])('%s', async (_, args, address) => {
+    const run = await runCliProcess(['flash', ...args(), ...L073, '--plan']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Placed   raw binary at ${address}`);
+  });
+
+  it('refuses an unknown extension without --format, saying how to read it as a raw binary', async () => {
+    const run = await runCliProcess(['flash', join(folder, 'firmware.img'), ...L073, '--plan']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('--format bin');
+    expect(run.stdout).not.toContain('Placed');
+  });
+});
