@@ -36,7 +36,7 @@ describe('dfu-desk flash: the founding STM32L073 case', () => {
 
     // Events: each phase starts, progresses monotonically to its total, and finishes, in order.
     const phases = run.json.filter((e) => e.type === 'phase').map((e) => `${String(e.phase)}:${String(e.status)}`);
-    expect(phases).toEqual(['connect:start', 'connect:finish', 'erase:start', 'erase:finish', 'write:start', 'write:finish', 'verify:start', 'verify:finish']);
+    expect(phases).toEqual(['connect:start', 'connect:finish', 'read:start', 'read:finish', 'erase:start', 'erase:finish', 'write:start', 'write:finish', 'verify:start', 'verify:finish']);
     const writes = run.json.filter((e) => e.type === 'progress' && e.phase === 'write') as Json[];
     expect(writes.length).toBeGreaterThan(1);
     const done = writes.map((e) => Number(e.done));

@@ -82,6 +82,19 @@ export interface PlanSummary {
   readonly verifyRanges: readonly AddressRange[];
   readonly preserveRanges: readonly AddressRange[];
   readonly warnings: readonly PlanWarning[];
+  /**
+   * Erased sectors the image covers only in part, and what the erase does to their bytes outside
+   * the image: 'blank' (read, only the erased value: nothing lost), 'data' (lostBytes destroyed),
+   * 'unknown' (not read), 'preserved'. Absent from older mains.
+   */
+  readonly partialSectors?: readonly {
+    readonly index: number;
+    readonly start: number;
+    readonly end: number;
+    readonly where: 'head' | 'tail' | 'head and tail' | 'gaps';
+    readonly state: 'unknown' | 'blank' | 'data' | 'preserved';
+    readonly lostBytes?: number;
+  }[];
   readonly estimatedMs: number;
   /** Compact text rendering (the CLI's --plan output). */
   readonly text: string;

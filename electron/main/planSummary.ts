@@ -21,6 +21,7 @@ export function toPlanSummary(plan: ProgramPlan): PlanSummary {
     verifyRanges: plan.verifyRanges.map(({ start, end }) => ({ start, end })),
     preserveRanges: plan.preserveRanges.map(({ start, end }) => ({ start, end })),
     warnings: plan.warnings.map((warning) => ({ ...warning })),
+    partialSectors: plan.partialSectors.map(({ index, start, end, where, state, lostBytes }) => ({ index, start, end, where, state, ...(lostBytes !== undefined ? { lostBytes } : {}) })),
     estimatedMs: plan.estimatedMs,
     text: formatPlan(plan),
   };

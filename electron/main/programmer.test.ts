@@ -94,6 +94,27 @@ describe('ProgrammerService', () => {
     expect(lastSession().job).toBeUndefined();
   });
 
+  it('reads a partly covered sector outside the image before planning: blank asks nothing, data is warned about', async () => {
+    const { service, device } = await setup({ spec: 'stm32f405' });
+    const flash = device('sim:1').memory(0);
+    flash.fill(0xff);
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(firmware(0x100)) });
+    const { plans: [blank] } = await service.planProgram({ erase: 'touched', verify: true });
+    expect(blank!.warnings).toEqual([]);
+    expect(blank!.partialSectors).toEqual([{ index: 0, start: FLASH, end: FLASH + 0x4000, where: 'tail', state: 'blank' }]);
+    expect(blank!.text).toContain('sector 0 tail is blank: nothing lost');
+    // The tail is known now: the job does not read it again and announces no read step.
+    const result = await service.program({ options: { erase: 'touched', verify: true } });
+    expectOk(result);
+    expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
+
+    flash[0x3000] = 0x42;
+    await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(firmware(0x100, 9)) });
+    const { plans: [withData] } = await service.planProgram({ erase: 'touched', verify: true });
+    expect(withData!.partialSectors).toMatchObject([{ index: 0, state: 'data', lostBytes: 1 }]);
+    expect(withData!.warnings.map((warning) => warning.kind)).toEqual(['destroys-data']);
+  });
+
   it('announces the steps of a job from its plan before the first one starts, and none for a connect', async () => {
     const { service, events, snapshot } = await setup({ spec: 'stm32l073' });
     // The board was connected at start: its connect phase is not a job and never reached the window.

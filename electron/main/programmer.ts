@@ -47,7 +47,7 @@ import { DfuseSession } from '../../core/dfuse/session.js';
 import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/boardTarget.js';
 import { checkConfirmed } from '../../core/jobs/confirmations.js';
 import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
-import { flashReportInputOf, prepareFlash, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
+import { flashReportInputOf, partialSectorProbes, prepareFlash, probePartialSectors, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { flashPhases, singlePhase, type AnnouncedPhase } from '../../core/jobs/jobPhases.js';
 import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
@@ -133,6 +133,8 @@ export class ProgrammerService implements Programmer {
   private readonly log: LogBook;
   private readonly listeners = new Set<(event: ProgrammerEvent) => void>();
   private readonly open = new Map<string, OpenDevice>();
+  /** Reads of partly covered sectors made for a plan preview, by device (at most one each). */
+  private readonly probing = new Map<string, Promise<unknown>>();
   private readonly jobs: JobTable;
   private readonly unwatchBus: () => void;
   private selectedId: string | undefined;
@@ -486,15 +488,46 @@ export class ProgrammerService implements Programmer {
   }
 
   planProgram(options: ProgramOptions): Promise<FlashPreview> {
-    return this.guard('planProgram', () => {
-      const { info } = this.requireSelected();
+    return this.guard('planProgram', async () => {
+      const { deviceId, info } = this.requireSelected();
       const loaded = this.requireImage();
-      const preview = toFlashPreview(this.prepareFlashOf(info, loaded, 'flash', options));
+      // A partly covered sector is asked about only when it holds data: its bytes outside the image
+      // are read first (core/jobs probePartialSectors, one read per head or tail, once per session).
+      const prepared = await this.probedPreparation(deviceId, this.prepareFlashOf(info, loaded, 'flash', options, this.knownContentOf(deviceId)));
+      const preview = toFlashPreview(prepared);
       this.preview = preview;
       this.planOptions = options;
       this.emitSession();
-      return Promise.resolve(preview);
+      return preview;
     });
+  }
+
+  /** What the session of `deviceId` has read and not changed since (empty without one). */
+  private knownContentOf(deviceId: string): MemoryImage {
+    return this.open.get(deviceId)?.session.knownContent ?? MemoryImage.empty;
+  }
+
+  /**
+   * Reads the partly covered sectors' outside bytes when the device is free (not during a job); a
+   * job that starts meanwhile waits for the read. A read that fails leaves the plan as it was
+   * (the dialog then asks, as it must when nothing is known).
+   */
+  private async probedPreparation(deviceId: string, prepared: FlashPreparation): Promise<FlashPreparation> {
+    const device = this.open.get(deviceId);
+    if (!device || partialSectorProbes(prepared).length === 0 || this.jobs.has(deviceId)) return prepared;
+    const earlier = this.probing.get(deviceId);
+    if (earlier) await earlier.catch(() => undefined);
+    if (this.jobs.has(deviceId) || this.open.get(deviceId) !== device) return prepared;
+    const probe = probePartialSectors(device.session, prepared);
+    this.probing.set(deviceId, probe);
+    try {
+      return await probe;
+    } catch (error) {
+      this.log.add('warn', 'plan', `could not read the partly covered sectors first: ${messageOf(error)}`, deviceId);
+      return prepared;
+    } finally {
+      if (this.probing.get(deviceId) === probe) this.probing.delete(deviceId);
+    }
   }
 
   private tryPrepare(info: DeviceInfo, loaded: LoadedImage, options: ProgramOptions): FlashPreparation | undefined {
@@ -506,14 +539,18 @@ export class ProgrammerService implements Programmer {
   }
 
   /** The job layer's plan for `loaded` on `info` (the same the CLI makes), with this bootloader's saved flash size. */
-  private prepareFlashOf(info: DeviceInfo, loaded: LoadedImage, kind: 'flash' | 'verify', options: ProgramOptions): FlashPreparation {
-    return prepareFlash(info, {
-      kind,
-      source: { fileName: loaded.summary.fileName, bytes: loaded.bytes },
-      placement: loaded.baseAddress !== undefined ? { baseAddress: loaded.baseAddress } : {},
-      // The contract's options become the engine's, with the saved flash size unless the call gave one.
-      options: toEngineOptions(options, this.savedFlashSize(info)),
-    });
+  private prepareFlashOf(info: DeviceInfo, loaded: LoadedImage, kind: 'flash' | 'verify', options: ProgramOptions, known?: MemoryImage): FlashPreparation {
+    return prepareFlash(
+      info,
+      {
+        kind,
+        source: { fileName: loaded.summary.fileName, bytes: loaded.bytes },
+        placement: loaded.baseAddress !== undefined ? { baseAddress: loaded.baseAddress } : {},
+        // The contract's options become the engine's, with the saved flash size unless the call gave one.
+        options: toEngineOptions(options, this.savedFlashSize(info)),
+      },
+      known,
+    );
   }
 
   /**
@@ -532,7 +569,7 @@ export class ProgrammerService implements Programmer {
     const loaded = this.image.loaded;
     if (!device || !loaded) return;
     try {
-      this.preview = toFlashPreview(this.prepareFlashOf(device.info, loaded, 'flash', this.planOptions ?? this.settings.programOptions));
+      this.preview = toFlashPreview(this.prepareFlashOf(device.info, loaded, 'flash', this.planOptions ?? this.settings.programOptions, device.session.knownContent));
     } catch (error) {
       this.log.add('warn', 'plan', `the image cannot be programmed on this device: ${messageOf(error)}`, this.selectedId);
     }
@@ -788,7 +825,7 @@ export class ProgrammerService implements Programmer {
     let hasWrittenOptionBytes = false;
     const { result } = await this.runJob('program', deviceId, async ({ session, signal, info: deviceInfo }) => {
       // The same preparation the CLI runs: every .dfu target, the saved flash size, the confirmations.
-      prepared = this.prepareFlashOf(deviceInfo, loaded, 'flash', options);
+      prepared = this.prepareFlashOf(deviceInfo, loaded, 'flash', options, session.knownContent);
       // The window lays out the steps from the plan before the first one starts.
       this.jobs.announce(deviceId, flashPhases(prepared));
       if (this.selectedId === deviceId) this.emitSession();
@@ -847,6 +884,9 @@ export class ProgrammerService implements Programmer {
    */
   /** Runs `body` as the device's job; `phases` are announced to the window before it starts (a flash job announces them once planned). */
   private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>, phases: readonly AnnouncedPhase[] = []): Promise<{ result: JobResult; value?: T }> {
+    // A plan's read of partly covered sectors finishes before a job uses the same device.
+    const probe = this.probing.get(deviceId);
+    if (probe) await probe.catch(() => undefined);
     this.jobs.ensureIdle(deviceId);
     const device = this.open.get(deviceId);
     if (!device) throw new DfuError({ kind: 'no-device', selector: deviceId });
