@@ -11,7 +11,8 @@ import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
 import { nonErasedBytes } from '../simulator/pseudoRandom.js';
-import { parseScenario, scenarios } from '../simulator/scenarios.js';
+import { parseScenario, POLL_VARIANTS, scenarios } from '../simulator/scenarios.js';
+import type { SimulatorProfile } from '../simulator/profiles.js';
 import type { Clock, UsbBus } from '../usb/transport.js';
 import { regionRange, sectorsIn } from './memoryLayout.js';
 import { planImage, type ProgramOptions } from './plan.js';
@@ -19,7 +20,9 @@ import { DfuseSession } from './session.js';
 
 const options: ProgramOptions = { erase: 'touched', verify: true };
 
-type Expectation = { readonly outcome: 'success' } | { readonly outcome: 'error'; readonly kinds: readonly DfuErrorKind[]; readonly recover: 'none' | 'replug' | 'unprotect' };
+type Expectation =
+  | { readonly outcome: 'success' }
+  | { readonly outcome: 'error'; readonly kinds: readonly DfuErrorKind[]; readonly recover: 'none' | 'replug' | 'unprotect' | 'same-error' };
 
 /** What each named fault must lead to. A scenario missing here fails the suite: add it. */
 const expectations: Readonly<Record<string, Expectation>> = {
@@ -40,7 +43,25 @@ const expectations: Readonly<Record<string, Expectation>> = {
   'disconnectAfter:12': { outcome: 'error', kinds: ['device-gone'], recover: 'replug' },
   eraseError: { outcome: 'error', kinds: ['device-status'], recover: 'none' },
   writeError: { outcome: 'error', kinds: ['device-status'], recover: 'none' },
+  pollHold: { outcome: 'success' },
+  pollAnswerBusy: { outcome: 'success' },
+  pollFirstHeld: { outcome: 'success' },
+  pollFlaky: { outcome: 'success' },
+  noResetAfterOptionBytes: { outcome: 'success' },
+  readUnprotectNoOp: { outcome: 'success' },
+  setAddressRefusedWhenProtected: { outcome: 'error', kinds: ['read-protected'], recover: 'unprotect' },
+  // The sector under the contract image: its erase does nothing (no error, AN2662), the write fails.
+  // Protection stays, so a fresh session fails the same way, with the device back in dfuIDLE.
+  writeProtected: { outcome: 'error', kinds: ['device-status'], recover: 'same-error' },
 };
+
+/** The scenario text for a profile: writeProtected names the sector the contract image starts in. */
+function scenarioFor(name: string, profile: SimulatorProfile): string {
+  if (name !== 'writeProtected') return name;
+  const first = profile.alternates[0]!.memory.segments[0]!;
+  const offset = Math.max(first.sectorSize, 8192) - 4096;
+  return `writeProtected:${Math.floor(offset / first.sectorSize)}`;
+}
 
 /** An image straddling the first two sectors (or pages 32..95 where sectors are tiny). */
 function contractImage(session: DfuseSession, seed: number): MemoryImage {
@@ -81,18 +102,38 @@ function changedOutside(device: SimulatedDevice, before: Uint8Array[], allowed: 
 }
 
 const scenarioNames = Object.keys(expectations);
+/** The profile's own poll behaviour, then each variant of how a busy bootloader answers GETSTATUS. */
+const pollVariants: readonly (string | undefined)[] = [undefined, ...POLL_VARIANTS];
+/**
+ * Under each poll variant, the scenarios where waiting matters (the rest do not poll differently):
+ * the whole matrix took 39 s instead of 5 s for ten profiles.
+ */
+const pollScenarios: readonly string[] = ['healthy', 'lyingPollTimeout', 'lyingPollTimeout:long', 'stuckBusy', 'eraseError', 'unplugMidErase'];
 
 describe('engine contract against the simulator', () => {
   it('has an expectation for every named scenario', () => {
     for (const name of Object.keys(scenarios)) expect(scenarioNames).toContain(name);
   });
 
-  for (const profileId of Object.keys(profiles)) {
-    describe(profileId, () => {
-      for (const scenarioName of scenarioNames) {
+  for (const variant of pollVariants) for (const profileId of Object.keys(profiles)) {
+    describe(`${profileId}${variant ? ` +${variant}` : ''}`, () => {
+      it('program, verify and leave', async () => {
+        const clock = new VirtualClock();
+        const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(variant ?? 'healthy'), clock });
+        const session = await DfuseSession.open(device.open(), { clock });
+        const result = await session.program(contractImage(session, 3), { ...options, leave: true });
+        expect(result.verify?.isMatch).toBe(true);
+        expect(result.hasLeft).toBe(true);
+        clock.advance(5_000);
+        expect(device.isConnected).toBe(false);
+        expect(device.violations).toEqual([]);
+      });
+
+      for (const scenarioName of variant ? pollScenarios : scenarioNames) {
         it(scenarioName, async () => {
           const clock = new VirtualClock();
-          const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(scenarioName), clock });
+          const spec = scenarioFor(scenarioName, profiles[profileId]!) + (variant ? `+${variant}` : '');
+          const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(spec), clock });
           const expectation = expectations[scenarioName]!;
           const before = snapshot(device);
           let allowed: { start: number; end: number }[] = [];
@@ -133,6 +174,14 @@ describe('engine contract against the simulator', () => {
             } else if (expectation.recover === 'unprotect') {
               await session!.readUnprotect({ iUnderstandTheFlashIsErased: true });
               clock.advance(60_000);
+            } else if (expectation.recover === 'same-error') {
+              const again = await DfuseSession.open(device.open(), { clock });
+              const retry = (await again.program(contractImage(again, 2), options).catch((e: unknown) => e)) as DfuError;
+              expect(isDfuError(retry)).toBe(true);
+              expect(expectation.kinds).toContain(retry.info.kind);
+              expect(stateName(device.dfuState)).toBe('dfuIDLE');
+              expect(device.violations).toEqual([]);
+              return;
             }
           }
           clock.advance(5_000);

@@ -701,3 +701,103 @@ describe('SimulatedDevice: system memory', () => {
     expect(device.readProtectionLevel).toBe(1);
   });
 });
+
+describe('SimulatedDevice: how a busy bootloader answers GETSTATUS (poll variants)', () => {
+  const eraseSector0 = Uint8Array.of(0x41, ...u32LE(0x08000000));
+
+  it('pollAnswerBusy: answers dfuDNBUSY with the reported timeout while the erase runs, OK once it is over', async () => {
+    const { host, device, clock } = setup(profiles.stm32f405!, 'pollAnswerBusy');
+    await device.controlOut(DFU_DNLOAD, 0, eraseSector0);
+    const t0 = clock.now();
+    expect(await host.status()).toMatchObject({ state: DfuState.dfuDNBUSY });
+    expect(await host.status()).toMatchObject({ state: DfuState.dfuDNBUSY, pollTimeoutMs: 100 });
+    expect(clock.now() - t0).toBeLessThan(5);
+    await clock.sleep(1_000);
+    expect(await host.status()).toMatchObject({ status: DfuStatus.OK, state: DfuState.dfuDNLOAD_IDLE });
+  });
+
+  it('pollHold overrides the L4 STALL: the second GETSTATUS is held until the page erase ends', async () => {
+    const { host, device, clock } = setup(profiles.stm32l476!, 'pollHold');
+    await device.controlOut(DFU_DNLOAD, 0, eraseSector0);
+    await host.status();
+    const t0 = clock.now();
+    expect(await host.status()).toMatchObject({ state: DfuState.dfuDNLOAD_IDLE });
+    expect(clock.now() - t0).toBeGreaterThan(20);
+  });
+
+  it('pollFirstHeld: the first GETSTATUS answers dfuDNBUSY only after the erase; the next answers at once', async () => {
+    const { host, device, clock } = setup(profiles.stm32f405!, 'pollFirstHeld');
+    await device.controlOut(DFU_DNLOAD, 0, eraseSector0);
+    const t0 = clock.now();
+    expect(await host.status()).toMatchObject({ state: DfuState.dfuDNBUSY });
+    const held = clock.now() - t0;
+    expect(held).toBeGreaterThan(200);
+    const t1 = clock.now();
+    expect(await host.status()).toMatchObject({ status: DfuStatus.OK, state: DfuState.dfuDNLOAD_IDLE });
+    expect(clock.now() - t1).toBeLessThan(5);
+    expect(device.stats.busyMs).toBeLessThanOrEqual(held);
+  });
+
+  it('pollFlaky:SEED: STALLs, EPROTO and dfuDNBUSY at random while busy, the same sequence for the same seed', async () => {
+    const outcomes = async (seed: number): Promise<string[]> => {
+      const { host, device, clock } = setup(profiles.stm32f405!, `pollFlaky:${seed}`);
+      await device.controlOut(DFU_DNLOAD, 0, eraseSector0);
+      await host.status();
+      const seen: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await clock.sleep(2);
+        seen.push(await host.status().then((r) => `state ${r.state}`, (e: TransferError) => e.failure));
+      }
+      return seen;
+    };
+    const a = await outcomes(7);
+    expect(await outcomes(7)).toEqual(a);
+    expect(await outcomes(8)).not.toEqual(a);
+    expect(a).toContain('stall');
+    expect(a).toContain('io');
+    expect(a).toContain(`state ${DfuState.dfuDNBUSY}`);
+  });
+
+  it('noResetAfterOptionBytes: the write ends in dfuDNLOAD-IDLE, the device stays, the values load at the next reset', async () => {
+    const { host, device, clock } = setup(profiles.stm32l073!, 'noResetAfterOptionBytes');
+    await host.toIdle();
+    await device.selectAlternate(1);
+    const ob = device.peek(0x1ff80000, 32);
+    ob[4] = 0x70;
+    ob[6] = 0x8f;
+    await host.expectOk(host.setAddress(0x1ff80000));
+    await host.expectOk(host.dnload(2, ob));
+    clock.advance(2_000);
+    expect(device.isConnected).toBe(true);
+    device.replug();
+    expect(device.peek(0x1ff80000, 32)).toEqual(ob);
+  });
+
+  it('setAddressRefusedWhenProtected: Set Address fails with errVENDOR under RDP 1', async () => {
+    const { host } = setup(profiles.stm32f405!, 'setAddressRefusedWhenProtected');
+    expect(await host.setAddress(0x08000000)).toMatchObject({ status: DfuStatus.errVENDOR, state: DfuState.dfuERROR });
+  });
+
+  it('writeProtected:N: the erase of sector N answers OK and erases nothing; a write into it fails with errWRITE', async () => {
+    const { host, device } = setup(profiles.stm32f405!, 'writeProtected:1');
+    const before = device.peek(0x08004000, 16);
+    expect(before.some((b) => b !== 0xff)).toBe(true);
+    await host.expectOk(host.erase(0x08004000));
+    expect(device.peek(0x08004000, 16)).toEqual(before);
+    await host.abort();
+    await host.expectOk(host.setAddress(0x08004000));
+    expect(await host.dnload(2, pattern(16, 1))).toMatchObject({ status: DfuStatus.errWRITE, state: DfuState.dfuERROR });
+    await host.clear();
+    await host.expectOk(host.erase(0x08000000));
+    expect(device.peek(0x08000000, 16)).toEqual(new Uint8Array(16).fill(0xff));
+  });
+
+  it('readUnprotectNoOp: at RDP 0 Read Unprotect answers OK, erases nothing and does not reset', async () => {
+    const { host, device, clock } = setup(profiles.stm32f405!, 'readUnprotectNoOp');
+    const before = device.peek(0x08000000, 16);
+    await host.expectOk(host.command([0x92]));
+    clock.advance(60_000);
+    expect(device.isConnected).toBe(true);
+    expect(device.peek(0x08000000, 16)).toEqual(before);
+  });
+});

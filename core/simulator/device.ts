@@ -26,14 +26,14 @@ import { TransferError } from '../usb/transport.js';
 import { scheduleOn } from '../clock.js';
 import { buildDescriptors } from './descriptorBuilder.js';
 import { SimulatedMemory } from './memory.js';
-import { lcgBytes } from './pseudoRandom.js';
-import { loadedOptionBytes, RDP_LEVEL_0, readRdpLevel, withRdp } from './optionBytesModel.js';
+import { lcgBytes, seededUnit } from './pseudoRandom.js';
+import { loadedOptionBytes, rdpLevel0Value, readRdpLevel, withRdp } from './optionBytesModel.js';
 import type { RdpLevel } from './optionBytesModel.js';
 import { FLASH_ALTERNATE } from './profiles.js';
 import type { SimulatorProfile } from './profiles.js';
 import type { ViolationRecord, ViolationRule } from './protocolViolation.js';
 import { ProtocolViolation } from './protocolViolation.js';
-import type { DisconnectPhase, ScenarioOptions } from './scenarios.js';
+import type { DisconnectPhase, PollWhileBusy, ScenarioOptions } from './scenarios.js';
 import { HEALTHY } from './scenarios.js';
 
 export interface SimulatedDeviceOptions {
@@ -103,6 +103,9 @@ interface Operation {
 interface Busy {
   readonly endsAt: number;
   readonly complete: () => void;
+  /** bwPollTimeout to answer while busy (answer-busy and flaky variants). */
+  readonly reportedMs: number;
+  readonly completesOnItsOwn: boolean;
 }
 
 const DEFAULT_POINTER = 0x08000000; // AN2662: no address set → 0x08000000
@@ -174,6 +177,10 @@ export class SimulatedDevice implements DfuTransport {
   private readonly counters = { erase: 0, write: 0, disconnectMatches: 0 };
   private readonly fired = { disconnect: false, erase: false, write: false, stuck: false };
   private cancelReconnect: (() => void) | undefined;
+  private readonly pollWhileBusy: PollWhileBusy | 'stall';
+  private readonly random: () => number;
+  /** first-held: the GETSTATUS that started an operation answers when the operation ends. */
+  private holdReplyUntil: number | undefined;
 
   constructor(options: SimulatedDeviceOptions) {
     this.profile = options.profile;
@@ -182,6 +189,8 @@ export class SimulatedDevice implements DfuTransport {
     this.quantumMs = Math.max(0, options.sleepQuantumMs ?? 0);
     this.hostTimeoutMs = options.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
     this.reenterAfterLeaveMs = options.reenterAfterLeaveMs;
+    this.pollWhileBusy = this.scenario.pollWhileBusy ?? (this.profile.quirks.stallWhenPolledEarly ? 'stall' : 'hold');
+    this.random = seededUnit(this.scenario.pollSeed ?? 1);
     const serial = options.serial ?? this.profile.serial;
     this.summary = {
       id: options.id ?? `sim:${this.profile.id}`,
@@ -446,11 +455,8 @@ export class SimulatedDevice implements DfuTransport {
 
     let start = Math.max(this.clock.now(), this.deviceTime);
     if (this.busy && start < this.busy.endsAt) {
-      if (this.profile.quirks.stallWhenPolledEarly && kind === 'getStatus') {
-        this.spend(start, this.profile.timings.usbOverheadMs);
-        await this.catchUp();
-        this.stats.stalls++;
-        throw new TransferError('stall', 'GETSTATUS while the operation is still running (STM32L4 bootloader quirk)');
+      if (kind === 'getStatus' && this.pollWhileBusy !== 'hold' && this.pollWhileBusy !== 'first-held') {
+        return (await this.answerEarly(start, this.busy)) as T;
       }
       const waitMs = this.busy.endsAt - start;
       if (waitMs > this.hostTimeoutMs) {
@@ -467,7 +473,38 @@ export class SimulatedDevice implements DfuTransport {
     this.spend(start, this.profile.timings.usbOverheadMs + dataBytes / this.profile.timings.usbBytesPerMs);
     await this.catchUp();
     this.ensureConnected(generation);
-    return await body(this.deviceTime);
+    const result = await body(this.deviceTime);
+    const holdUntil = this.holdReplyUntil;
+    if (holdUntil !== undefined) {
+      // first-held: the reply leaves only when the operation is over (its time is already busy time).
+      this.holdReplyUntil = undefined;
+      this.deviceTime = Math.max(this.deviceTime, holdUntil);
+      this.settle(this.deviceTime);
+      await this.catchUp();
+      this.ensureConnected(generation);
+    }
+    return result;
+  }
+
+  /**
+   * A GETSTATUS while an operation runs, on a device that does not hold it: the L4 STALL, an
+   * early dfuDNBUSY, or (flaky) at random a STALL, an I/O error (USB FS gives no handshake to a
+   * SETUP the busy firmware does not take; Linux reports EPROTO) or dfuDNBUSY.
+   */
+  private async answerEarly(start: number, busy: Busy): Promise<Uint8Array> {
+    this.spend(start, this.profile.timings.usbOverheadMs);
+    await this.catchUp();
+    let outcome: 'stall' | 'io' | 'busy' = this.pollWhileBusy === 'stall' ? 'stall' : 'busy';
+    if (this.pollWhileBusy === 'flaky') {
+      const draw = this.random();
+      outcome = draw < 0.2 ? 'stall' : draw < 0.4 ? 'io' : 'busy';
+    }
+    if (outcome === 'stall') {
+      this.stats.stalls++;
+      throw new TransferError('stall', 'GETSTATUS while the operation is still running (no handshake from the busy bootloader)');
+    }
+    if (outcome === 'io') throw new TransferError('io', 'LIBUSB_ERROR_IO: EPROTO, GETSTATUS while the operation is still running');
+    return statusReply(DfuStatus.OK, this.reportPoll(busy.reportedMs, Math.max(0, busy.endsAt - this.deviceTime)), DfuState.dfuDNBUSY);
   }
 
   private spend(start: number, ms: number): void {
@@ -527,6 +564,7 @@ export class SimulatedDevice implements DfuTransport {
         const operation = this.startOperation(pending);
         this.state = DfuState.dfuDNBUSY;
         this.beginBusy(at, operation);
+        if (this.pollWhileBusy === 'first-held' && !operation.completesOnItsOwn) this.holdReplyUntil = at + operation.durationMs;
         return statusReply(DfuStatus.OK, this.reportPoll(operation.reportedMs, operation.durationMs), DfuState.dfuDNBUSY);
       }
       case DfuState.dfuMANIFEST_SYNC: {
@@ -546,7 +584,12 @@ export class SimulatedDevice implements DfuTransport {
   }
 
   private beginBusy(at: number, operation: Operation): void {
-    const busy: Busy = { endsAt: at + operation.durationMs, complete: operation.complete };
+    const busy: Busy = {
+      endsAt: at + operation.durationMs,
+      complete: operation.complete,
+      reportedMs: operation.reportedMs,
+      completesOnItsOwn: operation.completesOnItsOwn === true,
+    };
     this.busy = busy;
     this.stats.busyMs += operation.durationMs;
     this.stats.floorMs += operation.durationMs;
@@ -705,10 +748,12 @@ export class SimulatedDevice implements DfuTransport {
       case 'set-address': {
         this.stats.operations.setAddress++;
         const found = this.memoryAt(pending.address);
+        const isRefused = this.rdp >= 1 && this.scenario.setAddressRefusedWhenProtected === true;
         return {
           durationMs: timings.setAddressMs,
           reportedMs: reported.setAddress,
           complete: () => {
+            if (isRefused) return this.finishError(DfuStatus.errVENDOR);
             if (!found) return this.finishError(DfuStatus.errTARGET);
             this.pointer = pending.address;
             this.finishOk();
@@ -721,6 +766,9 @@ export class SimulatedDevice implements DfuTransport {
         return this.startMassErase();
       case 'read-unprotect':
         this.stats.operations.readUnprotect++;
+        if (this.rdp === 0 && this.scenario.readUnprotectAtLevel0 === 'no-op') {
+          return { durationMs: timings.setAddressMs, reportedMs: reported.readUnprotect, complete: ok };
+        }
         return {
           durationMs: timings.massEraseMs * (this.scenario.massEraseFactor ?? 1) + timings.optionBytesMs,
           reportedMs: reported.readUnprotect,
@@ -729,7 +777,7 @@ export class SimulatedDevice implements DfuTransport {
             // Level 1 → 0 mass-erases flash and data EEPROM (RM0090, RM0377), then the chip resets.
             for (const memory of this.memories) if (memory.spec.kind === 'flash' || memory.spec.kind === 'eeprom') memory.eraseAll();
             const { address, layout } = this.profile.optionBytes;
-            this.optionBytesMemory().load(address, withRdp(layout, this.rawOptionBytes(), RDP_LEVEL_0));
+            this.optionBytesMemory().load(address, withRdp(layout, this.rawOptionBytes(), rdpLevel0Value(layout)));
             this.resetDevice();
           },
         };
@@ -755,6 +803,10 @@ export class SimulatedDevice implements DfuTransport {
       return { durationMs: sector.eraseMs, reportedMs: timings.reported.erase, completesOnItsOwn: true, complete: () => this.hang() };
     }
     this.stats.operations.erase++;
+    if (this.isWriteProtected(found.alternate, sector.index)) {
+      // AN2662 (reference §2.1 item 6): no error, nothing erased.
+      return this.eraseFaults(sector.eraseMs, timings.reported.erase, () => undefined);
+    }
     return this.eraseFaults(sector.eraseMs, timings.reported.erase, () => found.memory.eraseSector(sector));
   }
 
@@ -809,6 +861,8 @@ export class SimulatedDevice implements DfuTransport {
     const memory = found.memory;
     if (!memory.spec.isWritable || !memory.covers(address, data.length)) return fail(DfuStatus.errTARGET);
     this.checkAlternate(found.alternate, address);
+    const protectedSector = memory.sectorAt(address);
+    if (protectedSector && this.isWriteProtected(found.alternate, protectedSector.index)) return fail(DfuStatus.errWRITE);
     const programMs = (memory.spec.programBaseMs ?? 0) + (data.length / 1024) * memory.spec.programMsPerKiB;
     if (memory.isPhantom(address, data.length)) {
       return { durationMs: programMs, reportedMs: timings.reported.write, completesOnItsOwn: true, complete: () => this.hang() };
@@ -825,11 +879,12 @@ export class SimulatedDevice implements DfuTransport {
       return {
         durationMs: timings.optionBytesMs,
         reportedMs: timings.reported.optionBytes,
-        completesOnItsOwn: true,
+        completesOnItsOwn: this.scenario.noResetAfterOptionBytes !== true,
         complete: () => {
           memory.program(address, data);
           this.stats.bytesWritten += data.length;
-          this.resetDevice();
+          if (this.scenario.noResetAfterOptionBytes) this.finishOk();
+          else this.resetDevice();
         },
       };
     }
@@ -942,6 +997,10 @@ export class SimulatedDevice implements DfuTransport {
 
   // --- helpers ---------------------------------------------------------------------------------
 
+  private isWriteProtected(alternate: number, sectorIndex: number): boolean {
+    return alternate === FLASH_ALTERNATE && (this.scenario.writeProtectedSectors ?? []).includes(sectorIndex);
+  }
+
   private get isStrict(): boolean {
     return this.scenario.strict ?? this.profile.quirks.strict;
   }
@@ -1005,7 +1064,8 @@ function buildSystemMemory(profile: SimulatorProfile, serial: string): Simulated
   return new SimulatedMemory({
     kind: 'system',
     segments: [{ start, sectorCount: 1, sectorSize: bytes.length, initial: bytes }],
-    isReadable: true,
+    // Per profile: a ROM that refuses UPLOADs outside its alt settings answers errTARGET.
+    isReadable: profile.systemMemory.isReadable ?? true,
     isErasable: false,
     isWritable: false,
     erasedValue: 0xff,

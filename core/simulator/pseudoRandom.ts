@@ -49,3 +49,15 @@ export function nonErasedBytes(length: number, seed: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A seeded stream of numbers in [0, 1) from xorshift32, for the simulator's random behaviour
+ * (which early GETSTATUS fails, and how): the same sequence for the same seed on every run.
+ */
+export function seededUnit(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x = xorshift32(x);
+    return x / 0x1_0000_0000;
+  };
+}

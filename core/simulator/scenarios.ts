@@ -39,7 +39,35 @@ export interface ScenarioOptions {
   readonly massEraseFactor?: number;
   /** Strict referee: C5-like CLRSTATUS STALL and extra misuse recorded (unaligned erase, leave from dfuIDLE). */
   readonly strict?: boolean;
+  /**
+   * How a GETSTATUS sent while an operation runs is answered (default: the profile's, which is
+   * 'hold' except on the L4 that STALLs):
+   * - 'hold': held until the operation ends (ST BLs mostly; reference §1.3);
+   * - 'answer-busy': answered dfuDNBUSY at once (L4 mostly; H7 per Betaflight);
+   * - 'first-held': the operation runs inside the first GETSTATUS, which answers dfuDNBUSY after it;
+   * - 'flaky': seeded at random, a STALL (no handshake to an early SETUP on USB FS), an I/O error
+   *   (EPROTO on Linux) or a dfuDNBUSY answer.
+   */
+  readonly pollWhileBusy?: PollWhileBusy;
+  /** Seed of the 'flaky' choices. */
+  readonly pollSeed?: number;
+  /** Newer bootloaders: an option-byte write ends in dfuDNLOAD-IDLE; the change applies at the next reset. */
+  readonly noResetAfterOptionBytes?: boolean;
+  /** With read protection, Set Address fails with errVENDOR too (Betaflight's RDP detection relies on it). */
+  readonly setAddressRefusedWhenProtected?: boolean;
+  /**
+   * Sectors of internal flash (indexes) that are write-protected: an erase of one returns no error
+   * and erases nothing (AN2662, reference §2.1 item 6), a write into one fails with errWRITE.
+   */
+  readonly writeProtectedSectors?: readonly number[];
+  /** Read Unprotect at RDP level 0: 'erase-and-reset' (default, as at level 1) or 'no-op' (OK, no reset). */
+  readonly readUnprotectAtLevel0?: 'erase-and-reset' | 'no-op';
 }
+
+export type PollWhileBusy = 'hold' | 'answer-busy' | 'first-held' | 'flaky';
+
+/** The poll variants the contract suite and the benchmark run every profile under. */
+export const POLL_VARIANTS: readonly string[] = ['pollHold', 'pollAnswerBusy', 'pollFirstHeld', 'pollFlaky:1'];
 
 type ScenarioFactory = (argument: string | undefined) => Omit<ScenarioOptions, 'id'>;
 
@@ -159,6 +187,46 @@ const definitions: Readonly<Record<string, ScenarioDefinition>> = {
       const factor = count('slowMassErase', argument, 2);
       return { description: `mass erase ${factor}x slower`, massEraseFactor: factor };
     },
+  },
+  pollHold: {
+    summary: 'holds a GETSTATUS sent while busy until the operation ends (ST BLs mostly)',
+    create: () => ({ description: 'holds GETSTATUS while busy', pollWhileBusy: 'hold' }),
+  },
+  pollAnswerBusy: {
+    summary: 'answers a GETSTATUS sent while busy with dfuDNBUSY at once (L4 mostly, H7 per Betaflight)',
+    create: () => ({ description: 'answers dfuDNBUSY early', pollWhileBusy: 'answer-busy' }),
+  },
+  pollFirstHeld: {
+    summary: 'runs each operation inside the first GETSTATUS, then answers dfuDNBUSY',
+    create: () => ({ description: 'first GETSTATUS held for the operation', pollWhileBusy: 'first-held' }),
+  },
+  pollFlaky: {
+    summary: 'a GETSTATUS sent while busy STALLs, fails with EPROTO or answers dfuDNBUSY, at random from SEED',
+    argument: 'SEED=1',
+    create: (argument) => {
+      const seed = count('pollFlaky', argument, 1);
+      return { description: `early GETSTATUS STALLs or fails at random (seed ${seed})`, pollWhileBusy: 'flaky', pollSeed: seed };
+    },
+  },
+  noResetAfterOptionBytes: {
+    summary: 'newer bootloaders: an option-byte write does not reset; it applies at the next reset',
+    create: () => ({ description: 'no reset after option-byte writes', noResetAfterOptionBytes: true }),
+  },
+  setAddressRefusedWhenProtected: {
+    summary: 'read-protected, and Set Address fails with errVENDOR too',
+    create: () => ({ description: 'read-protected; Set Address refused', readProtected: true, setAddressRefusedWhenProtected: true }),
+  },
+  writeProtected: {
+    summary: 'internal-flash sector N is write-protected: its erase does nothing without an error, writes fail',
+    argument: 'N=1',
+    create: (argument) => {
+      const sector = count('writeProtected', argument, 1);
+      return { description: `sector ${sector} write-protected`, writeProtectedSectors: [sector] };
+    },
+  },
+  readUnprotectNoOp: {
+    summary: 'Read Unprotect at RDP level 0 answers OK and neither erases nor resets',
+    create: () => ({ description: 'read unprotect at level 0 does nothing', readUnprotectAtLevel0: 'no-op' }),
   },
   strict: {
     summary: 'STM32C5-like: CLRSTATUS outside dfuERROR STALLs; unaligned erases and leave from dfuIDLE are recorded',
