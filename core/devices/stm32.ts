@@ -146,6 +146,7 @@ export const stm32Families: readonly Stm32Family[] = Object.keys(FAMILIES) as St
 /**
  * The F_SIZE address for this part: a few families moved it between lines.
  * F72x/F73x: 0x1FF07A22 (RM0431); F74x-F77x: 0x1FF0F442. L1 Cat.1/2 (≤ 128 KiB): 0x1FF8004C; Cat.3+: 0x1FF800CC (RM0038).
+ * H7A3/H7B3: 0x08FFF80C (RM0455); other H7: 0x1FF1E880 (RM0433).
  */
 export function flashSizeRegisterFor(family: Stm32Family, flash?: MemoryRegion): number | undefined {
   const facts = FAMILIES[family];
@@ -154,6 +155,8 @@ export function flashSizeRegisterFor(family: Stm32Family, flash?: MemoryRegion):
   const range = regionRange(flash);
   if (family === 'F7' && firstSector === 16 * K) return 0x1ff07a22;
   if (family === 'L1' && range.end - range.start <= 128 * K) return 0x1ff8004c;
+  // H7A3/H7B3/H7B0 (8 KiB sectors): 0x08FFF80C (RM0455; OpenOCD stm32h7x.c and stlink's chip table).
+  if (family === 'H7' && firstSector === 8 * K) return 0x08fff80c;
   return facts.flashSizeRegister;
 }
 

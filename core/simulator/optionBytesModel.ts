@@ -8,7 +8,7 @@
 import { readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
 
 /** How a family stores its option bytes, for the simulator's reset-time reading. */
-export type OptionBytesLayout = 'f0' | 'f1' | 'f4' | 'l0' | 'l4' | 'h7';
+export type OptionBytesLayout = 'f0' | 'f1' | 'f4' | 'f7' | 'l0' | 'l4' | 'h7' | 'u5';
 
 export const RDP_LEVEL_0 = 0xaa;
 /** F1 (RM0008 RDPRT) and GD32VF103 (SPC): 0xA5 unprotects, there is no level 2. */
@@ -85,16 +85,47 @@ export function l4FactoryOptionBytes(options: { sizeBytes: 40 | 48; bank2?: bool
  * resets in software), protected/secure areas empty, no sector write-protected, BOOT_ADD0 0x0800 /
  * BOOT_ADD1 0x1FF0.
  */
-export function h7FactoryOptionBytes(): Uint8Array {
-  const out = new Uint8Array(128);
+export function h7FactoryOptionBytes(sizeBytes = 128): Uint8Array {
+  const out = new Uint8Array(sizeBytes);
   const registers = [0x0006aad0, 0x0006aad0, 0, 0x000000ff, 0x000000ff, 0x000000ff, 0x000000ff, 0x000000ff, 0x000000ff, 0x1ff00800, 0x1ff00800];
   registers.forEach((value, i) => writeU32LE(out, i * 4, value));
   return out;
 }
 
+/**
+ * F7 at 0x1FFF0000: 16-bit values each followed by their complement, every 8 bytes (the product's
+ * table, core/dfuse/optionBytes.ts): USER 0xFF and RDP 0xAA, nWRP 0x00FF with IWDG_STDBY/STOP set,
+ * BOOT_ADD0 0x2000 (flash on AXIM) and BOOT_ADD1 0x0040 (system memory); the rest erased.
+ */
+export function f7FactoryOptionBytes(sizeBytes = 48): Uint8Array {
+  const out = new Uint8Array(sizeBytes).fill(0xff);
+  [0xaaff, 0xc0ff, 0x2000, 0x0040].forEach((value, i) => {
+    writeU16LE(out, i * 8, value);
+    writeU16LE(out, i * 8 + 2, ~value & 0xffff);
+  });
+  return out;
+}
+
+/**
+ * U5 at 0x40022040 (64 B of option registers, RM0456): FLASH_OPTR with RDP 0xAA in bits 7:0, then
+ * boot addresses, watermarks and write protection with nothing protected. Register image, no
+ * complements [values other than RDP unverified].
+ */
+export function u5FactoryOptionBytes(): Uint8Array {
+  const out = new Uint8Array(64).fill(0xff);
+  const registers = [0x1fef_f8aa, 0x0800_007f, 0x0bf9_007f, 0x0c00_007c, 0x0000_007f, 0xff00_ff00, 0xff00_ff00, 0xff00_ff00];
+  registers.forEach((value, i) => writeU32LE(out, i * 4, value));
+  return out;
+}
+
+/** The RDP value of level 0 (what Read Unprotect writes): 0xA5 on F1-style layouts, 0xAA elsewhere. */
+export function rdpLevel0Value(layout: OptionBytesLayout): number {
+  return layout === 'f1' ? F1_RDP_UNPROTECTED : RDP_LEVEL_0;
+}
+
 /** Offset of the RDP byte in the first option-bytes block. */
 export function rdpOffset(layout: OptionBytesLayout): number {
-  return layout === 'f4' || layout === 'h7' ? 1 : 0;
+  return layout === 'f4' || layout === 'f7' || layout === 'h7' ? 1 : 0;
 }
 
 /**
@@ -111,6 +142,10 @@ export function readRdpLevel(layout: OptionBytesLayout, bytes: Uint8Array): RdpL
       break;
     case 'f4':
     case 'h7':
+    case 'u5':
+      break;
+    case 'f7':
+      isConsistent = (readU16LE(bytes, 0) ^ readU16LE(bytes, 2)) === 0xffff;
       break;
     case 'l0':
       isConsistent = (readU16LE(bytes, 0) ^ readU16LE(bytes, 2)) === 0xffff;
@@ -136,6 +171,7 @@ export function withRdp(layout: OptionBytesLayout, bytes: Uint8Array, value: num
       out[1] = ~value & 0xff;
       break;
     case 'l0':
+    case 'f7':
       writeU16LE(out, 2, ~readU16LE(out, 0) & 0xffff);
       break;
     case 'l4':
@@ -145,6 +181,7 @@ export function withRdp(layout: OptionBytesLayout, bytes: Uint8Array, value: num
       out[5] = value & 0xff; // OPTSR_PRG mirrors OPTSR_CUR
       break;
     case 'f4':
+    case 'u5':
       break;
   }
   return out;

@@ -8,14 +8,21 @@ import type { MemorySpec, SegmentSpec } from './memory.js';
 import type { OptionBytesLayout } from './optionBytesModel.js';
 import {
   f0FactoryOptionBytes,
+  f1FactoryOptionBytes,
   f4FactoryOptionBytes,
+  f7FactoryOptionBytes,
   h7FactoryOptionBytes,
   l0FactoryOptionBytes,
   l4FactoryOptionBytes,
+  u5FactoryOptionBytes,
 } from './optionBytesModel.js';
 
-/** The families the simulator models (a subset of core/devices/stm32.ts Stm32Family). */
-export type SimulatedFamily = 'F0' | 'F4' | 'L0' | 'L1' | 'L4' | 'G4' | 'H7';
+/**
+ * The family the product should guess from the descriptors (a subset of core/devices/stm32.ts
+ * Stm32Family); 'unknown' for the non-ST DfuSe ROMs (GigaDevice, Artery), which the product
+ * treats with its conservative defaults.
+ */
+export type SimulatedFamily = 'F0' | 'F1' | 'F4' | 'F7' | 'L0' | 'L1' | 'L4' | 'G4' | 'H7' | 'U5' | 'unknown';
 
 /** Poll timeouts (bwPollTimeout) the bootloader reports in its DNBUSY answer, per operation. */
 export interface ReportedPollTimeouts {
@@ -72,6 +79,8 @@ export interface SimulatorProfile {
   readonly manufacturer: string;
   readonly product: string;
   readonly serial: string;
+  /** How the ROM encodes its serial string (the GD32VF103 sends 8-bit characters, not UTF-16LE). */
+  readonly serialEncoding?: 'utf-16le' | 'utf-8';
   /** wTransferSize of the DFU functional descriptor. */
   readonly transferSize: number;
   /** bmAttributes of the DFU functional descriptor (ST: 0x0B, can download/upload, will detach). */
@@ -86,9 +95,21 @@ export interface SimulatorProfile {
    * UPLOAD (AN3156: flash, RAM, system memory and option bytes are readable): the unique device ID
    * and the flash-size register F_SIZE, which tells the real flash size when the descriptor lies.
    */
-  readonly systemMemory: { readonly uniqueIdAddress: number; readonly flashSizeAddress: number; readonly flashSizeKiB: number };
+  readonly systemMemory: {
+    readonly uniqueIdAddress: number;
+    readonly flashSizeAddress: number;
+    readonly flashSizeKiB: number;
+    /**
+     * Whether the ROM answers an UPLOAD there (default true). Real ROMs differ and few are
+     * documented: false models one that refuses reads outside its alt settings (errTARGET), so
+     * the host must fall back to the user's flash size.
+     */
+    readonly isReadable?: boolean;
+  };
   readonly timings: SimulatorTimings;
   readonly quirks: SimulatorQuirks;
+  /** Where the descriptor strings and identity were seen (public captures), for the docs and reviewers. */
+  readonly source?: string;
 }
 
 const ST_VENDOR_ID = 0x0483;
@@ -590,6 +611,373 @@ const stm32l152: SimulatorProfile = {
   quirks: { ...NO_QUIRKS, errorAtConnect: true },
 };
 
+
+// --- Profiles from public captures (issue 16). Each names where its strings were seen; numbers
+// that no capture shows (timings, reported poll timeouts, transfer size where not printed) are
+// datasheet-order guesses like the ones above and stay [unverified]. ----------------------------
+
+const F0_F1_FLASH: Omit<MemorySpec, 'segments'> = {
+  kind: 'flash',
+  isReadable: true,
+  isErasable: true,
+  isWritable: true,
+  erasedValue: 0xff,
+  programUnit: 2,
+  rewrite: 'error', // RM0091/RM0008: PGERR, the half-word is not written
+  programMsPerKiB: 27,
+};
+
+const F0_TIMINGS: SimulatorTimings = {
+  ...USB,
+  setAddressMs: 0.1,
+  massEraseMs: 40,
+  optionBytesMs: 40,
+  reenumerateMs: 800,
+  leaveMs: 5,
+  reported: { setAddress: 1, erase: 50, massErase: 50, write: 60, optionBytes: 50, readUnprotect: 50, leave: 5 },
+};
+
+const stm32f042: SimulatorProfile = {
+  id: 'stm32f042',
+  label: 'STM32F042 (32 KB, 1 KB pages)',
+  description: '32 x 1 KB pages, half-word programming (PGERR over unerased data); crystal-less USB part of many CAN adapters and keyboards',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: 'FFFFFFFEFFFF',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'F0',
+  alternates: [
+    { descriptor: '@Internal Flash  /0x08000000/032*0001Kg', memory: { ...F0_F1_FLASH, segments: [segment(0x08000000, 32, kib(1), 25)] } },
+    { descriptor: '@Option Bytes  /0x1FFFF800/01*016 e', memory: optionBytesMemory([[0x1ffff800, f0FactoryOptionBytes()]]) },
+  ],
+  optionBytes: { alternate: 1, address: 0x1ffff800, layout: 'f0' },
+  systemMemory: { uniqueIdAddress: 0x1ffff7ac, flashSizeAddress: 0x1ffff7cc, flashSizeKiB: 32 },
+  timings: F0_TIMINGS,
+  quirks: NO_QUIRKS,
+  source:
+    'dfu-util -l listings of F042 boards in public READMEs (Klipper CAN adapters, candleLight-style debuggers, a QMK keyboard): ver=2200, alt 0 "@Internal Flash  /0x08000000/032*0001Kg", alt 1 "@Option Bytes  /0x1FFFF800/01*016 e", serial "FFFFFFFEFFFF"',
+};
+
+const stm32f107: SimulatorProfile = {
+  id: 'stm32f107',
+  label: 'STM32F105/F107 (256 KB connectivity line)',
+  description: '128 x 2 KB pages, half-word programming, RDP key 0xA5; the only F1 line with a USB DFU bootloader (AN2606)',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: 'STM32 0x418 DFU Bootloader',
+  serial: 'STM32',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'F1',
+  alternates: [
+    { descriptor: '@Internal Flash  /0x08000000/128*002Kg', memory: { ...F0_F1_FLASH, programMsPerKiB: 35, segments: [segment(0x08000000, 128, kib(2), 30)] } },
+    { descriptor: '@Option Bytes  /0x1FFFF800/01*016 e', memory: optionBytesMemory([[0x1ffff800, f1FactoryOptionBytes()]]) },
+  ],
+  optionBytes: { alternate: 1, address: 0x1ffff800, layout: 'f1' },
+  systemMemory: { uniqueIdAddress: 0x1ffff7e8, flashSizeAddress: 0x1ffff7e0, flashSizeKiB: 256 },
+  timings: { ...F0_TIMINGS, massEraseMs: 60 },
+  quirks: NO_QUIRKS,
+  source:
+    'lsusb -v of a real STM32F107 quoted in a public USB firmware (bcdDevice 22.00, iProduct "STM32 0x418 DFU Bootloader", iSerial "STM32", "@Internal Flash  /0x08000000/128*002Kg"); dfu-util -l of an F105 board (HID2AMI docs: ver=2200, serial "STM32", alt 1 "@Option Bytes  /0x1FFFF800/01*016 e"); reference §1.4',
+};
+
+const stm32f722: SimulatorProfile = {
+  id: 'stm32f722',
+  label: 'STM32F722 (512 KB, flight controllers)',
+  description: '4x16K, 1x64K, 3x128K sectors; OTP string without a multiplier (01*528e); serial "STM32FxSTM32"',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: 'STM32FxSTM32',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'F7',
+  alternates: [
+    {
+      descriptor: '@Internal Flash  /0x08000000/04*016Kg,01*64Kg,03*128Kg',
+      memory: { ...F4_FLASH, segments: runs(0x08000000, [[4, kib(16), 400], [1, kib(64), 800], [3, kib(128), 1400]]) },
+    },
+    { descriptor: '@Option Bytes  /0x1FFF0000/01*048 e', memory: optionBytesMemory([[0x1fff0000, f7FactoryOptionBytes(48)]]) },
+    { descriptor: '@OTP Memory /0x1FF07800/01*528e', memory: { ...F4_OTP, segments: [segment(0x1ff07800, 1, 528)] } },
+    { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
+  ],
+  optionBytes: { alternate: 1, address: 0x1fff0000, layout: 'f7' },
+  // F72x/F73x: UID 0x1FF07A10, F_SIZE 0x1FF07A22 (RM0431; core/devices/stm32.ts flashSizeRegisterFor).
+  systemMemory: { uniqueIdAddress: 0x1ff07a10, flashSizeAddress: 0x1ff07a22, flashSizeKiB: 512 },
+  timings: { ...F4_TIMINGS, massEraseMs: 8_000 },
+  quirks: NO_QUIRKS,
+  source: 'dfu-util 0.11 --list in a public Betaflight flashing note (core/testing/fixtures/descriptors.ts f722*): ver=2200, all four alt strings, serial "STM32FxSTM32"',
+};
+
+const stm32g431: SimulatorProfile = {
+  id: 'stm32g431',
+  label: 'STM32G431 (128 KB, "B" multiplier)',
+  description: '64 x 2 KB ECC pages; option bytes typed 01*40Be (a "B" multiplier), OTP 01*01Ke; newer BL 0x0200',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x0200,
+  manufacturer: MANUFACTURER,
+  product: NEW_PRODUCT,
+  serial: '208A31574253',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'G4',
+  alternates: [
+    { descriptor: '@Internal Flash   /0x08000000/64*02Kg', memory: { ...ECC_FLASH, segments: [segment(0x08000000, 64, kib(2), 22)] } },
+    { descriptor: '@Option Bytes   /0x1FFF7800/01*40Be', memory: optionBytesMemory([[0x1fff7800, l4FactoryOptionBytes({ sizeBytes: 40 })]]) },
+    { descriptor: '@OTP Memory   /0x1FFF7000/01*01Ke', memory: { ...ECC_FLASH, kind: 'otp', segments: [segment(0x1fff7000, 1, 1024)], isErasable: false } },
+  ],
+  optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
+  systemMemory: { uniqueIdAddress: 0x1fff7590, flashSizeAddress: 0x1fff75e0, flashSizeKiB: 128 },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 25,
+    optionBytesMs: 30,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 25, massErase: 30, write: 25, optionBytes: 50, readUnprotect: 30, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+  source:
+    'dfu-util 0.11 -l in a public G431 blink README: ver=0200, alt 0 "@Internal Flash   /0x08000000/64*02Kg", alt 1 "@Option Bytes   /0x1FFF7800/01*40Be", alt 2 "@OTP Memory   /0x1FFF7000/01*01Ke", serial "208A31574253"',
+};
+
+const stm32l452: SimulatorProfile = {
+  id: 'stm32l452',
+  label: 'STM32L45x (512 KB, single bank)',
+  description: '256 x 2 KB ECC pages with the zero-padded strings of the older BL (0256*0002Kg, 01*0001Ke); one 40-byte option-byte block',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x2200,
+  manufacturer: MANUFACTURER,
+  product: OLD_PRODUCT,
+  serial: '2059336A4D4B',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'L4',
+  alternates: [
+    { descriptor: '@Internal Flash  /0x08000000/0256*0002Kg', memory: { ...ECC_FLASH, segments: [segment(0x08000000, 256, kib(2), 24)] } },
+    { descriptor: '@Option Bytes  /0x1FFF7800/01*040 e', memory: optionBytesMemory([[0x1fff7800, l4FactoryOptionBytes({ sizeBytes: 40 })]]) },
+    { descriptor: '@OTP Memory /0x1FFF7000/01*0001Ke', memory: { ...ECC_FLASH, kind: 'otp', segments: [segment(0x1fff7000, 1, 1024)], isErasable: false } },
+    { descriptor: '@Device Feature/0xFFFF0000/01*004 e', memory: DEVICE_FEATURE },
+  ],
+  optionBytes: { alternate: 1, address: 0x1fff7800, layout: 'l4' },
+  systemMemory: { uniqueIdAddress: 0x1fff7590, flashSizeAddress: 0x1fff75e0, flashSizeKiB: 512 },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 25,
+    optionBytesMs: 30,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 25, massErase: 30, write: 25, optionBytes: 50, readUnprotect: 30, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+  source: 'dfu-util -l outputs quoted in the Inertial Sense SDK (IMX-5, an L45x; core/testing/fixtures/descriptors.ts l4*): ver=2200, all four alt strings; reference §3.4',
+};
+
+const stm32h7a3: SimulatorProfile = {
+  id: 'stm32h7a3',
+  label: 'STM32H7A3 (2 MB in 8 KB sectors, 297-byte option registers)',
+  description: '256 x 8 KB sectors with 16-byte flash words (ECC), option registers from 0x5200201C (297 bytes), OTP at 0x08FFF000; wTransferSize 1024; no GETSTATUS answer after leave',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x0200,
+  manufacturer: MANUFACTURER,
+  product: NEW_PRODUCT,
+  serial: '376E356F3339',
+  transferSize: 1024,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'H7',
+  alternates: [
+    {
+      descriptor: '@Internal Flash   /0x08000000/256*08Kg',
+      memory: { ...ECC_FLASH, programUnit: 16, programMsPerKiB: 3, segments: [segment(0x08000000, 256, kib(8), 60)] },
+    },
+    { descriptor: '@Option Bytes   /0x5200201C/01*297 e', memory: optionBytesMemory([[0x5200201c, h7FactoryOptionBytes(297)]]) },
+    {
+      descriptor: '@OTP Memory   /0x08FFF000/01*1024 e',
+      memory: { ...ECC_FLASH, programUnit: 2, kind: 'otp', segments: [segment(0x08fff000, 1, 1024)], isErasable: false },
+    },
+  ],
+  optionBytes: { alternate: 1, address: 0x5200201c, layout: 'h7' },
+  // RM0455: UID 0x08FFF800, F_SIZE 0x08FFF80C (OpenOCD stm32h7x.c and stlink's chip table agree).
+  systemMemory: { uniqueIdAddress: 0x08fff800, flashSizeAddress: 0x08fff80c, flashSizeKiB: 2048 },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 4_000,
+    optionBytesMs: 200,
+    reenumerateMs: 800,
+    leaveMs: 1,
+    reported: { setAddress: 1, erase: 100, massErase: 1000, write: 5, optionBytes: 500, readUnprotect: 1000, leave: 1 },
+  },
+  quirks: { ...NO_QUIRKS, noStatusAfterLeave: true },
+  source:
+    'dfu-util 0.9 -l on an STM32H7A3VIT6 board (public MicroPython port notes) and on a ModRetro handheld (Zephyr notes): ver=0200, alt 0 "@Internal Flash   /0x08000000/256*08Kg", alt 1 "@Option Bytes   /0x5200201C/01*297 e", alt 2 "@OTP Memory   /0x08FFF000/01*1024 e"; wTransferSize 1024 and the failed GETSTATUS after leave: reference §1.4 and §2.6',
+};
+
+const stm32u585: SimulatorProfile = {
+  id: 'stm32u585',
+  label: 'STM32U585 (2 MB in 8 KB pages; F_SIZE not readable)',
+  description: '256 x 8 KB pages with 16-byte flash words (ECC), option registers from 0x40022040; refuses UPLOADs outside its alt settings, so the flash size falls back to the user',
+  vendorId: ST_VENDOR_ID,
+  productId: DFU_PRODUCT_ID,
+  bcdDevice: 0x0200,
+  manufacturer: MANUFACTURER,
+  product: NEW_PRODUCT,
+  serial: '207136863530',
+  transferSize: 1024,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'U5',
+  alternates: [
+    {
+      descriptor: '@Internal Flash   /0x08000000/256*08Kg',
+      memory: { ...ECC_FLASH, programUnit: 16, programMsPerKiB: 6, segments: [segment(0x08000000, 256, kib(8), 60)] },
+    },
+    { descriptor: '@Option Bytes   /0x40022040/01*64 e', memory: optionBytesMemory([[0x40022040, u5FactoryOptionBytes()]]) },
+    { descriptor: '@OTP Memory   /0x0BFA0000/01*512 e', memory: { ...ECC_FLASH, programUnit: 16, kind: 'otp', segments: [segment(0x0bfa0000, 1, 512)], isErasable: false } },
+  ],
+  optionBytes: { alternate: 1, address: 0x40022040, layout: 'u5' },
+  // RM0456: UID 0x0BFA0700, F_SIZE 0x0BFA07A0. Refused here on purpose (one profile exercises the fallback).
+  systemMemory: { uniqueIdAddress: 0x0bfa0700, flashSizeAddress: 0x0bfa07a0, flashSizeKiB: 2048, isReadable: false },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 4_000,
+    optionBytesMs: 100,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 100, massErase: 1000, write: 10, optionBytes: 200, readUnprotect: 1000, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+  source:
+    'Zephyr board docs (B-U585I-IOT02A): dfu-util -l ver=0200, alt 0 "@Internal Flash   /0x08000000/256*08Kg", alt 1 "@Option Bytes   /0x40022040/01*64 e", alt 2 "@OTP Memory   /0x0BFA0000/01*512 e", and dmesg Product "DFU in FS Mode", Manufacturer "STMicroelectronics", bcdDevice 2.00',
+};
+
+// --- Non-ST DfuSe ROMs --------------------------------------------------------------------------
+
+const gd32vf103: SimulatorProfile = {
+  id: 'gd32vf103',
+  label: 'GD32VF103CBT6 (Longan Nano; descriptor says 512 x 2 KB)',
+  description:
+    'GigaDevice RISC-V ROM: describes 1 MB in 2 KB pages while the chip has 128 x 1 KB pages (a host that trusts the string leaves every other page unerased and verification fails); UTF-8 serial "3CBJ"; starts in dfuERROR; no GETSTATUS answer after leave',
+  vendorId: 0x28e9,
+  productId: 0x0189,
+  bcdDevice: 0x1000,
+  manufacturer: 'GDMicroelectronics',
+  product: 'GD32 DFU Bootloader',
+  serial: '3CBJ',
+  serialEncoding: 'utf-8',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'unknown',
+  alternates: [
+    {
+      descriptor: '@Internal Flash  /0x08000000/512*002Kg',
+      memory: {
+        kind: 'flash',
+        // The real page size (GD32VF103 user manual, FMC: 1 KB pages; dfu-util and fwupd fix the layout to it).
+        segments: [segment(0x08000000, 128, kib(1), 40)],
+        isReadable: true,
+        isErasable: true,
+        isWritable: true,
+        erasedValue: 0xff,
+        programUnit: 4, // word programming (FMC)
+        // FMC PGERR: a word that is not erased is not programmed. Whether the ROM reports it is not
+        // known; modelled silent, which is what makes a wrong layout show up as a verify failure.
+        rewrite: 'keep-old',
+        programMsPerKiB: 10,
+      },
+    },
+    { descriptor: '@Option Bytes  /0x1FFFF800/01*016 g', memory: optionBytesMemory([[0x1ffff800, f1FactoryOptionBytes()]]) },
+  ],
+  optionBytes: { alternate: 1, address: 0x1ffff800, layout: 'f1' },
+  // Memory density register (flash KB in bits 15:0) and UID as on F1; OpenOCD reads flash_size_in_kb 0x80 there on a Longan Nano.
+  systemMemory: { uniqueIdAddress: 0x1ffff7e8, flashSizeAddress: 0x1ffff7e0, flashSizeKiB: 128, isReadable: false },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 128 * 40,
+    optionBytesMs: 40,
+    reenumerateMs: 800,
+    leaveMs: 1,
+    reported: { setAddress: 1, erase: 50, massErase: 5000, write: 20, optionBytes: 50, readUnprotect: 5000, leave: 1 },
+  },
+  // dfu-util log: "state = dfuERROR, status = 10" at connect; QUIRK_DFUSE_LEAVE: leaves without a GETSTATUS.
+  quirks: { ...NO_QUIRKS, errorAtConnect: true, noStatusAfterLeave: true },
+  source:
+    'dfu-util 0.9 log of a Longan Nano in a public README (ver=1000, "Run-time device DFU version 011a", dfuERROR status 10 at connect, transfer size 2048, alt 0 "@Internal Flash  /0x08000000/512*002Kg", alt 1 "@Option Bytes  /0x1FFFF800/01*016 g"); fwupd plugins/dfu/tests/dfu-gd32vf103-setup.json (serial bytes 06 03 "3CBJ"); dfu-util quirks.c; iManufacturer/iProduct from the usb.ids-style lsusb name [unverified]',
+};
+
+const at32f437: SimulatorProfile = {
+  id: 'at32f437',
+  label: 'Artery AT32F437xG (1 MB, "Option byte" region)',
+  description: 'Artery Cortex-M4 ROM: 512 x 2 KB sectors and a 512-byte user system data block named "Option byte" (typed g) at 0x1FFFC000',
+  vendorId: 0x2e3c,
+  productId: 0xdf11,
+  bcdDevice: 0x0200,
+  manufacturer: 'Artery-Tech',
+  product: NEW_PRODUCT,
+  serial: 'AT32',
+  transferSize: 2048,
+  attributes: ST_ATTRIBUTES,
+  detachTimeoutMs: ST_DETACH_TIMEOUT_MS,
+  family: 'unknown',
+  alternates: [
+    {
+      descriptor: '@Internal Flash   /0x08000000/512*002Kg',
+      memory: {
+        kind: 'flash',
+        segments: [segment(0x08000000, 512, kib(2), 40)],
+        isReadable: true,
+        isErasable: true,
+        isWritable: true,
+        erasedValue: 0xff,
+        programUnit: 4,
+        rewrite: 'error', // PRGMERR when the target is not erased [unverified for the ROM's status]
+        programMsPerKiB: 10,
+      },
+    },
+    {
+      descriptor: '@Option byte   /0x1FFFC000/01*512 g',
+      memory: optionBytesMemory([[0x1fffc000, Uint8Array.from([...f1FactoryOptionBytes(), ...new Uint8Array(512 - 16).fill(0xff)])]]),
+    },
+  ],
+  // User system data: FAP (0xA5 = unprotected) and its complement first, like F1 [unverified for the F437].
+  optionBytes: { alternate: 1, address: 0x1fffc000, layout: 'f1' },
+  systemMemory: { uniqueIdAddress: 0x1ffff7e8, flashSizeAddress: 0x1ffff7e0, flashSizeKiB: 1024, isReadable: false },
+  timings: {
+    ...USB,
+    setAddressMs: 0.1,
+    massEraseMs: 10_000,
+    optionBytesMs: 50,
+    reenumerateMs: 800,
+    leaveMs: 5,
+    reported: { setAddress: 1, erase: 50, massErase: 10_000, write: 20, optionBytes: 50, readUnprotect: 10_000, leave: 5 },
+  },
+  quirks: NO_QUIRKS,
+  source:
+    'Betaflight Configurator usbdfu.js (AT32F43xxG "@Option byte   /0x1FFFC000/01*512 g", AT32F43xxM "01*4096 g"); INAV developer notes (AT32F435 "@Internal Flash   /0x08000000/512*002Kg"); dfu-util -l of AT32 boards (ver=0200, serial "AT32"); fwupdmgr on an AT32F415 (name "DFU in FS Mode", vendor "Artery-Tech")',
+};
+
 export const profiles: Readonly<Record<string, SimulatorProfile>> = {
   stm32l073,
   stm32l072xb,
@@ -601,6 +989,15 @@ export const profiles: Readonly<Record<string, SimulatorProfile>> = {
   stm32h743,
   stm32l476,
   stm32l152,
+  stm32f042,
+  stm32f107,
+  stm32f722,
+  stm32g431,
+  stm32l452,
+  stm32h7a3,
+  stm32u585,
+  gd32vf103,
+  at32f437,
 };
 
 export function profileIds(): string[] {
