@@ -367,6 +367,15 @@ describe('PlanPreview: what fewer written bytes mean', () => {
     ]);
     expect(writeNotes({ ...base, isDifferential: false, bytesToWrite: 64, imageBytes: 64, skippedChunks: 0, unchangedSectors: 0 })).toEqual([]);
   });
+
+  it('says which partly covered sectors were read and found blank (nothing lost), and nothing about unknown ones', () => {
+    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
+    const counts = { isDifferential: false, bytesToWrite: 64, imageBytes: 64, skippedChunks: 0, unchangedSectors: 0 };
+    const sector = { index: 521, start: 0x08010480, end: 0x08010500, where: 'tail' as const };
+    expect(writeNotes({ ...base, ...counts, partialSectors: [{ ...sector, state: 'blank' }] })).toEqual(['Sector 521 tail is blank: nothing lost (read from the device).']);
+    expect(writeNotes({ ...base, ...counts, partialSectors: [{ ...sector, state: 'unknown' }] })).toEqual([]);
+    expect(writeNotes({ ...base, ...counts, partialSectors: [{ ...sector, state: 'data', lostBytes: 68 }] })).toEqual([]);
+  });
 });
 
 describe('LogPanel', () => {

@@ -3,7 +3,7 @@
 import { formatAddress, formatDuration, formatHexByte, formatSize } from '../format.js';
 import { mergeRanges, totalLength, type AddressRange } from '../image/memoryImage.js';
 import type { Sector } from './memoryLayout.js';
-import type { ProgramPlan } from './plan.js';
+import type { PartialSector, ProgramPlan } from './plan.js';
 
 /** Compact text for snapshots, the CLI's --plan and logs. Ranges are [start, end). */
 export function formatPlan(plan: ProgramPlan): string {
@@ -35,7 +35,7 @@ export function formatPlan(plan: ProgramPlan): string {
  * What the erase does to the bytes outside the image in each partly covered sector, once the
  * device was read: "sector 5 tail is blank: nothing lost". Unknown and lost bytes are warnings.
  */
-export function partialSectorLines(plan: Pick<ProgramPlan, 'partialSectors'>): string[] {
+export function partialSectorLines(plan: { readonly partialSectors: readonly Pick<PartialSector, 'index' | 'where' | 'state'>[] }): string[] {
   const blank = plan.partialSectors.filter((p) => p.state === 'blank');
   if (blank.length === 0) return [];
   if (blank.length > 4) return [`${blank.length} partly covered sectors are blank outside the image: nothing lost`];

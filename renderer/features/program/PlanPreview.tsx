@@ -3,6 +3,7 @@ import { useApp } from '../../storeContext.js';
 import { errorText, formatBytes, formatDuration, pluralise } from '../../text.js';
 import { warningMessage } from '../../store.js';
 import type { PlanSummary } from '../../../core/contract/programmer.js';
+import { partialSectorLines } from '../../../core/dfuse/planText.js';
 
 const modeNames: Record<PlanSummary['eraseMode'], string> = { touched: 'touched sectors', mass: 'mass erase', none: 'no erase' };
 
@@ -92,6 +93,8 @@ export function writeNotes(plan: PlanSummary): string[] {
   if (plan.isDifferential && plan.unchangedSectors > 0) {
     notes.push(`${pluralise(plan.unchangedSectors, 'sector')} already hold the image and are left alone; only the sectors that differ are erased and written.`);
   }
+  // Read from the device before asking: a blank head or tail loses nothing, so nothing is asked.
+  for (const line of partialSectorLines({ partialSectors: plan.partialSectors ?? [] })) notes.push(`${line.charAt(0).toUpperCase()}${line.slice(1)} (read from the device).`);
   return notes;
 }
 
