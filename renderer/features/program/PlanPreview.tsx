@@ -3,7 +3,6 @@ import { useApp } from '../../storeContext.js';
 import { errorText, formatBytes, formatDuration, pluralise } from '../../text.js';
 import { warningMessage } from '../../store.js';
 import type { PlanSummary } from '../../../core/contract/programmer.js';
-import { partialSectorLines } from '../../../core/dfuse/planText.js';
 
 const modeNames: Record<PlanSummary['eraseMode'], string> = { touched: 'touched sectors', mass: 'mass erase', none: 'no erase' };
 
@@ -94,7 +93,14 @@ export function writeNotes(plan: PlanSummary): string[] {
     notes.push(`${pluralise(plan.unchangedSectors, 'sector')} already hold the image and are left alone; only the sectors that differ are erased and written.`);
   }
   // Read from the device before asking: a blank head or tail loses nothing, so nothing is asked.
-  for (const line of partialSectorLines({ partialSectors: plan.partialSectors ?? [] })) notes.push(`${line.charAt(0).toUpperCase()}${line.slice(1)} (read from the device).`);
+  const blank = (plan.partialSectors ?? []).filter((sector) => sector.state === 'blank');
+  if (blank.length > 4) notes.push(`${blank.length} partly covered sectors are blank outside the image: nothing lost (read from the device).`);
+  else {
+    for (const sector of blank) {
+      const where = sector.where === 'gaps' ? 'outside the image' : sector.where;
+      notes.push(`Sector ${sector.index} ${where} ${sector.where === 'head and tail' ? 'are' : 'is'} blank: nothing lost (read from the device).`);
+    }
+  }
   return notes;
 }
 
