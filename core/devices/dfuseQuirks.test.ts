@@ -45,7 +45,7 @@ describe('descriptor quirks table', () => {
       'at32-option-byte-name',
       'at32-option-byte-name',
     ]);
-    expect(descriptorQuirksFor({ vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200 })).toEqual([]);
+    expect(descriptorQuirksFor({ vendorId: 0x0483, productId: 0xdf11, bcdDevice: 0x2200 }).map((q) => q.id)).toEqual(['st-force-dfuse-version']);
     expect(descriptorQuirksFor({ vendorId: 0x28e9, productId: 0x0188, bcdDevice: 0x1000 })).toEqual([]);
   });
 });

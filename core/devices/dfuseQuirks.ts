@@ -49,9 +49,17 @@ export interface Utf8Serial {
   readonly kind: 'utf8-serial';
 }
 
-export type DescriptorCorrection = LayoutFromPartNumber | RegionName | Utf8Serial;
+/**
+ * The interface is DfuSe whatever bcdDFUVersion says. DfuSe (ST's extension) is told from plain
+ * DFU 1.1 by bcdDFUVersion 0x011A; a device listed here is read as DfuSe even with another value.
+ */
+export interface ForceDfuse {
+  readonly kind: 'force-dfuse';
+}
 
-export type DescriptorQuirkId = 'gd32-utf8-serial' | 'gd32vf103-page-layout' | 'at32-option-byte-name';
+export type DescriptorCorrection = LayoutFromPartNumber | RegionName | Utf8Serial | ForceDfuse;
+
+export type DescriptorQuirkId = 'gd32-utf8-serial' | 'gd32vf103-page-layout' | 'at32-option-byte-name' | 'st-force-dfuse-version';
 
 export interface DescriptorQuirk {
   readonly id: DescriptorQuirkId;
@@ -63,12 +71,21 @@ export interface DescriptorQuirk {
   readonly source: string;
 }
 
+const ST = 0x0483;
+const ST_DFU = 0xdf11;
 const GIGADEVICE = 0x28e9;
 const GD32_DFU = 0x0189;
 const ARTERY = 0x2e3c;
 const ARTERY_DFU = 0xdf11;
 
 export const descriptorQuirks: readonly DescriptorQuirk[] = [
+  {
+    id: 'st-force-dfuse-version',
+    match: { vendorId: ST, productId: ST_DFU },
+    correction: { kind: 'force-dfuse' },
+    why: "ST's ROM bootloader (0483:df11) speaks DfuSe; fwupd forces its DFU version to 0x011A, so a ROM that reports another value is still read as DfuSe",
+    source: 'fwupd plugins/dfu/dfu.quirk: [USB\\VID_0483&PID_DF11] "STM32F745 dfuse bootloader", DfuForceVersion = 0x011a; dfu-util dfu_util.c treats bcdDFUVersion 0x011A as DfuSe',
+  },
   {
     id: 'gd32-utf8-serial',
     match: { vendorId: GIGADEVICE, productId: GD32_DFU },
@@ -126,6 +143,29 @@ export function descriptorQuirksFor(device: DescriptorIdentity): DescriptorQuirk
       (match.productId === undefined || match.productId === device.productId) &&
       (match.bcdDevice === undefined || match.bcdDevice.includes(device.bcdDevice)),
   );
+}
+
+export const DFUSE_BCD_VERSION = 0x011a;
+
+/**
+ * Whether an interface is DfuSe: bcdDFUVersion 0x011A (reference §1.2), or a device the quirks
+ * table forces. `hasDescriptor` false: no functional descriptor was found and DfuSe is assumed
+ * (describeDevice already warns about it).
+ */
+export function dfuseVersionCheck(
+  quirks: readonly DescriptorQuirk[],
+  dfuVersion: number,
+  hasDescriptor: boolean,
+): { readonly isDfuSe: true; readonly forcedBy?: DescriptorQuirk } | { readonly isDfuSe: false; readonly reason: string } {
+  if (!hasDescriptor || dfuVersion === DFUSE_BCD_VERSION) return { isDfuSe: true };
+  const forcedBy = quirks.find((q) => q.correction.kind === 'force-dfuse');
+  if (forcedBy) return { isDfuSe: true, forcedBy };
+  const version = `0x${dfuVersion.toString(16).padStart(4, '0').toUpperCase()}`;
+  const plain = dfuVersion === 0x0110 ? 'DFU 1.1' : dfuVersion === 0x0100 ? 'DFU 1.0' : 'not DfuSe';
+  return {
+    isDfuSe: false,
+    reason: `not a DfuSe interface: its DFU functional descriptor says bcdDFUVersion ${version} (${plain}); DfuSe bootloaders (ST, GD32, AT32) say 0x011A, and DFU Desk programs DfuSe devices only`,
+  };
 }
 
 /** A LayoutWarning that a quirk made, with its id and source. */

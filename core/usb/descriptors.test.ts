@@ -122,6 +122,42 @@ describe('describeDevice', () => {
     expect(describeDevice(opened({ ...raw, strings })).product).toBe('STM32  BOOTLOADER');
   });
 
+  it('treats an interface as DfuSe only when bcdDFUVersion is 0x011A: a plain DFU 1.1 device gets a clear error on every alt', () => {
+    const plain: DescriptorInput = { ...l073, vendorId: 0x1209, productId: 0x0001, dfuVersion: 0x0110 };
+    const info = describeDevice(opened(buildDescriptors(plain)));
+    expect(info.alternates).toHaveLength(3);
+    for (const alt of info.alternates) {
+      expect(alt.layout).toBeUndefined();
+      expect(alt.error).toMatchObject({ kind: 'layout-format' });
+      expect(alt.error && 'reason' in alt.error ? alt.error.reason : '').toMatch(/not a DfuSe interface: .*bcdDFUVersion 0x0110 \(DFU 1\.1\).*0x011A/);
+    }
+    expect(info.alternates[0]!.name).toBe('Internal Flash');
+    expect(info.warnings.join('\n')).toMatch(/not a DfuSe interface/);
+
+    const dfu10 = describeDevice(opened(buildDescriptors({ ...plain, dfuVersion: 0x0100 })));
+    expect(dfu10.alternates[0]!.error).toMatchObject({ reason: expect.stringMatching(/0x0100 \(DFU 1\.0\)/) });
+  });
+
+  it("reads ST's 0483:df11 as DfuSe even with another bcdDFUVersion (fwupd's DfuForceVersion), and says so", () => {
+    const forced = describeDevice(opened(buildDescriptors({ ...l073, dfuVersion: 0x0110 })));
+    expect(forced.alternates[0]!.layout).toBeDefined();
+    expect(forced.alternates[0]!.error).toBeUndefined();
+    expect(forced.quirks).toContain('st-force-dfuse-version');
+    expect(forced.warnings.join('\n')).toMatch(/bcdDFUVersion 0x0110 read as DfuSe: .*fwupd/);
+
+    const normal = describeDevice(opened(buildDescriptors(l073)));
+    expect(normal.quirks).not.toContain('st-force-dfuse-version');
+    expect(normal.warnings).toEqual([]);
+  });
+
+  it('assumes DfuSe when there is no functional descriptor to ask (the fallback already warns)', () => {
+    const raw = buildDescriptors({ ...l073, vendorId: 0x1209 });
+    const stripped = raw.configuration.slice(0, raw.configuration.length - 9);
+    stripped[2] = stripped.length;
+    const info = describeDevice(opened({ ...raw, configuration: stripped }));
+    expect(info.alternates[0]!.layout).toBeDefined();
+  });
+
   it('finds the functional descriptor in the configuration extra, or standalone, or falls back with a warning', () => {
     const raw = buildDescriptors(l073);
     const config = raw.configuration;

@@ -7,7 +7,7 @@ import { DfuError, type DfuErrorInfo } from '../errors.js';
 import { parseMemoryLayout, type ParsedLayout } from '../dfuse/memoryLayout.js';
 import { roleOfRegionName, type RegionRole } from '../dfuse/regionRole.js';
 import { guessFamily, quirksFor, realFlashEnd, type QuirkId, type Stm32Family } from '../devices/stm32.js';
-import { correctLayout, descriptorQuirksFor, serialNumberOf } from '../devices/dfuseQuirks.js';
+import { correctLayout, descriptorQuirksFor, dfuseVersionCheck, serialNumberOf } from '../devices/dfuseQuirks.js';
 import type { OpenedDevice } from './transport.js';
 
 const DEVICE_DESCRIPTOR_TYPE = 0x01;
@@ -285,8 +285,22 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
       ? summary.serialNumber
       : (serialNumberOf(descriptorQuirks, descriptors.rawStrings?.get(device.serialNumberIndex), string(device.serialNumberIndex)) ?? summary.serialNumber);
 
+  // DfuSe only when bcdDFUVersion says 0x011A (or a quirk says the device is DfuSe anyway): a
+  // plain DFU 1.1 device has no Set Address, erase or layout string, so its alt settings get an
+  // error that every operation reports instead of a layout.
+  const dfuse = dfuseVersionCheck(descriptorQuirks, functional.dfuVersion, functional.source !== 'default');
+  const appliedQuirks = descriptorQuirks.filter((q) => q.correction.kind !== 'force-dfuse' || (dfuse.isDfuSe && dfuse.forcedBy === q));
+  if (!dfuse.isDfuSe) warnings.push(dfuse.reason);
+  else if (dfuse.forcedBy) {
+    warnings.push(`bcdDFUVersion 0x${functional.dfuVersion.toString(16).padStart(4, '0').toUpperCase()} read as DfuSe: ${dfuse.forcedBy.why} (${dfuse.forcedBy.source})`);
+  }
+
   const alternates = interfaces.map((iface): AlternateInfo => {
     const descriptor = string(iface.nameIndex);
+    if (descriptor !== undefined && !dfuse.isDfuSe) {
+      const name = descriptor.replace(/^@/, '').split('/')[0]!.trim() || `alt ${iface.alternateSetting}`;
+      return { alternate: iface.alternateSetting, name, descriptor, error: { kind: 'layout-format', input: descriptor, position: 0, reason: dfuse.reason }, role: 'other' };
+    }
     if (descriptor === undefined) {
       return {
         alternate: iface.alternateSetting,
@@ -310,7 +324,7 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
 
   const guess = guessFamily({ ...identity, product, serialNumber, alternateNames: alternates.map((a) => a.descriptor) });
   const quirks = quirksFor({ ...identity, family: guess.family });
-  const quirkIds = [...new Set<QuirkId>([...quirks.map((q) => q.id), ...descriptorQuirks.map((q) => q.id)])];
+  const quirkIds = [...new Set<QuirkId>([...quirks.map((q) => q.id), ...appliedQuirks.map((q) => q.id)])];
 
   const notes: string[] = [];
   if (quirkIds.includes('descriptor-overstates-flash')) {
