@@ -178,8 +178,10 @@ export class DeviceLink implements PhaseBoundary {
   /** DNLOAD block 0 with a DfuSe command, then the status sequence; the reply must be OK. */
   async command(command: DfuseCommand, kind: Operation['kind'], during: string, bytes?: number): Promise<WaitOutcome> {
     this.log('debug', `DNLOAD block 0: ${describeCommand(command)}`, { during });
-    await dnload(this.transport, 0, encodeCommand(command), during);
-    const outcome = await this.poller.afterDnload({ kind, bytes, during });
+    const payload = encodeCommand(command);
+    const sent = this.clock.now();
+    await dnload(this.transport, 0, payload, during);
+    const outcome = await this.poller.afterDnload({ kind, bytes, during }, { roundTripMs: this.clock.now() - sent, bytes: payload.length });
     this.checkReply(outcome, [DfuState.dfuDNLOAD_IDLE, ...(outcome.recoveredFromStuckBusy ? [DfuState.dfuIDLE] : [])], during);
     this.current = link.downloaded(this.current, outcome.reply.state);
     this.logWait(during, outcome);

@@ -245,11 +245,16 @@ describe('BusyPoller (adaptive)', () => {
   });
 
   it('gives up with a transport error when GETSTATUS keeps stalling', async () => {
-    const { device, poller } = setup('stall', 1, { family: 'F4' });
+    const { device, poller, clock } = setup('stall', 1, { family: 'F4' });
     device.op(60_000);
+    const t0 = clock.now();
     const error = (await poller.afterDnload(write).catch((e: unknown) => e)) as DfuError;
     expect(error.info).toMatchObject({ kind: 'transport', during: write.during });
-    expect((error.info as { detail: string }).detail).toMatch(/stalled or failed 9 times in a row/);
+    expect((error.info as { detail: string }).detail).toMatch(/stalled or failed \d+ times in a row/);
+    // More than 8 in a row, for at least a second: polls close together are not enough to give up.
+    expect(device.polls).toBeGreaterThan(9);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(1_000);
+    expect(clock.now() - t0).toBeLessThan(5_000);
   });
 });
 

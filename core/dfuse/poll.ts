@@ -68,11 +68,16 @@ export type PollLog = (level: 'debug' | 'info' | 'warn', message: string, data?:
 
 const DEFAULT_STALLS_AS_BUSY = 3;
 /**
- * STALLs or I/O errors in a row while busy that still count as "busy". A device that fails every
- * poll is not busy but broken; the budget bounds the total in any case.
+ * STALLs or I/O errors in a row while busy that still count as "busy". A device that fails more
+ * polls than this in a row, for longer than FAILING_FOR_MS, is not busy but broken; the budget
+ * bounds the total in any case.
  */
 const CONSECUTIVE_FAILURES_AS_BUSY = 8;
+/** ... and for at least this long (or twice the expected duration): polls can be close together. */
+const FAILING_FOR_MS = 1_000;
 const MAX_BACKOFF_MS = 1_000;
+/** Past the expected end, poll again after this share of the time waited so far. */
+const BACKOFF_SHARE = 0.03;
 /**
  * A GETSTATUS that took this much longer than the fastest round trip seen was held by the device.
  * A false positive (scheduler noise) costs one early poll, which switches back to timed polling.
@@ -87,21 +92,25 @@ const HELD_MARGIN_MS = 3;
  */
 const H7_LONGEST_ERASE_MS_PER_128K = 4_000;
 
-/** Learned ms-per-byte (or per operation) for each operation kind. */
+/**
+ * Learned ms-per-byte (or per operation) for each operation kind; for sector erases, per sector
+ * size: an erase is a fixed part plus a part per KiB (timing.ts), so a rate learned on a 16 KB F4
+ * sector would double the wait for a 128 KB one. A size not seen yet starts from the family table.
+ */
 class DurationModel {
-  private readonly rates = new Map<OperationKind, number>();
-  /** Per kind: a duration (per unit) the device was last seen still busy at. */
-  private readonly lowerRates = new Map<OperationKind, number>();
+  private readonly rates = new Map<string, number>();
+  /** Per key: a duration (per unit) the device was last seen still busy at. */
+  private readonly lowerRates = new Map<string, number>();
 
   constructor(private readonly family: Stm32Family) {}
 
-  hasLearned(kind: OperationKind): boolean {
-    return this.rates.has(kind);
+  hasLearned(operation: Operation): boolean {
+    return this.rates.has(keyOf(operation));
   }
 
   expectedMs(operation: Operation): number {
     const units = this.unitsOf(operation);
-    const rate = this.rates.get(operation.kind);
+    const rate = this.rates.get(keyOf(operation));
     if (rate !== undefined) return rate * units;
     switch (operation.kind) {
       case 'erase':
@@ -124,22 +133,27 @@ class DurationModel {
    */
   observe(operation: Operation, outcome: { quality: 'exact' | 'done-by' | 'between'; upperMs: number; lowerMs?: number }): void {
     const units = this.unitsOf(operation);
+    const key = keyOf(operation);
     const upper = outcome.upperMs / units;
-    const previous = this.rates.get(operation.kind) ?? upper;
-    const lower = this.lowerRates.get(operation.kind);
+    const previous = this.rates.get(key) ?? upper;
+    const lower = this.lowerRates.get(key);
     let rate: number;
     if (outcome.quality === 'exact') rate = upper;
     else if (outcome.quality === 'between') {
       const bound = (outcome.lowerMs ?? 0) / units;
-      this.lowerRates.set(operation.kind, bound);
+      this.lowerRates.set(key, bound);
       rate = (bound + upper) / 2;
     } else rate = lower === undefined ? 0.5 * Math.min(previous, upper) : Math.max(lower * 0.9, 0.95 * Math.min(previous, upper));
-    this.rates.set(operation.kind, rate);
+    this.rates.set(key, rate);
   }
 
   private unitsOf(operation: Operation): number {
     return operation.kind === 'erase' || operation.kind === 'write' || operation.kind === 'mass-erase' ? Math.max(1, operation.bytes ?? 1) : 1;
   }
+}
+
+function keyOf(operation: Operation): string {
+  return operation.kind === 'erase' ? `erase:${operation.bytes ?? 0}` : operation.kind;
 }
 
 export interface PollerOptions {
@@ -185,7 +199,9 @@ export class BusyPoller {
    * Runs the GETSTATUS sequence after a DNLOAD until the device leaves dfuDNBUSY (or the budget is
    * spent). Returns the final reply without judging it: the caller knows which state it expects.
    */
-  async afterDnload(operation: Operation): Promise<WaitOutcome> {
+  async afterDnload(operation: Operation, dnload?: { readonly roundTripMs: number; readonly bytes: number }): Promise<WaitOutcome> {
+    // A DNLOAD of one packet is a plain round trip: the baseline a held GETSTATUS is told from.
+    if (dnload !== undefined && dnload.bytes <= 64) this.noteRoundTrip(dnload.roundTripMs);
     return this.options.strategy === 'reported' ? this.waitReported(operation) : this.waitAdaptive(operation);
   }
 
@@ -205,6 +221,7 @@ export class BusyPoller {
     if (first !== undefined && first.state !== DfuState.dfuDNBUSY) return this.outcome(first, first.pollTimeoutMs, started, sleptMs, polls, stalls, false);
     // A first GETSTATUS held for the whole operation: the device holds requests (and is done).
     if (isFirstHeld) this.markHolds(operation);
+    let failingSince = firstSent;
     if (first === undefined) failuresInRow++;
     const reported = first?.pollTimeoutMs ?? 0;
     const expected = this.model.expectedMs(operation);
@@ -219,13 +236,13 @@ export class BusyPoller {
     let wasHeld = false;
     let delay: number;
     if (this.holding === 'holds') delay = 0;
-    else if (isTimed) delay = this.model.hasLearned(operation.kind) ? expected : Math.max(reported, expected);
+    else if (isTimed) delay = this.model.hasLearned(operation) ? expected : Math.max(reported, expected);
     // Not known yet: at least bwPollTimeout, bounded by what the operation needs.
     else delay = Math.min(reported, Math.max(1, expected));
-    // After a busy answer: a small step, doubling while the device stays busy. Not the reported
-    // timeout (too short on the L4s that stall, arbitrary on others) and not a doubled total wait.
-    let step = Math.max(1, expected / 10);
+    // When the last poll that found the device busy was sent, and when the final one was: the
+    // device was busy at the first and done by the second (a reply's own wire time is no part of it).
     let lowerBound = 0;
+    let doneBy: number;
     let reply: DfuStatusReply | undefined;
     for (;;) {
       if (delay > 0) {
@@ -237,10 +254,14 @@ export class BusyPoller {
       reply = await this.poll(operation, () => stalls++);
       polls++;
       const roundTrip = clock.now() - before;
+      doneBy = before - started;
       if (reply !== undefined) {
         failuresInRow = 0;
         this.noteRoundTrip(roundTrip);
-      } else if (stalls > stallsBefore) failuresInRow++;
+      } else if (stalls > stallsBefore) {
+        if (failuresInRow === 0) failingSince = before;
+        failuresInRow++;
+      }
       if (reply !== undefined && reply.state !== DfuState.dfuDNBUSY) {
         if (this.isHeld(roundTrip)) {
           wasHeld = true;
@@ -249,8 +270,8 @@ export class BusyPoller {
         break;
       }
       const elapsed = clock.now() - started;
-      lowerBound = elapsed;
-      if (failuresInRow > CONSECUTIVE_FAILURES_AS_BUSY) {
+      lowerBound = Math.max(doneBy, 1e-3);
+      if (failuresInRow > CONSECUTIVE_FAILURES_AS_BUSY && clock.now() - failingSince >= Math.max(FAILING_FOR_MS, 2 * expected)) {
         throw new DfuError({ kind: 'transport', during: operation.during, detail: `GETSTATUS stalled or failed ${failuresInRow} times in a row while the device was busy (${stalls} in all)` });
       }
       if (elapsed >= stuckAfter) {
@@ -266,9 +287,12 @@ export class BusyPoller {
         sawEarlyBusy = true;
         isTimed = true;
       }
+      // After a busy answer: until the expected end, then in steps of a fixed share of the time
+      // waited so far. Not the reported timeout (too short on the L4s that stall, arbitrary on
+      // others) and not a doubling step: the time lost after the real end stays under that share,
+      // and the number of polls grows only with the logarithm of the duration.
       const remaining = Math.max(0, expected - elapsed);
-      delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(1, remaining, step)) : 0;
-      if (isTimed) step = Math.min(MAX_BACKOFF_MS, step * 2);
+      delay = isTimed ? Math.min(MAX_BACKOFF_MS, Math.max(remaining, BACKOFF_SHARE * elapsed)) : 0;
     }
     if (sawEarlyBusy && this.holding !== 'answers-early') {
       this.holding = 'answers-early';
@@ -280,7 +304,11 @@ export class BusyPoller {
       const isExact = wasHeld || (this.holding === 'holds' && !isTimed && sleptMs === 0);
       this.model.observe(
         operation,
-        isExact ? { quality: 'exact', upperMs: outcome.busyMs } : lowerBound === 0 ? { quality: 'done-by', upperMs: outcome.busyMs } : { quality: 'between', upperMs: outcome.busyMs, lowerMs: lowerBound },
+        isExact
+          ? { quality: 'exact', upperMs: outcome.busyMs }
+          : lowerBound === 0
+            ? { quality: 'done-by', upperMs: Math.max(doneBy, 1e-3) }
+            : { quality: 'between', upperMs: Math.max(doneBy, lowerBound), lowerMs: lowerBound },
       );
     }
     return outcome;
