@@ -30,7 +30,11 @@ export interface FolderEntry {
 }
 
 export interface HostFiles {
-  /** Rejects with the platform error (ENOENT...); the service turns it into a DfuError. */
+  /**
+   * A firmware file: regular files only, at most MAX_IMAGE_BYTES, read with that cap (the Node host:
+   * node/inputFile.ts, DfuError 'image-format'). Other failures reject with the platform error
+   * (ENOENT...); the service turns them into a DfuError.
+   */
   readFile(path: string): Promise<Uint8Array>;
   stat(path: string): Promise<FileStat>;
   writeFile(path: string, data: Uint8Array | string): Promise<void>;

@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { TimerClock } from '../../core/clock.js';
 import type { LogLevel } from '../../core/contract/programmer.js';
 import type { Dialogs, Host } from './host.js';
+import { MAX_IMAGE_BYTES } from '../../core/contract/requests.js';
+import { readRegularFileAsync } from '../../node/inputFile.js';
 import { writeOutputFile } from '../../node/outputFile.js';
 import { realClock } from '../../node/realClock.js';
 
@@ -41,7 +43,9 @@ export function createNodeHost(options: NodeHostOptions): Host {
     clock: options.clock ?? realClock,
     dialogs: options.dialogs,
     files: {
-      readFile: async (file) => new Uint8Array(await readFile(file)),
+      // Firmware files only: regular files, read with the byte cap while streaming (node/inputFile.ts),
+      // so /dev/zero, a FIFO or a file that grows past the cap is refused instead of filling memory.
+      readFile: (file) => readRegularFileAsync(file, { fileName: path.basename(file), maxBytes: MAX_IMAGE_BYTES }),
       stat: async (file) => {
         const info = await stat(file);
         return { sizeBytes: info.size, modifiedMs: info.mtimeMs };
