@@ -308,7 +308,7 @@ describe('planProgram', () => {
     expect([f4.eraseMode, f4.sectors.length]).toEqual(['touched', 12]);
   });
 
-  it('differential: without device content it asks for a read; with it, only the changed sector is erased, written and verified', () => {
+  it('differential: without device content it asks for a read; with it, only the changed sector is erased and written, and the whole image verified', () => {
     const data = firmware(64 * 1024);
     const image = MemoryImage.fromBytes(0x08000000, data);
     const first = planProgram({ image, info: f405, alternate: 0, options: { ...touched, differential: true } });
@@ -323,18 +323,20 @@ describe('planProgram', () => {
     expect(plan.sectors.map((s) => s.index)).toEqual([1]);
     expect(plan.unchangedSectors).toEqual([0, 2, 3]);
     expect(plan.chunks.map((c) => c.address)).toEqual(Array.from({ length: 8 }, (_, i) => 0x08004000 + i * 2048));
-    expect(plan.verifyRanges).toEqual([{ start: 0x08004000, end: 0x08008000 }]);
+    // "Verified" covers the whole image, not only the sector that changed.
+    expect(plan.verifyRanges).toEqual([{ start: 0x08000000, end: 0x08010000 }]);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "plan Internal Flash (alt 0): erase touched, differential; transfer 2048 B, erased 0xFF
       erase 1 sectors (16 KiB): #1 [0x08004000, 0x08008000)
       unchanged 3 sectors: #0 #2-#3
       write 16384 B in 8 chunks: [0x08004000, 0x08008000)
-      verify 16 KiB: [0x08004000, 0x08008000)
-      estimated 447 ms"
+      verify 64 KiB: [0x08000000, 0x08010000)
+      estimated 519 ms"
     `);
 
     const same = planProgram({ image, info: f405, alternate: 0, options: { ...touched, differential: true }, deviceContent: image });
-    expect([same.sectors.length, same.chunks.length, same.verifyRanges.length]).toEqual([0, 0, 0]);
+    // Nothing to erase or write; the image is still read back once to say it is verified.
+    expect([same.sectors.length, same.chunks.length, same.verifyRanges.length]).toEqual([0, 0, 1]);
   });
 
   it('preserve: reads the rest of partly covered sectors first, then writes it back', () => {

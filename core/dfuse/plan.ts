@@ -249,8 +249,9 @@ export function planProgram(input: PlanInput): ProgramPlan {
   });
 
   // 7. What is verified, and how long it takes.
-  const verifySource = isDifferential && unchanged.size ? MemoryImage.fromBlocks(toWrite.flatMap((s) => expected.slice(s).blocks)) : expected;
-  const verifyRanges = options.verify ? verifySource.ranges : [];
+  // The whole image, differential or not: "verified" means every byte of it (the unchanged
+  // sectors were only compared before the write, and a result must not rest on that).
+  const verifyRanges = options.verify ? expected.ranges : [];
   const mergedReads = mergeRanges(readRanges);
   return {
     alternate: alt.alternate,

@@ -99,11 +99,41 @@ describe('diffImages', () => {
     const actual = at(device.subarray(0, 16 * 1024));
     const report = diffImages(at(expected), actual, { erasedValue: 0xff });
     expect(report.diagnosis).toMatchObject({ kind: 'shifted', offset: 256 });
-    expect(report.diagnosis.message).toBe('the device holds this image shifted by +256 bytes: wrong base address');
+    expect(report.diagnosis.message).toBe(
+      "the image is shifted by 256 bytes: the board holds these bytes 256 bytes higher (the image's 0x08000000 is at 0x08000100 on the board); check the base address",
+    );
 
     const low = new Uint8Array(16 * 1024).fill(0xff);
     low.set(expected.subarray(64), 0); // programmed 64 bytes too low
     expect(diffImages(at(expected), at(low), { erasedValue: 0xff }).diagnosis).toMatchObject({ kind: 'shifted', offset: -64 });
+  });
+
+  it('finds a shift of any small number of bytes (1 to 64), the smallest when several fit', () => {
+    const expected = code(4096);
+    for (const offset of [1, -2, 3, 17, -63]) {
+      const device = new Uint8Array(4096 + 128).fill(0xff);
+      device.set(expected, 64 + offset);
+      const report = diffImages(at(expected, BASE + 64), at(device), { erasedValue: 0xff });
+      expect(report.diagnosis).toMatchObject({ kind: 'shifted', offset });
+    }
+  });
+
+  it('after a verify only, blames no erase: other firmware, no firmware, or an earlier write that stopped', () => {
+    const expected = code(4096, 1);
+    const other = code(4096, 2);
+    expect(diffImages(at(expected), at(other), { erasedValue: 0x00, rewriteBehaviour: 'keep-old', context: 'verify-only' }).diagnosis).toEqual({
+      kind: 'different-firmware',
+      message: 'the board holds different firmware: 4086 of 4096 bytes differ, first at 0x08000000 (nothing was written; flash this image to replace it)',
+    });
+    // The same bytes after a write on L0 mean un-erased pages.
+    expect(diffImages(at(expected), at(other), { erasedValue: 0x00, rewriteBehaviour: 'keep-old' }).diagnosis.kind).toBe('not-erased');
+    expect(diffImages(at(expected), at(new Uint8Array(4096)), { erasedValue: 0x00, context: 'verify-only' }).diagnosis).toMatchObject({
+      kind: 'not-flashed',
+      message: expect.stringMatching(/^the board reads the erased value 0x00 where the image differs .*: this image is not on the board$/),
+    });
+    const half = expected.slice();
+    half.fill(0, 2048);
+    expect(diffImages(at(expected), at(half), { erasedValue: 0x00, context: 'verify-only' }).diagnosis).toMatchObject({ kind: 'partial', writtenUpTo: BASE + 2048 });
   });
 
   it('counts bytes that were not read back as missing mismatches', () => {

@@ -23,6 +23,10 @@ export type Diagnosis =
   | { readonly kind: 'shifted'; readonly offset: number; readonly message: string }
   | { readonly kind: 'partial'; readonly writtenUpTo: number; readonly message: string }
   | { readonly kind: 'missing'; readonly message: string }
+  /** Verify only: the board holds other bytes (nothing was written, so no erase is to blame). */
+  | { readonly kind: 'different-firmware'; readonly message: string }
+  /** Verify only: where the image goes the board reads the erased value. */
+  | { readonly kind: 'not-flashed'; readonly message: string }
   | { readonly kind: 'unknown'; readonly message: string };
 
 export interface VerifyReport {
@@ -53,7 +57,16 @@ export interface DiffOptions {
   readonly maxSamples?: number;
   /** Largest base-address error tried when looking for a shifted image. Default 4096. */
   readonly maxShift?: number;
+  /**
+   * What happened before the read: 'after-write' (default: erase and write ran, so un-erased
+   * sectors and lost writes are the suspects) or 'verify-only' (nothing was written: the board
+   * holds other firmware, no firmware there, or this image at another address).
+   */
+  readonly context?: 'after-write' | 'verify-only';
 }
+
+/** Offsets tried byte by byte when looking for a shifted image (beyond it, multiples of 4). */
+const BYTE_SHIFT_LIMIT = 64;
 
 const SAMPLE_WINDOW = 32;
 
@@ -158,6 +171,7 @@ function diagnose(e: Evidence): Diagnosis {
   const present = e.mismatches - e.missing;
   if (present === 0) return { kind: 'missing', message: `${e.missing} bytes were not read back` };
   const erasedText = `0x${formatHexByte(e.erased)}`;
+  if (e.options.context === 'verify-only') return diagnoseVerifyOnly(e, first, present, erasedText);
 
   if (e.options.previous && e.equalsPrevious >= 0.8 * present) {
     return {
@@ -183,14 +197,8 @@ function diagnose(e: Evidence): Diagnosis {
     };
   }
 
-  const offset = findShift(e.expected, e.actual, e.erased, e.options.maxShift ?? 4096);
-  if (offset !== undefined) {
-    return {
-      kind: 'shifted',
-      offset,
-      message: `the device holds this image shifted by ${offset > 0 ? '+' : ''}${offset} bytes: wrong base address`,
-    };
-  }
+  const shifted = shiftDiagnosis(e);
+  if (shifted) return shifted;
 
   if (e.options.rewriteBehaviour === 'and' && e.bitsOnlyCleared >= 0.9 * present) {
     return {
@@ -212,6 +220,50 @@ function diagnose(e: Evidence): Diagnosis {
   };
 }
 
+/**
+ * Nothing was written: the bytes differ because the board holds something else. A read of only
+ * erased values means the image was never flashed there; bytes found a few addresses away mean
+ * the image was placed at the wrong address; anything else is other firmware.
+ */
+function diagnoseVerifyOnly(e: Evidence, first: string, present: number, erasedText: string): Diagnosis {
+  if (e.readsErased >= 0.95 * present) {
+    const landed = landedBefore(e.expected, e.firstMismatch!, e.erased);
+    const after = notErasedFrom(e.expected, e.firstMismatch!, e.erased);
+    if (landed > 0 && e.readsErased >= 0.98 * after) {
+      return {
+        kind: 'partial',
+        writtenUpTo: e.firstMismatch!,
+        message: `the board holds this image up to ${first}; from there on it reads the erased value ${erasedText}: an earlier write stopped part way`,
+      };
+    }
+    return {
+      kind: 'not-flashed',
+      message: `the board reads the erased value ${erasedText} where the image differs (${e.readsErased} bytes, first at ${first}): this image is not on the board`,
+    };
+  }
+  const shifted = shiftDiagnosis(e);
+  if (shifted) return shifted;
+  return {
+    kind: 'different-firmware',
+    message: `the board holds different firmware: ${e.mismatches} of ${e.compared} bytes differ, first at ${first} (nothing was written; flash this image to replace it)`,
+  };
+}
+
+function shiftDiagnosis(e: Evidence): Diagnosis | undefined {
+  const offset = findShift(e.expected, e.actual, e.erased, e.options.maxShift ?? 4096);
+  if (offset === undefined) return undefined;
+  const size = Math.abs(offset);
+  const bytes = `${size} byte${size === 1 ? '' : 's'}`;
+  const start = e.expected.start;
+  return {
+    kind: 'shifted',
+    offset,
+    message:
+      `the image is shifted by ${bytes}: the board holds these bytes ${bytes} ${offset < 0 ? 'lower' : 'higher'} ` +
+      `(the image's ${formatAddress(start)} is at ${formatAddress(start + offset)} on the board); check the base address`,
+  };
+}
+
 /** Non-erased expected bytes before `address` (were there any bytes a write had to change?). */
 function landedBefore(expected: MemoryImage, address: number, erased: number): number {
   let n = 0;
@@ -226,8 +278,8 @@ function notErasedFrom(expected: MemoryImage, address: number, erased: number): 
 }
 
 /**
- * Looks for a base-address error: tries offsets that are multiples of 4 up to `maxShift` and
- * accepts one when at least 95% of a spread sample of meaningful (non-erased) expected bytes are
+ * Looks for a base-address error: tries every offset up to 64 bytes and multiples of 4 up to
+ * `maxShift`, and accepts one when at least 95% of a spread sample of meaningful (non-erased) expected bytes are
  * found at that offset in the read-back data.
  */
 function findShift(expected: MemoryImage, actual: MemoryImage, erased: number, maxShift: number): number | undefined {
@@ -246,8 +298,11 @@ function findShift(expected: MemoryImage, actual: MemoryImage, erased: number, m
   const covered = new Int16Array(window.end - window.start).fill(-1);
   for (const block of actual.slice(window).blocks) for (let i = 0; i < block.data.length; i++) covered[block.start - window.start + i] = block.data[i]!;
   let best: { offset: number; score: number } | undefined;
-  for (let offset = -maxShift; offset <= maxShift; offset += 4) {
-    if (offset === 0) continue;
+  // Every offset up to BYTE_SHIFT_LIMIT (a raw binary typed 1-3 bytes off), then multiples of 4;
+  // the smallest offset wins a tie.
+  const offsets: number[] = [];
+  for (let size = 1; size <= maxShift; size += size < BYTE_SHIFT_LIMIT ? 1 : 4) offsets.push(-size, size);
+  for (const offset of offsets) {
     let hits = 0;
     let tried = 0;
     for (const address of positions) {

@@ -12,7 +12,8 @@ import { rangeLength, type AddressRange } from '../image/memoryImage.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import type { DfuseSession, ProgramResult } from '../dfuse/session.js';
 import { DfuError, type ConfirmationKind, type DfuErrorInfo } from '../errors.js';
-import type { VerifyReport } from '../image/diff.js';
+import { diffImages, type VerifyReport } from '../image/diff.js';
+import { familyFacts } from '../devices/stm32.js';
 import { reportDeviceOf, reportPlanOf, reportRegionsOf, type FlashReportInput } from '../report/flashReport.js';
 import type { AlternateInfo, DeviceInfo } from '../usb/descriptors.js';
 import { checkConfirmed, confirmation, type Confirmation } from './confirmations.js';
@@ -187,7 +188,7 @@ export async function runFlash(session: DfuseSession, prepared: FlashPreparation
   const call = { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed };
   if (prepared.kind === 'verify') {
     const verify = await session.verifyPlans(prepared.plans, call);
-    return { plans: prepared.plans, verify, hasWrittenOptionBytes: false, hasLeft: false, notes: [] };
+    return { plans: prepared.plans, verify: verify.isMatch ? verify : verifyOnlyDiagnosis(session, prepared.plans, verify), hasWrittenOptionBytes: false, hasLeft: false, notes: [] };
   }
   const notes: string[] = [];
   const optionBytes = prepared.optionBytes;
@@ -231,6 +232,22 @@ export async function runFlash(session: DfuseSession, prepared: FlashPreparation
     hasLeft: result?.hasLeft ?? false,
     notes,
   };
+}
+
+/**
+ * A "Verify only" wrote nothing, so its diagnosis cannot be an erase or a write that failed: the
+ * bytes read back (the session keeps them) are compared again in that context, which tells other
+ * firmware, an image that is not on the board, and an image placed a few bytes off apart.
+ */
+function verifyOnlyDiagnosis(session: DfuseSession, plans: readonly ProgramPlan[], report: VerifyReport): VerifyReport {
+  const actual = session.knownContent;
+  for (const plan of plans) {
+    const expected = MemoryImage.fromBlocks(plan.verifyRanges.flatMap((r) => plan.expected.slice(r).blocks));
+    // Against everything the session has read: the verify ranges, and any earlier reads around them.
+    const again = diffImages(expected, actual, { erasedValue: plan.erasedValue, context: 'verify-only', rewriteBehaviour: familyFacts(session.info.family).rewriteBehaviour });
+    if (!again.isMatch) return { ...report, diagnosis: again.diagnosis };
+  }
+  return report;
 }
 
 function rawOptionBytesBlock(
