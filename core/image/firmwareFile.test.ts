@@ -171,7 +171,7 @@ describe('loadFirmware', () => {
       );
       const binary = errorInfo(() => loadFirmware(random, { fileName, baseAddress: blinky.flashStart }));
       expect(binary.kind === 'image-format' && binary.reason).toMatch(
-        /if it is a raw binary, say so \(--format bin\) and give the address it belongs at$/,
+        /if it is a raw binary, rename it to .bin or say so \(--format bin\), and give the address it belongs at$/,
       );
     }
   });

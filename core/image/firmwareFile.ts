@@ -285,7 +285,7 @@ export function decideFormat(
           ? `the extension ${printable(extension, 16)} names no firmware format`
           : 'the file name has no extension to name its format';
     const advice = isBinaryLooking
-      ? 'if it is a raw binary, say so (--format bin) and give the address it belongs at'
+      ? 'if it is a raw binary, rename it to .bin or say so (--format bin), and give the address it belongs at'
       : 'text is never flashed as firmware';
     throw refuse(
       'file',
