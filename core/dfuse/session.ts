@@ -15,6 +15,7 @@ import { DfuError, stateName, statusName } from '../errors.js';
 import { formatAddress, formatHex4, formatUsbId } from '../format.js';
 import type { VerifyReport } from '../image/diff.js';
 import { MemoryImage, rangeLength, totalLength, type AddressRange } from '../image/memoryImage.js';
+import { probeFlashSize, systemMemoryReader, withFlashSizeProbe } from '../devices/flashSize.js';
 import { describeDevice, type DeviceInfo } from '../usb/descriptors.js';
 import type { OpenedDevice } from '../usb/transport.js';
 import { CountingTransport, DeviceLink, type SessionStats } from './link.js';
@@ -48,12 +49,10 @@ export interface ProgramResult extends ExecutionResult {
 }
 
 export class DfuseSession {
-  readonly info: DeviceInfo;
   readonly stats: SessionStats;
   private readonly context: SessionContext;
 
   private constructor(info: DeviceInfo, options: SessionOptions, stats: SessionStats, opened: OpenedDevice) {
-    this.info = info;
     this.stats = stats;
     const phases = new PhaseReporter(options.clock, options.onEvent ?? (() => undefined));
     const strategy: Required<SessionStrategy> = { polling: options.strategy?.polling ?? 'adaptive', addressing: options.strategy?.addressing ?? 'per-run' };
@@ -66,6 +65,11 @@ export class DfuseSession {
       log: (level, message, data) => phases.log(level, message, data),
     });
     this.context = { info, link, phases, clock: options.clock, strategy, known: new KnownContent(), sessionSignal: options.signal };
+  }
+
+  /** What the descriptors say, with the flash size read from F_SIZE at connect where the bootloader allowed it. */
+  get info(): DeviceInfo {
+    return this.context.info;
   }
 
   /**
@@ -105,6 +109,15 @@ export class DfuseSession {
       });
       phases.log('debug', `connect: ${stateName(reply.state)}, ${statusName(reply.status)}`);
       await link.selectAlternate(0, 'connect');
+      // The real flash size from F_SIZE where the bootloader lets it be read (core/devices/flashSize.ts);
+      // otherwise the descriptor and the user's saved size stand.
+      const probe = await probeFlashSize(info, systemMemoryReader(link));
+      const corrected = withFlashSizeProbe(info, probe);
+      if (corrected !== info) {
+        for (const note of (corrected.notes ?? []).filter((n) => !(info.notes ?? []).includes(n))) phases.log('info', note);
+        for (const warning of corrected.warnings.filter((w) => !info.warnings.includes(w))) phases.log('warn', warning);
+        (session.context as { info: DeviceInfo }).info = corrected;
+      }
     });
     return session;
   }
