@@ -835,7 +835,7 @@ const stm32h7a3: SimulatorProfile = {
 const stm32u585: SimulatorProfile = {
   id: 'stm32u585',
   label: 'STM32U585 (2 MB in 8 KB pages; F_SIZE not readable)',
-  description: '256 x 8 KB pages with 16-byte flash words (ECC), option registers from 0x40022040; refuses UPLOADs outside its alt settings, so the flash size falls back to the user',
+  description: '256 x 8 KB pages with 16-byte flash words (ECC), option registers from 0x40022040; answers errTARGET to an UPLOAD outside its alt settings (system memory, F_SIZE)',
   vendorId: ST_VENDOR_ID,
   productId: DFU_PRODUCT_ID,
   bcdDevice: 0x0200,
@@ -855,7 +855,7 @@ const stm32u585: SimulatorProfile = {
     { descriptor: '@OTP Memory   /0x0BFA0000/01*512 e', memory: { ...ECC_FLASH, programUnit: 16, kind: 'otp', segments: [segment(0x0bfa0000, 1, 512)], isErasable: false } },
   ],
   optionBytes: { alternate: 1, address: 0x40022040, layout: 'u5' },
-  // RM0456: UID 0x0BFA0700, F_SIZE 0x0BFA07A0. Refused here on purpose (one profile exercises the fallback).
+  // RM0456: UID 0x0BFA0700, F_SIZE 0x0BFA07A0. Refused here on purpose: one ST profile behaves like a ROM that only reads its alt settings.
   systemMemory: { uniqueIdAddress: 0x0bfa0700, flashSizeAddress: 0x0bfa07a0, flashSizeKiB: 2048, isReadable: false },
   timings: {
     ...USB,
