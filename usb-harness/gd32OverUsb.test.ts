@@ -1,0 +1,47 @@
+// The GD32VF103 through real libusb: the ROM's serial string is 8-bit text (not UTF-16LE) and its
+// layout string is wrong (512*002Kg for 128 x 1 KiB pages). The production adapter keeps the raw
+// string bytes, so listing, describing and flashing see serial "3CBJ" and the real pages
+// (core/devices/dfuseQuirks.ts), and the session flashes and verifies across odd pages.
+import { lcgBytes } from '../core/simulator/pseudoRandom.js';
+import { UsbClient } from './clientProcess.js';
+import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
+import { VirtualUsbHost } from './virtualUsbHost.js';
+
+const FLASH = 0x08000000;
+
+describeWithHarness('GD32VF103 over NodeUsbBus on the virtual bus', () => {
+  let host: VirtualUsbHost;
+  let client: UsbClient;
+
+  beforeAll(async () => {
+    host = await VirtualUsbHost.start();
+    client = await UsbClient.start(host);
+  });
+
+  afterAll(async () => {
+    await client?.stop();
+    await host?.stop();
+  });
+
+  it('lists and describes the UTF-8 serial and the 1 KiB pages, then flashes and verifies', async () => {
+    const device = simulatedBoard('gd32vf103');
+    const plugged = await host.plug(device);
+    const id = `usb:1-${plugged.id}`;
+    const listed = (await client.call('list')).find((summary) => summary.id === id);
+    expect(listed).toMatchObject({ vendorId: 0x28e9, productId: 0x0189, serialNumber: '3CBJ' });
+
+    const opened = await client.call('open', id);
+    const info = await client.call('describe', opened.handle);
+    await client.call('close', opened.handle);
+    expect(info.serialNumber).toBe('3CBJ');
+    expect(info.alternates[0]!.layout!.region.segments[0]).toMatchObject({ start: FLASH, sectorSize: 1024, sectorCount: 128 });
+    expect(info.quirks).toEqual(expect.arrayContaining(['gd32-utf8-serial', 'gd32vf103-page-layout']));
+
+    const code = lcgBytes(5 * 1024 + 77, 9);
+    const outcome = await client.call('program', id, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
+    expect(outcome.verify).toMatchObject({ isMatch: true, mismatchCount: 0 });
+    expect(outcome.sectorsErased).toBe(6);
+    expect(device.peek(FLASH, code.length)).toEqual(code);
+    expect(device.violations).toEqual([]);
+  }, 60_000);
+});
