@@ -2,6 +2,7 @@
 // can also run in-process (tests of station mode, embedding).
 import { resolve } from 'node:path';
 import { DfuError, describe, toDfuError, type DfuErrorInfo } from '../core/errors.js';
+import { printableLines } from '../core/printable.js';
 import { errorJson } from './errorJson.js';
 import { formatCommandHelp, parseCommandArguments, stringOption, type CommandSpec } from './args.js';
 import type { CliIo, Command } from './context.js';
@@ -121,7 +122,8 @@ export async function runCli(argv: readonly string[], io: CliIo, version: string
     failure = toDfuError(logSink.problem).info;
     exitCode = exitCodeFor(failure);
   }
-  if (failure && !isJson) io.stderr.write(`${errorText(failure, io.platform)}${candidatesText}\n`);
+  // Escaped: an error may quote a device's strings (a region name, a serial) or a file's.
+  if (failure && !isJson) io.stderr.write(`${printableLines(`${errorText(failure, io.platform)}${candidatesText}`)}\n`);
   reporter.record({
     type: 'result',
     command: name,
@@ -146,7 +148,7 @@ function failEarly(io: CliIo, isJson: boolean, command: string, info: DfuErrorIn
     io.stdout.write(`${JSON.stringify({ type: 'result', command, ok: false, exitCode, error: errorJson(info) })}\n`);
   } else {
     const usage = spec ? `\n${formatCommandHelp(spec).split('\n')[0]}\nRun \`dfu-desk ${spec.name} --help\` for all options.` : '';
-    io.stderr.write(`${errorText(info, io.platform)}${usage}\n`);
+    io.stderr.write(`${printableLines(`${errorText(info, io.platform)}${usage}`)}\n`);
   }
   return exitCode;
 }

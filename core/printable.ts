@@ -37,3 +37,12 @@ export function printable(text: string, maxLength?: number): string {
   if (partial) cut -= partial[0].length;
   return `${escaped.slice(0, cut)}…`;
 }
+
+/**
+ * Multi-line text for a terminal: each line made printable, the line breaks kept. What the CLI's
+ * human output does to every line it prints, so a device's or file's string (a region or target name,
+ * a serial number) cannot drive the terminal, whichever path it took to the output.
+ */
+export function printableLines(text: string): string {
+  return text.split('\n').map((line) => printable(line)).join('\n');
+}

@@ -7,6 +7,7 @@ import { renderProgressBar } from './progressBar.js';
 import type { OutputSink } from './reporter.js';
 import type { TextSink } from './textSink.js';
 import { formatSize, formatDuration, formatEta, formatRate } from '../../core/format.js';
+import { printable, printableLines as printableLinesOf } from '../../core/printable.js';
 
 const REDRAW_INTERVAL_MS = 80;
 
@@ -48,7 +49,9 @@ export class HumanSink implements OutputSink {
   }
 
   text(text: string): void {
-    for (const line of text.replace(/\n$/, '').split('\n')) {
+    // Every printed line is escaped: text from a device or a file cannot drive the terminal.
+    for (const raw of text.replace(/\n$/, '').split('\n')) {
+      const line = printable(raw);
       if (this.area) this.area.print(line);
       else this.options.stdout.write(`${line}\n`);
     }
@@ -109,7 +112,8 @@ export class HumanSink implements OutputSink {
     this.text(`${label.padEnd(8)} ${details.filter((part) => part !== '').join('  ')}`);
   }
 
-  private toStderr(line: string): void {
+  private toStderr(raw: string): void {
+    const line = printableLinesOf(raw);
     if (this.area && this.options.stderr.isTTY) this.area.print(line);
     else this.options.stderr.write(`${line}\n`);
   }
