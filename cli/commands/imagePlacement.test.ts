@@ -5,6 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDfuSuffix } from '../../core/image/dfuFile.js';
+import { xorshiftBytes } from '../../core/simulator/pseudoRandom.js';
 import { repoRoot, runCliProcess } from '../testing/cliProcess.js';
 
 const L073 = ['--simulate', 'stm32l073', '--sim-speed', '200'];
@@ -39,3 +40,22 @@ describe('dfu-desk flash --plan: where a raw binary goes', () => {
     expect(run.stdout).not.toContain('Placed');
   });
 });
+
+describe('dfu-desk flash never writes text or random bytes named as firmware', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'dfu-desk-notfirmware-'));
+    writeFileSync(join(folder, 'notes.txt'), 'Release notes\n- blink faster\n');
+    writeFileSync(join(folder, 'firmware.hex'), '<!DOCTYPE html>\n<html><body>404</body></html>\n');
+    writeFileSync(join(folder, 'garbage.hex'), xorshiftBytes(5 * 1024 * 1024, 12));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it.each(['notes.txt', 'firmware.hex', 'garbage.hex'])('%s: exit 3 before any device is touched', async (name) => {
+    const run = await runCliProcess(['flash', join(folder, name), ...L073, '--json']);
+    expect(run.code).toBe(3);
+    expect(run.result).toMatchObject({ ok: false, exitCode: 3, error: { kind: 'image-format', file: name } });
+    expect(run.json.some((event) => event.type === 'phase')).toBe(false);
+  });
+});
+

@@ -54,3 +54,21 @@ describe('opening firmware in the app: only regular files, at most MAX_IMAGE_BYT
     expect(await service.openImage({ kind: 'dialog' })).toMatchObject({ fileName: 'ok.hex', format: 'intel-hex', sizeBytes: 4 });
   });
 });
+
+describe('a dropped text file is never loaded as firmware', () => {
+  it.each([
+    ['notes.txt', 'Release notes\n- blink faster\n'],
+    ['firmware.hex', '<!DOCTYPE html>\n<html><body>404</body></html>\n'],
+    ['app.hex', '; built by CI\n:0400000001020304F2\n:00000001FF\n'],
+  ])('%s is refused and nothing is loaded (Flash stays off)', async (fileName, text) => {
+    const clock = new VirtualClock(0);
+    const host = createNodeHost({ userDataDirectory: mkdtempSync(path.join(tmpdir(), 'dfu-desk-app-text-')), appVersion: 'test', clock, dialogs: { openFirmware: () => Promise.resolve(undefined), saveFile: () => Promise.resolve(undefined) } });
+    const service = await ProgrammerService.create({ host, simulatorBus: new SimulatorBus(clock), hardwareUnavailableReason: 'not in tests', simulatorSpec: 'stm32l073' });
+    const refusal = await rejection(service.openImage({ kind: 'bytes', fileName, bytes: new TextEncoder().encode(text) }));
+    expect(refusal.info).toMatchObject({ kind: 'image-format', file: fileName });
+    const snapshot = await service.getSnapshot();
+    expect(snapshot.image).toBeUndefined();
+    expect(snapshot.preview).toBeUndefined();
+  });
+});
+
