@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.js';
 import type { Stm32Family } from '../devices/stm32.js';
 import { quirksFor } from '../devices/stm32.js';
-import { abort, dnload, getStatus, recoverToIdle, transferFailureOf } from '../dfu/requests.js';
+import { abort, dnload, getStatus, recoverToIdle, toRequestError, transferFailureOf } from '../dfu/requests.js';
 import { DfuState, DfuStatus, type DfuStatusReply } from '../dfu/spec.js';
 import { DfuError, stateName } from '../errors.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
@@ -91,6 +91,7 @@ export class DeviceLink implements PhaseBoundary {
   private readonly stats: SessionStats;
   private readonly log: DeviceLinkOptions['log'];
   private current: LinkState = initialLinkState;
+  private isHandleClosed = false;
 
   constructor(options: DeviceLinkOptions) {
     this.transport = options.transport;
@@ -119,6 +120,28 @@ export class DeviceLink implements PhaseBoundary {
     this.current = link.gone(this.current);
   }
 
+  /** Whether the USB handle has been closed (and the interface released). */
+  get isReleased(): boolean {
+    return this.isHandleClosed;
+  }
+
+  /**
+   * The device has gone (left DFU, reset after option bytes or read unprotect, unplugged) or the
+   * session ends: release the interface and close the USB handle, once. Nothing is sent after it.
+   * A handle kept open to a device that left leaks one per board in station mode, and on some
+   * systems keeps the re-enumerated device from being opened again (reference §2.8 item 9).
+   */
+  async release(): Promise<void> {
+    this.markGone();
+    if (this.isHandleClosed) return;
+    this.isHandleClosed = true;
+    try {
+      await this.transport.close();
+    } catch (error) {
+      this.log('debug', 'closing the USB handle failed', { error: String(error) });
+    }
+  }
+
   /** After a data DNLOAD answered with dfuDNLOAD-IDLE. */
   markDownloadIdle(): void {
     this.current = link.downloaded(this.current, DfuState.dfuDNLOAD_IDLE);
@@ -128,7 +151,8 @@ export class DeviceLink implements PhaseBoundary {
     try {
       await this.transport.selectAlternate(alternate);
     } catch (error) {
-      throw await this.explain(error, during);
+      // A disconnect during SET_INTERFACE is the device going away, not an internal error.
+      throw await this.explain(toRequestError(error, during), during);
     }
     this.current = link.selected(this.current, alternate);
     this.log('debug', `SET_INTERFACE alt ${alternate}`);
@@ -211,7 +235,7 @@ export class DeviceLink implements PhaseBoundary {
   async explain(error: unknown, during: string): Promise<DfuError> {
     const dfuError = error instanceof DfuError ? error : new DfuError({ kind: 'internal', message: String(error) }, { cause: error });
     if (dfuError.info.kind === 'device-gone') {
-      this.markGone();
+      await this.release();
       return dfuError;
     }
     if (transferFailureOf(error) === 'stall') {
@@ -236,7 +260,7 @@ export class DeviceLink implements PhaseBoundary {
       await recoverToIdle(this.transport, { clock: this.clock, during: `recovery after ${during}` });
       this.current = link.idle(this.current);
     } catch (error) {
-      if (error instanceof DfuError && error.info.kind === 'device-gone') this.markGone();
+      if (error instanceof DfuError && error.info.kind === 'device-gone') await this.release();
       this.log('warn', `could not bring the device back to dfuIDLE after ${during}`, { error: String(error) });
     }
   }
@@ -253,7 +277,7 @@ export class DeviceLink implements PhaseBoundary {
   async failPhase(caught: unknown, phase: SessionPhase): Promise<DfuError> {
     const error = caught instanceof DfuError ? caught : new DfuError({ kind: 'internal', message: String(caught) }, { cause: caught });
     if (error.info.kind === 'device-gone') {
-      this.markGone();
+      await this.release();
       return error;
     }
     if (transferFailureOf(error) === 'stall' || error.info.kind === 'device-status' || error.info.kind === 'read-protected') {
@@ -264,13 +288,7 @@ export class DeviceLink implements PhaseBoundary {
   }
 
   async close(): Promise<void> {
-    if (this.current.isGone) return;
-    this.markGone();
-    try {
-      await this.transport.close();
-    } catch (error) {
-      this.log('debug', 'close failed', { error: String(error) });
-    }
+    await this.release();
   }
 
   logWait(during: string, outcome: WaitOutcome): void {

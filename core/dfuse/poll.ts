@@ -118,6 +118,7 @@ class DurationModel {
       case 'write':
         return typicalProgramMs(this.family, operation.bytes ?? 0);
       case 'mass-erase':
+      case 'read-unprotect':
         return typicalMassEraseMs(this.family, operation.bytes ?? 0);
       default:
         return 1;
@@ -148,7 +149,7 @@ class DurationModel {
   }
 
   private unitsOf(operation: Operation): number {
-    return operation.kind === 'erase' || operation.kind === 'write' || operation.kind === 'mass-erase' ? Math.max(1, operation.bytes ?? 1) : 1;
+    return operation.kind === 'erase' || operation.kind === 'write' || operation.kind === 'mass-erase' || operation.kind === 'read-unprotect' ? Math.max(1, operation.bytes ?? 1) : 1;
   }
 }
 
@@ -431,6 +432,7 @@ export class BusyPoller {
     const scaled = Math.max(20 * reportedMs, 20 * expectedMs);
     switch (operation.kind) {
       case 'mass-erase':
+      case 'read-unprotect':
         return Math.max(60_000, (this.massEraseQuirk?.params?.massEraseTimeoutMs ?? 0) + 5_000, scaled);
       case 'erase':
         return Math.max(10_000, scaled);

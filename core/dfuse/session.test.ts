@@ -7,7 +7,8 @@ import { VirtualClock } from '../clock.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
 import { parseScenario } from '../simulator/scenarios.js';
-import type { DfuTransport, OpenedDevice } from '../usb/transport.js';
+import { TransferError, type DfuTransport, type OpenedDevice } from '../usb/transport.js';
+import { SimulatorBus } from '../simulator/bus.js';
 import { decodeCommand, type DfuseCommand } from './commands.js';
 import { DfuseSession, type SessionEvent, type SessionOptions } from './session.js';
 
@@ -386,5 +387,123 @@ describe('DfuseSession quirks', () => {
     expect(device.stats.operations.massErase).toBe(0);
     const sectors = await session.eraseRange(0, { start: 0x08000100, end: 0x08000101 });
     expect(sectors.map((s) => s.index)).toEqual([2]);
+  });
+});
+
+describe('DfuseSession: the link after the device goes away', () => {
+  const image = (length = 4096) => MemoryImage.fromBytes(0x08000000, foundingFirmware(length));
+
+  it('station mode: boards flashed with leave leave no USB handle open, without any close()', async () => {
+    const clock = new VirtualClock();
+    const bus = new SimulatorBus(clock);
+    for (let i = 0; i < 3; i++) bus.addSpec('stm32f405', { serial: `B${i}` });
+    for (const summary of await bus.list()) {
+      const session = await DfuseSession.open(await bus.open(summary.id), { clock });
+      const result = await session.program(image(), { erase: 'touched', verify: true, leave: true });
+      expect(result.hasLeft).toBe(true);
+    }
+    clock.advance(1_000);
+    expect(bus.all().every((device) => !device.isConnected)).toBe(true);
+    expect(bus.openHandles()).toBe(0);
+  });
+
+  it('releases the handle after an H7 leave without a status, an option-byte reset, a read unprotect and an unplug', async () => {
+    const h7 = await rig('stm32h743');
+    await h7.session.leave();
+    expect(h7.device.openHandles).toBe(0);
+
+    const ob = await rig('stm32l073');
+    const [decoded] = await ob.session.readAllOptionBytes();
+    expect(await ob.session.writeOptionBytes(decoded!.raw)).toBe('reset');
+    expect(ob.device.openHandles).toBe(0);
+
+    const rdp = await rig('stm32f405', 'readProtected');
+    expect(await rdp.session.readUnprotect({ iUnderstandTheFlashIsErased: true })).toBe('reset');
+    expect(rdp.device.openHandles).toBe(0);
+
+    const unplugged = await rig('stm32f405', 'unplugMidWrite');
+    const error = (await unplugged.session.program(image(16 * 1024), { erase: 'touched', verify: false }).catch((e: unknown) => e)) as DfuError;
+    expect(error.info.kind).toBe('device-gone');
+    expect(unplugged.device.openHandles).toBe(0);
+    // close() after the device went away is harmless and still leaves nothing open.
+    await unplugged.session.close();
+    expect(unplugged.device.openHandles).toBe(0);
+  });
+
+  it('close() releases the handle even after the link knows the device is gone (the station-mode leak)', async () => {
+    const { session, device } = await rig('stm32f405');
+    device.unplug();
+    await session.program(image(), { erase: 'touched', verify: false }).catch(() => undefined);
+    await session.close();
+    expect(device.openHandles).toBe(0);
+  });
+
+  it('a disconnect during SET_INTERFACE is the device going away (device-gone), not an internal error', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, clock });
+    const opened = device.open();
+    const transport: DfuTransport = { ...opened.transport, selectAlternate: () => Promise.reject(new TransferError('disconnected', 'LIBUSB_ERROR_NO_DEVICE')) };
+    const error = (await DfuseSession.open({ ...opened, transport }, { clock }).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'device-gone' });
+  });
+
+  it('a leave answered with dfuDNLOAD-IDLE did not leave: an error, and the device is back in dfuIDLE', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, clock });
+    const opened = device.open();
+    let swallowed = false;
+    const transport: DfuTransport = {
+      ...opened.transport,
+      // A bootloader that takes the zero-length DNLOAD as an empty download and stays.
+      controlOut: (request, value, data) => {
+        if (request === DFU_DNLOAD && (data?.length ?? 0) === 0) {
+          swallowed = true;
+          return Promise.resolve(0);
+        }
+        return opened.transport.controlOut(request, value, data);
+      },
+    };
+    const session = await DfuseSession.open({ ...opened, transport }, { clock });
+    const error = (await session.leave().catch((e: unknown) => e)) as DfuError;
+    expect(swallowed).toBe(true);
+    expect(error.info).toMatchObject({ kind: 'unexpected-state', actual: DfuState.dfuDNLOAD_IDLE });
+    expect(device.isConnected).toBe(true);
+    expect(device.dfuState).toBe(DfuState.dfuIDLE);
+    expect(device.openHandles).toBe(1);
+  });
+
+  it('after an option-byte write, I/O errors are no proof of a reset: an error when the device never leaves the bus', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32l073!, clock });
+    const opened = device.open();
+    let obSent = false;
+    const transport: DfuTransport = {
+      ...opened.transport,
+      controlOut: (request, value, data) => {
+        if (request === DFU_DNLOAD && value === 2) obSent = true;
+        return obSent ? Promise.resolve(data?.length ?? 0) : opened.transport.controlOut(request, value, data);
+      },
+      controlIn: (request, value, length) =>
+        obSent && request === DFU_GETSTATUS ? Promise.reject(new TransferError('io', 'LIBUSB_ERROR_IO')) : opened.transport.controlIn(request, value, length),
+    };
+    const session = await DfuseSession.open({ ...opened, transport }, { clock });
+    const [decoded] = await session.readAllOptionBytes();
+    const error = (await session.writeOptionBytes(decoded!.raw).catch((e: unknown) => e)) as DfuError;
+    expect(error.info).toMatchObject({ kind: 'transport' });
+    expect((error.info as { detail: string }).detail).toMatch(/no reset seen/);
+  });
+
+  it('newer bootloaders: an option-byte write without a reset, and Read Unprotect at level 0 that does nothing, say so', async () => {
+    const ob = await rig('stm32l073', 'noResetAfterOptionBytes');
+    const [decoded] = await ob.session.readAllOptionBytes();
+    expect(await ob.session.writeOptionBytes(decoded!.raw)).toBe('no-reset');
+    expect(ob.device.isConnected).toBe(true);
+    expect(ob.device.dfuState).toBe(DfuState.dfuIDLE);
+    expect(ob.events.some((e) => e.type === 'log' && /done without a reset/.test(e.message))).toBe(true);
+
+    const rdp = await rig('stm32f405', 'readUnprotectNoOp');
+    expect(await rdp.session.readUnprotect({ iUnderstandTheFlashIsErased: true })).toBe('no-reset');
+    expect(rdp.device.isConnected).toBe(true);
+    expect(rdp.device.violations).toEqual([]);
   });
 });

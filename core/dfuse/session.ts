@@ -23,7 +23,7 @@ import { regionRange, sectorByIndex, sectorsIn, type Sector } from './memoryLayo
 import { decodeOptionBytes, type DecodedOptionBytes } from './optionBytes.js';
 import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from './plan.js';
 import { leaveIfVerified, mergeReports, phaseOf, runPlans, verifyPlan, type CallOptions, type ExecutionResult } from './planExecution.js';
-import { leaveNow, readUnprotectNow, writeOptionBytesNow } from './resetOperations.js';
+import { leaveNow, readUnprotectNow, writeOptionBytesNow, type ResetOutcome } from './resetOperations.js';
 import { checkCancelled, checkMainFlash, KnownContent, optionBytesRegion, regionOf, type SessionContext, type SessionStrategy } from './sessionContext.js';
 import { PhaseReporter, type PhaseTiming, type SessionEvent } from './sessionEvents.js';
 import { eraseSector, massErase, readRange } from './transfers.js';
@@ -265,10 +265,12 @@ export class DfuseSession {
 
   /**
    * Writes one option-byte block (default: the first block of the alt). AN2662: the device runs
-   * the change and resets itself, so a disconnect or a missing status afterwards is success; the
-   * session is closed after it. Bytes that set RDP level 2 need the 'permanent-lock' confirmation.
+   * the change and resets itself: the device leaving the bus is success ('reset', the session is
+   * closed); a STALL or an I/O error alone is not (an error when the device never leaves); newer
+   * bootloaders answer with a status instead ('no-reset': the change applies at the next reset).
+   * Bytes that set RDP level 2 need the 'permanent-lock' confirmation.
    */
-  async writeOptionBytes(raw: Uint8Array, address?: number, call: CallOptions = {}): Promise<void> {
+  async writeOptionBytes(raw: Uint8Array, address?: number, call: CallOptions = {}): Promise<ResetOutcome> {
     const { alternate, region } = optionBytesRegion(this.info);
     const segment = address === undefined ? region.segments[0]! : region.segments.find((s) => s.start === address);
     if (!segment || !segment.writable) {
@@ -285,21 +287,29 @@ export class DfuseSession {
       });
     }
     checkCancelled(this.context, call.signal, 'option-byte write');
+    let outcome: ResetOutcome = 'reset';
     await phaseOf(this.context, 'option-bytes', raw.length, undefined, async (run) => {
-      await writeOptionBytesNow(this.context, alternate, segment, raw);
+      outcome = await writeOptionBytesNow(this.context, alternate, segment, raw);
       this.context.phases.progress(run, raw.length);
     });
+    return outcome;
   }
 
   /**
    * Read Unprotect (0x92): removes RDP level 1, which mass-erases the flash and resets the chip
-   * (AN3156 §6.5). Requires the explicit confirmation; the session is closed afterwards.
+   * (AN3156 §6.5). Requires the explicit confirmation. 'reset': the device left the bus and the
+   * session is closed; 'no-reset': it answered with a status and stays (the change applies at the
+   * next reset).
    */
-  async readUnprotect(confirm: { readonly iUnderstandTheFlashIsErased: true }): Promise<void> {
+  async readUnprotect(confirm: { readonly iUnderstandTheFlashIsErased: true }): Promise<ResetOutcome> {
     if ((confirm as { iUnderstandTheFlashIsErased?: unknown } | undefined)?.iUnderstandTheFlashIsErased !== true) {
       throw new DfuError({ kind: 'confirmation-required', action: 'read-unprotect', reason: 'read unprotect erases all flash; pass { iUnderstandTheFlashIsErased: true }' });
     }
-    await phaseOf(this.context, 'erase', 0, undefined, () => readUnprotectNow(this.context));
+    let outcome: ResetOutcome = 'reset';
+    await phaseOf(this.context, 'erase', 0, undefined, async () => {
+      outcome = await readUnprotectNow(this.context);
+    });
+    return outcome;
   }
 
   /**

@@ -65,6 +65,11 @@ export class SimulatorBus implements UsbBus {
     return [...this.devices.values()].map((attached) => attached.device);
   }
 
+  /** USB handles opened on this bus and not closed, over every device (gone ones too). */
+  openHandles(): number {
+    return this.all().reduce((n, device) => n + device.openHandles, 0);
+  }
+
   list(): Promise<UsbDeviceSummary[]> {
     return Promise.resolve(this.all().filter((device) => device.isConnected).map((device) => device.summary));
   }

@@ -161,6 +161,7 @@ export class SimulatedDevice implements DfuTransport {
   private readonly listeners = new Set<(isConnected: boolean) => void>();
 
   private connected = true;
+  private handles = 0;
   private isBrickedForGood = false;
   private hung = false;
   private generation = 0;
@@ -227,6 +228,11 @@ export class SimulatedDevice implements DfuTransport {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Handles opened with open() and not closed yet (also handles to a device that went away). */
+  get openHandles(): number {
+    return this.handles;
   }
 
   /** RDP level 2 was written: the bootloader is disabled for good and never comes back. */
@@ -317,6 +323,7 @@ export class SimulatedDevice implements DfuTransport {
     if (!this.connected) throw new TransferError('disconnected', `${this.summary.id} is not connected`);
     const generation = this.generation;
     let isClosed = false;
+    this.handles++;
     const guard = <T>(run: () => Promise<T>): Promise<T> => {
       if (!isClosed) return run();
       this.record('closed', 'request on a closed handle');
@@ -328,6 +335,7 @@ export class SimulatedDevice implements DfuTransport {
       selectAlternate: (alternate) => guard(() => this.selectAlternateFor(generation, alternate)),
       reset: () => guard(() => this.resetFor(generation)),
       close: () => {
+        if (!isClosed) this.handles--;
         isClosed = true;
         return Promise.resolve();
       },
