@@ -271,14 +271,14 @@ describe('DiffViewer', () => {
     const view = await render(<DiffViewer />, store);
     await act(() => Promise.resolve());
     const status = () => view.container.querySelector('.diff-nav [aria-live]')?.textContent ?? '';
-    expect(status()).toContain('Difference 1 of 3');
+    expect(status()).toContain('Difference 1 of 3 at 0x08000004');
     const current = () => view.container.querySelector('.diff-row.current');
     expect(current()?.getAttribute('data-address')).toBe(String(FLASH));
     expect(current()?.querySelectorAll('.byte.differs')).toHaveLength(2);
 
     await act(() => Promise.resolve(window.dispatchEvent(new KeyboardEvent('keydown', { key: 'p' }))));
     await act(() => Promise.resolve());
-    expect(status()).toContain('Difference 3 of 3');
+    expect(status()).toContain('Difference 3 of 3 at 0x0801F123');
     expect(current()?.getAttribute('data-address')).toBe(String(FLASH + 0x1_f120));
     const differing = current()!.querySelectorAll('.byte.differs');
     expect([...differing].map((cell) => cell.textContent)).toEqual([

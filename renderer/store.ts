@@ -236,6 +236,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
 
     /** Windows being fetched, by result key and window start. */
     const pendingWindows = new Set<string>();
+    /** The plan being made for the newest snapshot (main reads partly covered sectors for it). */
+    let planning: Promise<void> = Promise.resolve();
 
     function applySnapshot(session: SessionSnapshot): void {
       const previous = get().session;
@@ -262,7 +264,7 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         patch.job = isSameJob ? withAnnounced(job, session.job) : jobOf(session.job);
       }
       set(patch);
-      void replanIfNeeded();
+      planning = replanIfNeeded();
       if (get().isOptionBytesRereadPending && session.device && !session.job && !session.optionBytes) {
         set({ isOptionBytesRereadPending: false });
         void get().readOptionBytes();
@@ -528,6 +530,8 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
 
       async requestProgram() {
+        // The question about data loss rests on the plan for these options, read from the device.
+        await planning;
         const reasons = destructiveReasons(get().session?.settings.programOptions ?? defaultOptions, get().plan?.plans ?? []);
         const confirmations = get().plan?.confirmations ?? [];
         if (reasons.length > 0 || confirmations.length > 0) set({ confirmation: { kind: 'program', reasons, confirmations } });

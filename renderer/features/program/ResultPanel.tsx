@@ -5,6 +5,7 @@ import { useReveal } from '../../ui/useReveal.js';
 import { useKeepFocus } from '../../ui/useKeepFocus.js';
 import { formatDuration, formatRate, jobLabels, phaseLabels, readProtectionEndings } from '../../text.js';
 import type { JobKind, JobResult } from '../../../core/contract/programmer.js';
+import { RemedyButton } from '../verify/RemedyButton.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
 export function ResultPanel({ kinds }: { kinds: readonly JobKind[] }) {
@@ -53,8 +54,9 @@ function ResultView({ result }: { result: JobResult }) {
     <section ref={ref} className="result result-failed" aria-label="Result" tabIndex={-1}>
       <ErrorBox error={error} action={jobLabels[result.kind].running}>
         <div className="result-actions">
+          {hasMismatch && <RemedyButton isPrimary />}
           {hasMismatch && (
-            <button className="button primary" onClick={() => setDiffOpen(true)}>
+            <button className="button" onClick={() => setDiffOpen(true)}>
               Show differences
             </button>
           )}
@@ -93,8 +95,8 @@ function Timings({ result }: { result: JobResult }) {
         </tr>
       </thead>
       <tbody>
-        {result.timings.map((timing) => (
-          <tr key={timing.phase}>
+        {result.timings.map((timing, index) => (
+          <tr key={`${timing.phase}-${index}`}>
             <td>{phaseLabels[timing.phase]}</td>
             <td>{timing.bytes > 0 ? formatSize(timing.bytes) : '—'}</td>
             <td>{formatDuration(timing.elapsedMs)}</td>

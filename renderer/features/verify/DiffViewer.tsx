@@ -6,6 +6,7 @@ import { VirtualList, type VirtualListHandle } from '../../ui/VirtualList.js';
 import { useReveal } from '../../ui/useReveal.js';
 import { MemoryMap } from '../memoryMap/MemoryMap.js';
 import { MapLegend } from '../memoryMap/MapLegend.js';
+import { RemedyButton } from './RemedyButton.js';
 import { errorText, formatBytes, pluralise } from '../../text.js';
 import { byteDiffers, HAS_ACTUAL, HAS_EXPECTED, mismatchLayout, rowsFromMismatches, rowsFromSamples, stepMismatch, type DiffRow, type DiffRows } from './diffRows.js';
 import type { VerifyReport } from '../../../core/contract/programmer.js';
@@ -33,9 +34,12 @@ export function DiffViewer() {
           Close
         </button>
       </div>
-      <p className="diagnosis" data-testid="diagnosis" data-kind={report.diagnosis.kind}>
-        <strong>Diagnosis:</strong> {report.diagnosis.message}
-      </p>
+      <div className="diagnosis-line">
+        <p className="diagnosis" data-testid="diagnosis" data-kind={report.diagnosis.kind}>
+          <strong>Diagnosis:</strong> {report.diagnosis.message}
+        </p>
+        <RemedyButton />
+      </div>
       <DiffBody key={`${result.deviceId}@${result.finishedAt}`} report={report} region={region} />
     </section>
   );
@@ -61,6 +65,7 @@ function DiffBody({ report, region }: { report: VerifyReport; region: Parameters
   const current = selection.source === source ? selection.row : rows.mismatchRows[0];
   const setCurrent = (row: number | undefined) => setSelection({ source, row });
   const position = current === undefined ? 0 : positionOf(rows.mismatchRows, current);
+  const currentAddress = current === undefined ? undefined : firstDifferenceIn(rows.row(current));
 
   const onRangeChange = (first: number, last: number) => {
     if (fetchError) return;
@@ -120,7 +125,7 @@ function DiffBody({ report, region }: { report: VerifyReport; region: Parameters
         </button>
         <span className="muted" aria-live="polite">
           {rows.mismatchRows.length > 0
-            ? `Difference ${position} of ${rows.mismatchRows.length}${fetchError ? ' sampled' : ''}`
+            ? `Difference ${position} of ${rows.mismatchRows.length}${fetchError ? ' sampled' : ''}${currentAddress !== undefined ? ` at ${formatAddress(currentAddress)}` : ''}`
             : fetchError
               ? 'No byte samples in the report'
               : 'No differing bytes'}
@@ -205,6 +210,14 @@ function HexCells({ row, side }: { row: Extract<DiffRow, { kind: 'bytes' }>; sid
       {cells}
     </span>
   );
+}
+
+/** Where the current difference is: the first differing byte of its row (the row start while it loads). */
+function firstDifferenceIn(row: DiffRow): number | undefined {
+  if (row.kind === 'gap') return undefined;
+  if (row.kind === 'loading') return row.address;
+  for (let index = 0; index < row.expected.length; index++) if (byteDiffers(row, index)) return row.address + index;
+  return row.address;
 }
 
 /** 1-based position of `row` among the difference rows (binary search: there may be many). */
