@@ -25,9 +25,13 @@ describe('F_SIZE at connect', () => {
     expect(session.info.notes?.join('\n')).toMatch(/Flash size corrected from the flash-size register \(F_SIZE at 0x1FF8007C\): 128 KiB, not the 192 KiB/);
     // The "smaller parts send the same string" note is answered and gone.
     expect(session.info.notes?.join('\n')).not.toMatch(/cannot tell the parts apart/);
-    expect(session.info.warnings.join('\n')).toMatch(/flash-size register says 128 KiB/);
+    expect(session.info.warnings).toEqual([]);
     const alt = flashOf(session);
     expect(flashSizeLimit(session.info, alt.layout!.region, alt.role)).toMatchObject({ end: 0x08020000, source: 'register' });
+    // A saved size equal to the register's is the one named (the user can change it); a smaller one wins.
+    expect(flashSizeLimit(session.info, alt.layout!.region, alt.role, 128 * 1024)).toMatchObject({ end: 0x08020000, source: 'user' });
+    expect(flashSizeLimit(session.info, alt.layout!.region, alt.role, 64 * 1024)).toMatchObject({ end: 0x08010000, source: 'user' });
+    expect(flashSizeLimit(session.info, alt.layout!.region, alt.role, 160 * 1024)).toMatchObject({ end: 0x08020000, source: 'register' });
     expect(device.violations).toEqual([]);
     expect(stateName(device.dfuState)).toBe('dfuIDLE');
 

@@ -89,7 +89,7 @@ export function withFlashSizeProbe(info: DeviceInfo, probe: FlashSizeProbe): Dev
   const unanswered = realFlashEnd({ family: info.family, region }).note;
   const kept = notes.filter((note) => note !== unanswered);
   if (measured.isLimited) {
-    warnings.push(`${measured.warning} (${register}; corrected without a flash-size setting)`);
+    // A correction, not a problem: the note says what changed (no warning on every connect).
     kept.push(
       `Flash size corrected from ${register}: ${formatSize(measured.flashSizeBytes)}, not the ${described} the bootloader describes; erase, write and read stop at ${formatAddress(measured.end)}.`,
     );

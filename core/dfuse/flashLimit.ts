@@ -40,7 +40,8 @@ export function flashSizeLimit(info: DeviceInfo, region: MemoryRegion, role: Reg
   if (userFlashSizeBytes !== undefined && start + userFlashSizeBytes < claimedEnd) {
     candidates.push({ end: start + userFlashSizeBytes, source: 'user' });
   }
-  const limit = candidates.sort((a, b) => a.end - b.end)[0];
+  // The smaller end wins; on a tie the user's own setting is named (it is what they can change).
+  const limit = candidates.sort((a, b) => a.end - b.end || (a.source === 'user' ? -1 : b.source === 'user' ? 1 : 0))[0];
   if (!limit) return undefined;
   return { region: region.name, end: limit.end, claimedEnd, sizeBytes: limit.end - start, source: limit.source };
 }

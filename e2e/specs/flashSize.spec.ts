@@ -9,7 +9,8 @@ test.describe('on an STM32L072xB', () => {
     const { page } = app;
     await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
     await page.getByRole('tab', { name: 'Device' }).click();
-    await expect(page.getByRole('region', { name: 'Notes' })).toContainText('If this is an STM32L072xB/L082xB (128 KiB of flash)');
+    // The simulated ROM lets F_SIZE be read at connect: the note is the correction (core/devices/flashSize.ts).
+    await expect(page.getByRole('region', { name: 'Notes' })).toContainText('Flash size corrected from the flash-size register (F_SIZE at 0x1FF8007C): 128 KiB');
 
     await page.getByRole('tab', { name: 'Flash' }).click();
     await app.drop('big.hex', hexText(firmwareImage(160 * 1024)));
