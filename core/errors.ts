@@ -20,7 +20,13 @@ export type DfuErrorInfo =
   | { kind: 'not-erasable'; address: number; region?: string }
   | { kind: 'image-too-large'; imageEnd: number; regionEnd: number; region: string }
   | { kind: 'read-protected'; during: string }
-  | { kind: 'image-format'; format: string; reason: string; file?: string; line?: number; offset?: number }
+  /**
+   * `couldBeRawBinary`: binary content under a name that names no format, refused only because nobody
+   * said it is a raw binary (the CLI's --format bin; the app asks for a base address and opens it so).
+   * `fileToken`: in the app, the token that opens that file again (contract FileGrant), when main
+   * picked it in its own dialog, so the window can open it as a raw binary.
+   */
+  | { kind: 'image-format'; format: string; reason: string; file?: string; line?: number; offset?: number; couldBeRawBinary?: true; fileToken?: string }
   | { kind: 'layout-format'; input: string; position: number; reason: string }
   | { kind: 'option-bytes'; field?: string; reason: string }
   | { kind: 'confirmation-required'; action: ConfirmationKind; reason: string }

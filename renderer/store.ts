@@ -88,6 +88,11 @@ export interface PendingBinary {
   readonly fileName: string;
   readonly source: { readonly kind: 'file'; readonly token: string } | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
   readonly isLoaded?: true;
+  /**
+   * 'binary': main refused the file because its name names no format and its content is a binary
+   * (couldBeRawBinary); confirming opens it as a raw binary, the app's `--format bin`.
+   */
+  readonly format?: 'binary';
 }
 
 export interface Failure {
@@ -359,8 +364,23 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       return job && !job.isFinished && job.deviceId === deviceId ? job : undefined;
     }
 
+    /** The source that opens a refused file again, when the refusal says it could be a raw binary. */
+    function rawBinaryRetry(source: ImageSource, error: DfuErrorInfo): PendingBinary | undefined {
+      if (error.kind !== 'image-format' || !error.couldBeRawBinary) return undefined;
+      if (source.kind === 'bytes') return { fileName: source.fileName, source: { kind: 'bytes', bytes: source.bytes }, format: 'binary' };
+      const token = source.kind === 'file' ? source.token : error.fileToken;
+      return token !== undefined ? { fileName: error.file ?? 'The file', source: { kind: 'file', token }, format: 'binary' } : undefined;
+    }
+
     async function open(source: ImageSource): Promise<void> {
-      const summary = await call('Open file', () => bridge.openImage(source));
+      const result = await bridge.openImage(source);
+      const retry = result.ok ? undefined : rawBinaryRetry(source, result.error);
+      if (retry) {
+        // Not an error yet: the question says what the file is and opens it as a raw binary if asked.
+        set({ pendingBinary: retry, failure: undefined });
+        return;
+      }
+      const summary = await call('Open file', () => Promise.resolve(result));
       if (summary) set({ tab: 'flash', failure: undefined });
       // Sent bytes have no token: the question keeps them, to open them again at the chosen address.
       if (summary?.rawBase && !summary.rawBase.isChosen && source.kind === 'bytes' && !get().pendingBinary) {
@@ -499,10 +519,11 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
         const pending = get().pendingBinary;
         if (!pending) return;
         set({ pendingBinary: undefined });
+        const format = pending.format !== undefined ? { format: pending.format } : {};
         await open(
           pending.source.kind === 'file'
-            ? { kind: 'file', token: pending.source.token, baseAddress }
-            : { kind: 'bytes', fileName: pending.fileName, bytes: pending.source.bytes, baseAddress },
+            ? { kind: 'file', token: pending.source.token, baseAddress, ...format }
+            : { kind: 'bytes', fileName: pending.fileName, bytes: pending.source.bytes, baseAddress, ...format },
         );
       },
 

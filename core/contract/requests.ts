@@ -138,6 +138,12 @@ const confirmedSchema = v.pipe(
 export const programRequestSchema = record({ options: programOptionsSchema, confirmed: v.optional(confirmedSchema) });
 export type ProgramRequest = v.InferOutput<typeof programRequestSchema>;
 
+/**
+ * What the window may name for a file's format: only 'binary', for a file whose extension names no
+ * format and whose content is a binary (the error said couldBeRawBinary): the app's --format bin.
+ */
+const rawBinaryFormat = v.literal('binary', "expected 'binary'");
+
 export const imageSourceSchema = plain(
   v.variant(
     'kind',
@@ -147,6 +153,7 @@ export const imageSourceSchema = plain(
         kind: v.literal('file'),
         token: v.pipe(v.string('expected a string'), v.regex(FILE_TOKEN_PATTERN, 'expected a file token from main')),
         baseAddress: v.optional(address),
+        format: v.optional(rawBinaryFormat),
       }),
       v.strictObject({
         kind: v.literal('bytes'),
@@ -158,6 +165,7 @@ export const imageSourceSchema = plain(
           v.transform((bytes): Uint8Array => new Uint8Array(bytes)),
         ),
         baseAddress: v.optional(address),
+        format: v.optional(rawBinaryFormat),
       }),
     ],
     "expected 'dialog', 'file' or 'bytes'",

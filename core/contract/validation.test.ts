@@ -17,6 +17,9 @@ describe('argumentValidators', () => {
     expect(validateArguments('connect', ['sim:1'])).toEqual(['sim:1']);
     expect(validateArguments('getSnapshot', [])).toEqual([]);
     expect(validateArguments('openImage', [{ kind: 'dialog' }])).toEqual([{ kind: 'dialog' }]);
+    expect(validateArguments('openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: 0x0800_0000, format: 'binary' }])).toEqual([
+      { kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: 0x0800_0000, format: 'binary' },
+    ]);
     expect(validateArguments('openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef' }])).toEqual([{ kind: 'file', token: '0123456789abcdef0123456789abcdef' }]);
     expect(validateArguments('program', [{ options: { ...program, differential: true } }])).toEqual([{ options: { ...program, differential: true } }]);
     expect(validateArguments('program', [{ options: { ...program, flashSizeBytes: 128 * 1024 } }])).toEqual([{ options: { ...program, flashSizeBytes: 128 * 1024 } }]);
@@ -72,6 +75,8 @@ describe('argumentValidators', () => {
     ['updateSettings', [{ recentFiles: ['/etc/passwd'] }], 'patch.recentFiles'],
     ['openImage', [{ kind: 'bytes', fileName: 'a.bin', bytes: [1, 2] }], 'source.bytes'],
     ['openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', baseAddress: -1 }], 'source.baseAddress'],
+    ['openImage', [{ kind: 'file', token: '0123456789abcdef0123456789abcdef', format: 'intel-hex' }], 'source.format'],
+    ['openImage', [{ kind: 'dialog', format: 'binary' }], 'source.format'],
     ['program', [{ options: { erase: 'all', verify: true } }], 'request.options.erase'],
     ['program', [{ options: { erase: 'mass' } }], 'request.options.verify'],
     ['program', [{ options: { ...program, differential: 'yes' } }], 'request.options.differential'],

@@ -154,9 +154,10 @@ describe('loadFirmware', () => {
   it('never reads text or random bytes under a firmware or unknown name as a raw binary', () => {
     const random = xorshiftBytes(5 * 1024 * 1024, 7);
     for (const fileName of ['garbage.hex', 'garbage.srec', 'garbage.elf', 'garbage.dfu']) {
-      expect(errorInfo(() => loadFirmware(random, { fileName, baseAddress: blinky.flashStart })).kind, fileName).toBe(
-        'image-format',
-      );
+      const refused = errorInfo(() => loadFirmware(random, { fileName, baseAddress: blinky.flashStart }));
+      expect(refused.kind, fileName).toBe('image-format');
+      // The extension names a format: renaming, not reading it as a raw binary, is the way out.
+      expect(refused).not.toHaveProperty('couldBeRawBinary');
     }
     for (const fileName of ['notes.txt', 'index.html', 'firmware', 'image.img']) {
       const info = errorInfo(() =>
@@ -173,6 +174,9 @@ describe('loadFirmware', () => {
       expect(binary.kind === 'image-format' && binary.reason).toMatch(
         /if it is a raw binary, rename it to .bin or say so \(--format bin\), and give the address it belongs at$/,
       );
+      // Only binary content is flagged as one the user could read as a raw binary; text never is.
+      expect(binary).toMatchObject({ couldBeRawBinary: true });
+      expect(info).not.toHaveProperty('couldBeRawBinary');
     }
   });
 

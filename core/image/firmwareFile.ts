@@ -234,7 +234,7 @@ function refuse(
   expected: FirmwareFormat | 'file',
   fileName: string | undefined,
   reason: string,
-  at: { line?: number; offset?: number },
+  at: { line?: number; offset?: number; couldBeRawBinary?: true },
 ): DfuError {
   return new DfuError({
     kind: 'image-format',
@@ -243,6 +243,7 @@ function refuse(
     ...(fileName !== undefined && { file: fileName }),
     ...(at.line !== undefined && { line: at.line }),
     ...(at.offset !== undefined && { offset: at.offset }),
+    ...(at.couldBeRawBinary && { couldBeRawBinary: true as const }),
   });
 }
 
@@ -291,7 +292,7 @@ export function decideFormat(
       'file',
       file,
       `${named}, and the content is not Intel HEX, S-records, ELF or DfuSe: ${words}; ${advice}`,
-      at,
+      isBinaryLooking ? { ...at, couldBeRawBinary: true } : at,
     );
   }
 

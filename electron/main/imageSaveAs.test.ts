@@ -126,3 +126,31 @@ describe('rawBase: where a raw binary went and whether the user chose it', () =>
     expect((await service.openImage({ kind: 'bytes', fileName: 'app.hex', bytes: hexBytes(firmware(256)) }))?.rawBase).toBeUndefined();
   });
 });
+
+describe('a binary whose name names no format: the app\'s --format bin', () => {
+  const raw = firmware(256).read({ start: FLASH, end: FLASH + 256 }, 0xff);
+
+  it('is refused as one that could be a raw binary, and opens as one when the window names the format', async () => {
+    const { service } = await setup({ spec: 'stm32l073' });
+    const refused = await rejection(service.openImage({ kind: 'bytes', fileName: 'fw.img', bytes: raw }));
+    expect(refused.info).toMatchObject({ kind: 'image-format', file: 'fw.img', couldBeRawBinary: true });
+    const text = await rejection(service.openImage({ kind: 'bytes', fileName: 'notes.txt', bytes: new TextEncoder().encode('Release notes\n') }));
+    expect(text.info).not.toHaveProperty('couldBeRawBinary');
+    const opened = await service.openImage({ kind: 'bytes', fileName: 'fw.img', bytes: raw, baseAddress: FLASH + 0x2000, format: 'binary' });
+    expect(opened).toMatchObject({ format: 'binary', rawBase: { address: FLASH + 0x2000, isChosen: true } });
+    expect((await service.planProgram({ erase: 'touched', verify: true })).baseAddress).toBe(FLASH + 0x2000);
+  });
+
+  it('picked in main\'s dialog: the refusal carries the file\'s token, which opens it as a raw binary and reloads it so', async () => {
+    const { service, host } = await setup({ spec: 'stm32l073' });
+    host.fileSystem.set('/fw/fw.img', raw);
+    host.openPath = '/fw/fw.img';
+    const refused = await rejection(service.openImage({ kind: 'dialog' }));
+    expect(refused.info).toMatchObject({ kind: 'image-format', file: 'fw.img', couldBeRawBinary: true, fileToken: expect.stringMatching(/^[0-9a-f]{32}$/) as string });
+    const token = (refused.info as { fileToken: string }).fileToken;
+    const opened = await service.openImage({ kind: 'file', token, baseAddress: FLASH, format: 'binary' });
+    expect(opened).toMatchObject({ fileName: 'fw.img', path: '/fw/fw.img', rawBase: { address: FLASH, isChosen: true } });
+    expect(await service.reloadImage()).toMatchObject({ fileName: 'fw.img', format: 'binary', rawBase: { address: FLASH, isChosen: true } });
+  });
+});
+

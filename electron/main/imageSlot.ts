@@ -44,8 +44,8 @@ export class ImageSlot {
   get reloadSource(): ImageSource | undefined {
     const token = this.current?.summary.token;
     if (!this.current || token === undefined) return undefined;
-    const baseAddress = this.current.baseAddress;
-    return baseAddress !== undefined ? { kind: 'file', token, baseAddress } : { kind: 'file', token };
+    const { baseAddress, format } = this.current;
+    return { kind: 'file', token, ...(baseAddress !== undefined ? { baseAddress } : {}), ...(format !== undefined ? { format } : {}) };
   }
 
   /** Reads and parses `source` and holds it; null when the user cancelled the dialog. */
@@ -66,16 +66,28 @@ export class ImageSlot {
       bytes = await this.readFile(path, fileName);
     }
     const baseAddress = source.kind === 'dialog' ? undefined : source.baseAddress;
-    const loaded = loadImage({
-      bytes,
-      fileName,
-      ...(file !== undefined ? { file } : {}),
-      ...(baseAddress !== undefined ? { baseAddress } : {}),
-      defaultBaseAddress: placement.start,
-      defaultBaseRegion: placement.name,
-      sha256: (data) => host.sha256(data),
-      now: host.clock.now(),
-    });
+    const format = source.kind === 'dialog' ? undefined : source.format;
+    let loaded: LoadedImage;
+    try {
+      loaded = loadImage({
+        bytes,
+        fileName,
+        ...(file !== undefined ? { file } : {}),
+        ...(baseAddress !== undefined ? { baseAddress } : {}),
+        ...(format !== undefined ? { format } : {}),
+        defaultBaseAddress: placement.start,
+        defaultBaseRegion: placement.name,
+        sha256: (data) => host.sha256(data),
+        now: host.clock.now(),
+      });
+    } catch (error) {
+      // A binary under a name that names no format, picked in main's dialog: the window needs the
+      // file's token to offer opening it as a raw binary (it already has the token for other sources).
+      if (source.kind === 'dialog' && file && error instanceof DfuError && error.info.kind === 'image-format' && error.info.couldBeRawBinary) {
+        throw new DfuError({ ...error.info, fileToken: file.token }, { cause: error });
+      }
+      throw error;
+    }
     this.hold(loaded);
     const { summary } = loaded;
     log.add('info', 'image', `loaded ${fileName}: ${summary.format}, ${formatSize(summary.sizeBytes)} in ${summary.blocks.length} block(s), CRC-32 ${formatCrc(summary.crc32)}`);

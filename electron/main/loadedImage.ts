@@ -17,6 +17,8 @@ export interface LoadedImage {
   readonly image: MemoryImage;
   /** Where a raw binary was placed; kept so a reload places it the same way. */
   readonly baseAddress?: number;
+  /** The format the window named ('binary' for a file whose name names none); kept for a reload. */
+  readonly format?: 'binary';
 }
 
 export interface LoadImageInput {
@@ -70,7 +72,14 @@ export function loadImage(input: LoadImageInput): LoadedImage {
     warnings,
     loadedAt: input.now,
   };
-  return { summary, bytes: input.bytes, firmware, image: firmware.image, ...(isRawBinary ? { baseAddress } : {}) };
+  return {
+    summary,
+    bytes: input.bytes,
+    firmware,
+    image: firmware.image,
+    ...(isRawBinary ? { baseAddress } : {}),
+    ...(input.format === 'binary' ? { format: 'binary' as const } : {}),
+  };
 }
 
 /** The summary of bytes read back from a device (no file behind them). */

@@ -544,7 +544,7 @@ export class ProgrammerService implements Programmer {
       info,
       {
         kind,
-        source: { fileName: loaded.summary.fileName, bytes: loaded.bytes },
+        source: { fileName: loaded.summary.fileName, bytes: loaded.bytes, ...(loaded.format !== undefined ? { format: loaded.format } : {}) },
         placement: loaded.baseAddress !== undefined ? { baseAddress: loaded.baseAddress } : {},
         // The contract's options become the engine's, with the saved flash size unless the call gave one.
         options: toEngineOptions(options, this.savedFlashSize(info)),

@@ -21,6 +21,7 @@ export function BaseAddressDialog() {
     <BaseAddressForm
       fileName={pending.fileName}
       initial={initial}
+      {...(pending.format === 'binary' ? { description: 'has no firmware extension and its content is not text. If it is a raw binary, enter the address of its first byte, usually the start of flash.' } : {})}
       {...(pending.isLoaded && placedAt !== undefined ? { cancelLabel: `Keep at ${formatAddress(placedAt)}` } : {})}
       onConfirm={(address) => void confirm(address)}
       onCancel={cancel}
@@ -32,12 +33,15 @@ export function BaseAddressForm({
   fileName,
   initial,
   cancelLabel = 'Cancel',
+  description = 'is a raw binary: it has no addresses of its own. Enter the address of its first byte, usually the start of flash.',
   onConfirm,
   onCancel,
 }: {
   fileName: string;
   initial: number;
   cancelLabel?: string;
+  /** What follows the file name in the question. */
+  description?: string;
   onConfirm: (address: number) => void;
   onCancel: () => void;
 }) {
@@ -52,7 +56,7 @@ export function BaseAddressForm({
         }}
       >
         <p>
-          <strong>{fileName}</strong> is a raw binary: it has no addresses of its own. Enter the address of its first byte, usually the start of flash.
+          <strong>{fileName}</strong> {description}
         </p>
         <label className="field-label">
           Base address

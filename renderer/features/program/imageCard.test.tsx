@@ -125,3 +125,36 @@ describe('the base-address question for any raw file', () => {
     }
   });
 });
+
+describe('a binary whose name names no format', () => {
+  const refusal = { kind: 'image-format' as const, format: 'file', file: 'fw.img', offset: 0, couldBeRawBinary: true as const, reason: 'the extension .img names no firmware format' };
+
+  it('asks where it goes instead of failing, and opens it as a raw binary there', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info }));
+    let calls = 0;
+    bridge.answer('openImage', () => Promise.resolve(calls++ === 0 ? { ok: false, error: { ...refusal, fileToken: TOKEN } } : { ok: true, value: rawImage('fw.img', { rawBase: { address: 0x08002000, isChosen: true } }) }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    // The native dialog picked it (no token in the window yet): the refusal brings one.
+    await act(() => store.getState().openDialog());
+    expect(store.getState().failure).toBeUndefined();
+    expect(store.getState().pendingBinary).toEqual({ fileName: 'fw.img', source: { kind: 'file', token: TOKEN }, format: 'binary' });
+    const view = await render(<BaseAddressDialog />, store);
+    expect(view.container.textContent).toContain('fw.img has no firmware extension and its content is not text');
+    await type(view.container.querySelector('input'), '0x08002000');
+    await click(button(view.container, 'Load at this address'));
+    expect(openImageCalls(bridge)).toEqual([{ kind: 'dialog' }, { kind: 'file', token: TOKEN, baseAddress: 0x08002000, format: 'binary' }]);
+    view.unmount();
+  });
+
+  it('a refusal for text stays a failure', async () => {
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info }));
+    bridge.answer('openImage', () => Promise.resolve({ ok: false, error: { kind: 'image-format', format: 'file', file: 'notes.txt', line: 1, reason: 'text is never flashed as firmware' } }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    await act(() => store.getState().openFile(new File([new Uint8Array([0x41])], 'notes.txt')));
+    expect(store.getState().pendingBinary).toBeUndefined();
+    expect(store.getState().failure).toMatchObject({ action: 'Open file', error: { file: 'notes.txt' } });
+  });
+});
+
