@@ -2,8 +2,12 @@
 // layout string is wrong (512*002Kg for 128 x 1 KiB pages). The production adapter keeps the raw
 // string bytes, so listing, describing and flashing see serial "3CBJ" and the real pages
 // (core/devices/dfuseQuirks.ts), and the session flashes and verifies across odd pages.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { lcgBytes } from '../core/simulator/pseudoRandom.js';
 import { UsbClient } from './clientProcess.js';
+import { dfuUtilVersion, runDfuUtil } from './dfuUtil.js';
 import { describeWithHarness, simulatedBoard } from './harnessSuite.js';
 import { VirtualUsbHost } from './virtualUsbHost.js';
 
@@ -43,5 +47,30 @@ describeWithHarness('GD32VF103 over NodeUsbBus on the virtual bus', () => {
     expect(outcome.sectorsErased).toBe(6);
     expect(device.peek(FLASH, code.length)).toEqual(code);
     expect(device.violations).toEqual([]);
+    await host.unplug(plugged.id);
+  }, 60_000);
+
+  // dfu-util (0.10 and later) has its own GD32VF103 fix-ups (quirks.c): an independent host that
+  // must agree with the simulated ROM on the serial, the layout and the leave.
+  it.runIf(dfuUtilVersion() !== null)('dfu-util lists serial 3CBJ, fixes the layout itself, flashes with :leave and the pages hold the image', async () => {
+    const device = simulatedBoard('gd32vf103');
+    await host.plug(device);
+    const listed = await runDfuUtil(host, ['-l']);
+    expect(listed.stdout).toMatch(/\[28e9:0189\].*alt=0, name="@Internal Flash {2}\/0x08000000\/512\*002Kg", serial="3CBJ"/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'dfu-desk-gd32-'));
+    try {
+      const code = lcgBytes(5 * 1024 + 77, 11);
+      const file = join(dir, 'app.bin');
+      writeFileSync(file, code);
+      const download = await runDfuUtil(host, ['-d', '28e9:0189', '-a', '0', '-s', '0x08000000:leave', '-D', file]);
+      expect(download.code, download.stderr).toBe(0);
+      expect(download.stdout).toMatch(/Found GD32VF103, which reports a bad page size/);
+      expect(download.stdout).toMatch(/page size 1024, count 128/);
+      expect(device.peek(FLASH, code.length)).toEqual(code);
+      expect(device.violations).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
