@@ -47,3 +47,16 @@ test('a raw binary that carries only a DFU suffix gets the base-address question
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId('plan-base-address')).toContainText('0x08004000');
 });
+
+test('a binary named without a firmware extension is asked about instead of refused, and opens as a raw binary', async ({ app }) => {
+  const { page } = app;
+  await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
+  await app.drop('fw.img', firmwareImage(1024).blocks[0]!.data);
+  const dialog = page.getByRole('dialog', { name: 'Where does this binary go?' });
+  await expect(dialog).toContainText('fw.img has no firmware extension');
+  await dialog.getByRole('textbox', { name: 'Base address' }).fill('0x08001000');
+  await dialog.getByRole('button', { name: 'Load at this address' }).click();
+  await expect(page.locator('.image-name')).toHaveText('fw.img');
+  await expect(page.getByTestId('plan-base-address')).toContainText('0x08001000');
+});
+
