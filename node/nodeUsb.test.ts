@@ -17,6 +17,8 @@ interface FakeOptions {
   ports?: number[];
   openError?: Error;
   claimError?: Error;
+  /** Counts libusb handles like node-usb's one shared Device object: open() and close() of that object. */
+  handles?: { open: number; opens: number };
 }
 
 function fakeDevice(options: FakeOptions = {}): Device {
@@ -53,10 +55,18 @@ function fakeDevice(options: FakeOptions = {}): Device {
     timeout: 1000,
     open() {
       if (options.openError) throw options.openError;
+      if (options.handles) {
+        options.handles.opens++;
+        options.handles.open = 1; // one Device object, one handle
+      }
     },
-    close() {},
+    close() {
+      if (options.handles) options.handles.open = 0;
+    },
     controlTransfer(_type: number, _request: number, _value: number, _index: number, _length: number, callback: (error?: Error) => void) {
-      setImmediate(() => callback(libusbError(4, 'LIBUSB_TRANSFER_STALL')));
+      // A closed handle fails like libusb does; an open one STALLs (descriptors fall back to libusb's copy).
+      if (options.handles && options.handles.open === 0) setImmediate(() => callback(libusbError(-1, 'LIBUSB_ERROR_IO: device not open')));
+      else setImmediate(() => callback(libusbError(4, 'LIBUSB_TRANSFER_STALL')));
     },
     interface() {
       return {
@@ -144,6 +154,25 @@ describe('NodeUsbBus', () => {
     const bus = new NodeUsbBus({ usb: library([fakeDevice({ claimError: libusbError(-6, 'LIBUSB_ERROR_BUSY') })]), platform: 'linux' });
     const error = await bus.open('usb:3-1.4').catch((e: unknown) => e);
     expect((error as DfuError).info).toMatchObject({ kind: 'busy' });
+  });
+
+  it('a listing and an open of the same device do not share a handle: the session keeps its own, and closing it leaves none', async () => {
+    const handles = { open: 0, opens: 0 };
+    const bus = new NodeUsbBus({ usb: library([fakeDevice({ handles })]), platform: 'linux' });
+    // The hotplug listing starts reading strings, and the app opens the device at the same moment.
+    const [listed, opened] = await Promise.all([bus.list(), bus.open('usb:3-1.4')]);
+    expect(listed).toHaveLength(1);
+    expect(handles.open).toBe(1);
+    // The session's handle still works: the request reaches the device (a STALL), not a closed handle.
+    const failure = await opened.transport.controlIn(3, 0, 6).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ failure: 'stall' });
+    // A listing while the session is open does not open (and then close) the shared handle.
+    const opensBefore = handles.opens;
+    await bus.list();
+    expect(handles.opens).toBe(opensBefore);
+    expect(handles.open).toBe(1);
+    await opened.transport.close();
+    expect(handles.open).toBe(0);
   });
 
   it('rejects an unknown id with no-device', async () => {

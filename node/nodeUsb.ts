@@ -392,6 +392,14 @@ export class NodeUsbBus implements UsbBus {
   /** Strings read at listing time, per device id; a device is opened at most once for them. */
   private readonly stringCache = new Map<string, Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'>>();
   private readonly openIds = new Set<string>();
+  /**
+   * node-usb hands out one Device object per attached device, so a listing that opens a device to
+   * read its strings and an open() of the same device share one libusb handle: the listing's
+   * close() would close the session's handle. Per id: the listing in progress, and the ids being
+   * opened (a listing skips those; open() waits for a listing to finish first).
+   */
+  private readonly listings = new Map<string, Promise<unknown>>();
+  private readonly openingIds = new Set<string>();
 
   constructor(options: NodeUsbBusOptions = {}) {
     this.usb = options.usb ?? libusb;
@@ -407,6 +415,16 @@ export class NodeUsbBus implements UsbBus {
   }
 
   async open(id: string): Promise<OpenedDevice> {
+    this.openingIds.add(id);
+    try {
+      await this.listings.get(id)?.catch(() => undefined);
+      return await this.openNow(id);
+    } finally {
+      this.openingIds.delete(id);
+    }
+  }
+
+  private async openNow(id: string): Promise<OpenedDevice> {
     const device = this.usb.getDeviceList().find((d) => idOf(d) === id && isDfuSe(d));
     if (!device) throw new DfuError({ kind: 'no-device', selector: id });
     const context = { id, platform: this.platform, operation: 'open' };
@@ -473,7 +491,19 @@ export class NodeUsbBus implements UsbBus {
     const id = idOf(device);
     const cached = this.stringCache.get(id);
     if (cached) return cached;
-    if (this.openIds.has(id)) return undefined;
+    if (this.openIds.has(id) || this.openingIds.has(id)) return undefined;
+    const running = this.listings.get(id);
+    if (running) return (await running.catch(() => undefined)) as Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'> | undefined;
+    const listing = this.readListingStrings(device, id);
+    this.listings.set(id, listing);
+    try {
+      return await listing;
+    } finally {
+      if (this.listings.get(id) === listing) this.listings.delete(id);
+    }
+  }
+
+  private async readListingStrings(device: Device, id: string): Promise<Pick<RawDeviceDescriptors, 'strings' | 'rawStrings'> | undefined> {
     try {
       device.open(false);
       try {
