@@ -5,6 +5,7 @@
 
 import type { LogEntry, LogLevel } from '../../core/contract/programmer.js';
 import type { FolderEntry, HostFiles } from './host.js';
+import { printable, printableLines } from '../../core/printable.js';
 
 export const LOG_CAPACITY = 10_000;
 
@@ -20,8 +21,10 @@ const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn
 
 /** One line per entry: ISO time (UTC), level, topic, device, message. */
 export function formatLogLine(entry: LogEntry): string {
-  const device = entry.deviceId ? ` [${entry.deviceId}]` : '';
-  return `${new Date(entry.time).toISOString()} ${entry.level.toUpperCase().padEnd(5)} ${entry.topic}${device}: ${entry.message}`;
+  const device = entry.deviceId ? ` [${printable(entry.deviceId)}]` : '';
+  // Escaped: messages quote device strings (product, serial, region names) and file names, and a log
+  // file is read with cat or tail in a terminal (core/printable.ts).
+  return `${new Date(entry.time).toISOString()} ${entry.level.toUpperCase().padEnd(5)} ${entry.topic}${device}: ${printableLines(entry.message)}`;
 }
 
 /** "dfu-desk-2025-11-23.log": the UTC day, like the times inside. The file being written for that day. */
