@@ -53,6 +53,8 @@ export interface DeviceOutcome {
   readonly summary: UsbDeviceSummary;
   readonly info?: DeviceInfo;
   readonly plans: readonly ProgramPlan[];
+  /** Where a raw binary's first byte went (its JSON too: a raw binary always says where it goes). */
+  readonly baseAddress?: number;
   /** What the plan needed confirmed (given or not). */
   readonly confirmations: readonly Confirmation[];
   readonly verify?: VerifyReport;
@@ -202,6 +204,7 @@ export async function runDeviceJob(
           summary,
           info,
           plans: prepared.plans,
+          ...(prepared.placed.baseAddress !== undefined ? { baseAddress: prepared.placed.baseAddress } : {}),
           confirmations: prepared.confirmations,
           timings,
           elapsedMs: context.io.now() - started,
@@ -272,6 +275,7 @@ export async function runDeviceJob(
     summary,
     ...(info ? { info } : {}),
     plans: outcome?.plans ?? prepared?.plans ?? [],
+    ...(prepared?.placed.baseAddress !== undefined ? { baseAddress: prepared.placed.baseAddress } : {}),
     confirmations: prepared?.confirmations ?? [],
     ...(outcome?.verify ? { verify: outcome.verify } : {}),
     timings,
@@ -296,6 +300,7 @@ export function outcomeJson(outcome: DeviceOutcome): Record<string, unknown> {
     exitCode: outcome.exitCode,
     ...(outcome.error ? { error: errorJson(outcome.error) } : {}),
     plans: outcome.plans.map(planJson),
+    ...(outcome.baseAddress !== undefined ? { baseAddress: outcome.baseAddress } : {}),
     confirmations: outcome.confirmations.map(({ kind, title, consequence, isIrreversible, cliFlag }) => ({ kind, title, consequence, isIrreversible, cliFlag })),
     ...(outcome.verify ? { verify: verifyJson(outcome.verify) } : {}),
     timings: outcome.timings,

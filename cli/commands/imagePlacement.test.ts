@@ -33,6 +33,17 @@ describe('dfu-desk flash --plan: where a raw binary goes', () => {
     expect(run.stdout).toContain(`Placed   raw binary at ${address}`);
   });
 
+  it('names the base address in the JSON result of a plan and of a flash', async () => {
+    const plan = await runCliProcess(['flash', blinkyBin, '--address', '0x08004000', ...L073, '--plan', '--json']);
+    expect(plan.code).toBe(0);
+    expect(plan.result).toMatchObject({ devices: [{ baseAddress: 0x08004000 }] });
+    const flash = await runCliProcess(['flash', join(folder, 'plain.dfu'), ...L073, '--json']);
+    expect(flash.code).toBe(0);
+    expect(flash.result).toMatchObject({ ok: true, devices: [{ baseAddress: 0x08000000 }] });
+    const hex = await runCliProcess(['flash', join(repoRoot, 'core/testing/fixtures/firmware/blinky.hex'), ...L073, '--plan', '--json']);
+    expect((hex.result as { devices: Record<string, unknown>[] }).devices[0]).not.toHaveProperty('baseAddress');
+  });
+
   it('refuses an unknown extension without --format, saying how to read it as a raw binary', async () => {
     const run = await runCliProcess(['flash', join(folder, 'firmware.img'), ...L073, '--plan']);
     expect(run.code).not.toBe(0);
