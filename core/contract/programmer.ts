@@ -12,6 +12,7 @@ import type { LogLevel, PhaseTiming, SessionPhase } from '../dfuse/sessionEvents
 import type { AnnouncedPhase } from '../jobs/jobPhases.js';
 import type { EraseRequest, ImageSaveFormat, ImageSource, OptionBytesWrite, OptionChanges, ProgramOptions, ProgramRequest, ReadRequest, SavedProgramOptions, SaveFormat, SettingsPatch } from './requests.js';
 import type { VerifyReport } from '../image/diff.js';
+import type { DeviceContent } from '../jobs/deviceContent.js';
 import type { DecodedOptionBytes } from '../dfuse/optionBytes.js';
 import type { UsbDeviceSummary } from '../usb/transport.js';
 
@@ -233,6 +234,12 @@ export interface SessionSnapshot {
   /** Set when the loaded file changed on disk since it was loaded (a rebuild). */
   readonly isImageStale: boolean;
   readonly readBack?: ImageSummary;
+  /**
+   * What the selected device holds as far as this session knows (bytes read and not changed since:
+   * a plan's reads of partly covered sectors, a verification, a read back), per sector blank or
+   * holding data (core/jobs/deviceContent.ts). Absent until something was read.
+   */
+  readonly deviceContent?: DeviceContent;
   readonly tally: FlashTally;
   /**
    * With "flash every board that connects" on: the kind of board it flashes (the board that was
@@ -246,6 +253,7 @@ export interface SessionSnapshot {
 
 export type { LogLevel };
 export type { AnnouncedPhase } from '../jobs/jobPhases.js';
+export type { DeviceContent } from '../jobs/deviceContent.js';
 
 export interface LogEntry {
   readonly time: number;

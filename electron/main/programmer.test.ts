@@ -103,6 +103,8 @@ describe('ProgrammerService', () => {
     expect(blank!.warnings).toEqual([]);
     expect(blank!.partialSectors).toEqual([{ index: 0, start: FLASH, end: FLASH + 0x4000, where: 'tail', state: 'blank' }]);
     expect(blank!.text).toContain('sector 0 tail is blank: nothing lost');
+    // The memory map's device layer: what was read, per sector.
+    expect((await service.getSnapshot()).deviceContent?.blankRanges).toEqual([{ start: FLASH + 0x100, end: FLASH + 0x4000 }]);
     // The tail is known now: the job does not read it again and announces no read step.
     const result = await service.program({ options: { erase: 'touched', verify: true } });
     expectOk(result);

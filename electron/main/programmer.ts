@@ -47,6 +47,7 @@ import { DfuseSession } from '../../core/dfuse/session.js';
 import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/boardTarget.js';
 import { checkConfirmed } from '../../core/jobs/confirmations.js';
 import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
+import { deviceContentOf, type DeviceContent } from '../../core/jobs/deviceContent.js';
 import { flashReportInputOf, partialSectorProbes, prepareFlash, probePartialSectors, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { flashPhases, singlePhase, type AnnouncedPhase } from '../../core/jobs/jobPhases.js';
 import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
@@ -133,6 +134,7 @@ export class ProgrammerService implements Programmer {
   private readonly log: LogBook;
   private readonly listeners = new Set<(event: ProgrammerEvent) => void>();
   private readonly open = new Map<string, OpenDevice>();
+  private contentCache: { readonly known: MemoryImage; readonly info: DeviceInfo; readonly content: DeviceContent } | undefined;
   /** Reads of partly covered sectors made for a plan preview, by device (at most one each). */
   private readonly probing = new Map<string, Promise<unknown>>();
   private readonly jobs: JobTable;
@@ -260,6 +262,15 @@ export class ProgrammerService implements Programmer {
     }
   }
 
+  /** The selected device's known content per sector, computed again only when it changed. */
+  private deviceContentOf(device: OpenDevice): DeviceContent {
+    const known = device.session.knownContent;
+    if (this.contentCache?.known !== known || this.contentCache.info !== device.info) {
+      this.contentCache = { known, info: device.info, content: deviceContentOf(device.info, known) };
+    }
+    return this.contentCache.content;
+  }
+
   private emitSession(): void {
     this.emit({ type: 'session', session: this.snapshot() });
   }
@@ -278,6 +289,7 @@ export class ProgrammerService implements Programmer {
       ...(this.readProtection !== undefined ? { readProtection: this.readProtection } : {}),
       isImageStale: this.image.isStale,
       ...(this.readBack ? { readBack: this.readBack.summary } : {}),
+      ...(selected && !selected.session.knownContent.isEmpty ? { deviceContent: this.deviceContentOf(selected) } : {}),
       tally: this.tally,
       ...(this.settings.flashOnConnect && this.flashOnConnectTarget ? { flashOnConnectTarget: this.flashOnConnectTarget.label } : {}),
       settings: this.settings,
