@@ -175,6 +175,18 @@ const CASES: Record<string, { title: string; maxMs: number; maxRssMiB: number; r
       return { steps: [{ name: 'loadFirmware', ms: performance.now() - start, outcome }] };
     },
   },
+  'dfu-max-elements': {
+    title: `.dfu with ${MAX_IMAGE_BLOCKS.toLocaleString('en-US')} one-byte elements (the most allowed, each a block)`,
+    maxMs: 3000,
+    maxRssMiB: 600,
+    run: () => {
+      const image = MemoryImage.fromBlocks(Array.from({ length: MAX_IMAGE_BLOCKS }, (_, i) => ({ start: FLASH + 2 * i, data: Uint8Array.of(i & 0xff) })));
+      const bytes = writeDfuFile({ targets: [{ alternate: 0, image }] });
+      const start = performance.now();
+      const outcome = outcomeOf(() => `read: ${loadFirmware(bytes, { fileName: 'many.dfu' }).image.blocks.length} blocks`);
+      return { steps: [{ name: 'loadFirmware', ms: performance.now() - start, outcome }] };
+    },
+  },
   'hex-250k-blocks': {
     title: 'HEX of 250,000 one-byte blocks: read, image summary, plan on an STM32F405',
     maxMs: 15_000,
