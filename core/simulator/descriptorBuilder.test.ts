@@ -78,5 +78,9 @@ describe('descriptorBuilder', () => {
     expect(Array.from(stringDescriptorBytes(strings, 0)!)).toEqual([4, 3, 0x09, 0x04]);
     expect(stringDescriptorBytes(strings, 9)).toBeUndefined();
     expect(() => encodeStringDescriptor('x'.repeat(127))).toThrow(RangeError);
+    // A ROM that sends 8-bit text (GD32VF103 serial): the raw bytes win over the UTF-16LE encoding.
+    const raw = new Map([[3, encodeStringDescriptor('3CBJ', 'utf-8')]]);
+    expect(Array.from(stringDescriptorBytes(new Map([[3, 'ignored']]), 3, raw)!)).toEqual([6, 3, 0x33, 0x43, 0x42, 0x4a]);
+    expect(decodeString(stringDescriptorBytes(new Map([[3, 'ignored']]), 3)!)).toBe('ignored');
   });
 });
