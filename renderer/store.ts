@@ -511,8 +511,10 @@ export function createAppStore(bridge: ProgrammerBridge): AppStore {
       },
 
       async rebaseImage(baseAddress) {
-        const token = get().session?.image?.token;
-        if (token) await open({ kind: 'file', token, baseAddress });
+        const image = get().session?.image;
+        // Named a raw binary: a file whose extension names no format was opened as one only so.
+        if (image?.token && image.rawBase) await open({ kind: 'file', token: image.token, baseAddress, format: 'binary' });
+        else if (image?.token) await open({ kind: 'file', token: image.token, baseAddress });
       },
 
       async confirmBaseAddress(baseAddress) {

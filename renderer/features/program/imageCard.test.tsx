@@ -147,6 +147,15 @@ describe('a binary whose name names no format', () => {
     view.unmount();
   });
 
+  it('moves it to another address as a raw binary again (Change base address)', async () => {
+    const image = rawImage('fw.img', { format: 'binary', rawBase: { address: 0x08002000, isChosen: true } });
+    const bridge = createFakeBridge(baseSnapshot({ device: l073Info, image }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    await act(() => store.getState().rebaseImage(0x08004000));
+    expect(openImageCalls(bridge)).toEqual([{ kind: 'file', token: TOKEN, baseAddress: 0x08004000, format: 'binary' }]);
+  });
+
   it('a refusal for text stays a failure', async () => {
     const bridge = createFakeBridge(baseSnapshot({ device: l073Info }));
     bridge.answer('openImage', () => Promise.resolve({ ok: false, error: { kind: 'image-format', format: 'file', file: 'notes.txt', line: 1, reason: 'text is never flashed as firmware' } }));
