@@ -49,6 +49,7 @@ const expectations: Readonly<Record<string, Expectation>> = {
   pollFlaky: { outcome: 'success' },
   noResetAfterOptionBytes: { outcome: 'success' },
   readUnprotectNoOp: { outcome: 'success' },
+  addressByLength: { outcome: 'success' },
   setAddressRefusedWhenProtected: { outcome: 'error', kinds: ['read-protected'], recover: 'unprotect' },
   // The sector under the contract image: its erase does nothing (no error, AN2662), the write fails.
   // Protection stays, so a fresh session fails the same way, with the device back in dfuIDLE.
@@ -63,12 +64,18 @@ function scenarioFor(name: string, profile: SimulatorProfile): string {
   return `writeProtected:${Math.floor(offset / first.sectorSize)}`;
 }
 
-/** An image straddling the first two sectors (or pages 32..95 where sectors are tiny). */
-function contractImage(session: DfuseSession, seed: number): MemoryImage {
+/**
+ * An image straddling the first two sectors (or pages 32..95 where sectors are tiny); inside the
+ * first sector where the real flash ends before the second (a part that sends a bigger part's
+ * descriptor, found out through F_SIZE).
+ */
+function contractImage(session: DfuseSession, device: SimulatedDevice, seed: number): MemoryImage {
   const flash = session.info.alternates[0]!.layout!.region;
   const start = regionRange(flash).start;
   const firstSector = flash.segments[0]!.sectorSize;
-  return MemoryImage.fromBytes(start + Math.max(firstSector, 8192) - 4096, nonErasedBytes(8192, seed));
+  const end = device.profile.alternates[0]!.memory.realEnd ?? regionRange(flash).end;
+  const at = Math.min(start + Math.max(firstSector, 8192) - 4096, end - 8192);
+  return MemoryImage.fromBytes(at, nonErasedBytes(8192, seed));
 }
 
 /** Snapshot of every alt setting's bytes, to prove nothing outside the plan changed. */
@@ -121,7 +128,7 @@ describe('engine contract against the simulator', () => {
         const clock = new VirtualClock();
         const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(variant ?? 'healthy'), clock });
         const session = await DfuseSession.open(device.open(), { clock });
-        const result = await session.program(contractImage(session, 3), { ...options, leave: true });
+        const result = await session.program(contractImage(session, device, 3), { ...options, leave: true });
         expect(result.verify?.isMatch).toBe(true);
         expect(result.hasLeft).toBe(true);
         clock.advance(5_000);
@@ -141,7 +148,7 @@ describe('engine contract against the simulator', () => {
           let session: DfuseSession | undefined;
           try {
             session = await DfuseSession.open(device.open(), { clock });
-            const image = contractImage(session, 1);
+            const image = contractImage(session, device, 1);
             allowed = allowedRanges(session, image);
             const result = await session.program(image, options);
             if (!result.verify?.isMatch) throw new Error(`verification failed: ${result.verify?.diagnosis.message}`);
@@ -176,7 +183,7 @@ describe('engine contract against the simulator', () => {
               clock.advance(60_000);
             } else if (expectation.recover === 'same-error') {
               const again = await DfuseSession.open(device.open(), { clock });
-              const retry = (await again.program(contractImage(again, 2), options).catch((e: unknown) => e)) as DfuError;
+              const retry = (await again.program(contractImage(again, device, 2), options).catch((e: unknown) => e)) as DfuError;
               expect(isDfuError(retry)).toBe(true);
               expect(expectation.kinds).toContain(retry.info.kind);
               expect(stateName(device.dfuState)).toBe('dfuIDLE');
@@ -187,7 +194,7 @@ describe('engine contract against the simulator', () => {
           clock.advance(5_000);
           expect(device.isConnected).toBe(true);
           const fresh = await DfuseSession.open(device.open(), { clock });
-          const image = contractImage(fresh, 2);
+          const image = contractImage(fresh, device, 2);
           const recoveredBefore = snapshot(device);
           const again = await fresh.program(image, options);
           expect(again.verify?.isMatch).toBe(true);

@@ -1,5 +1,5 @@
 import { readU32LE, writeU32LE } from '../bytes.js';
-import { DFU_DNLOAD, DFU_GETSTATUS, DfuState } from '../dfu/spec.js';
+import { DFU_DNLOAD, DFU_GETSTATUS, DFU_UPLOAD, DfuState } from '../dfu/spec.js';
 import type { DfuError } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { parseIntelHex, writeIntelHex } from '../image/intelHex.js';
@@ -505,5 +505,56 @@ describe('DfuseSession: the link after the device goes away', () => {
     expect(await rdp.session.readUnprotect({ iUnderstandTheFlashIsErased: true })).toBe('no-reset');
     expect(rdp.device.isConnected).toBe(true);
     expect(rdp.device.violations).toEqual([]);
+  });
+});
+
+describe('DfuseSession: transfer sizes and block addresses', () => {
+  /** Records the length of every DNLOAD and UPLOAD data block, and every Set Address. */
+  function recording(opened: OpenedDevice, sizes: number[], addresses: number[]): OpenedDevice {
+    const inner = opened.transport;
+    return {
+      ...opened,
+      transport: {
+        ...inner,
+        controlIn: (request, value, length) => {
+          if (request === DFU_UPLOAD && value >= 2) sizes.push(length);
+          return inner.controlIn(request, value, length);
+        },
+        controlOut: (request, value, data) => {
+          if (request === DFU_DNLOAD && value >= 2 && data) sizes.push(data.length);
+          if (request === DFU_DNLOAD && value === 0 && data?.[0] === 0x21) addresses.push(readU32LE(data, 1));
+          return inner.controlOut(request, value, data);
+        },
+      },
+    };
+  }
+
+  it('a chunk shorter than wTransferSize gets its own Set Address (a bootloader that places blocks by the request length)', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, scenario: parseScenario('addressByLength'), clock });
+    const addresses: number[] = [];
+    const session = await DfuseSession.open(recording(device.open(), [], addresses), { clock });
+    // 2048 + 2048 + 904 bytes: the short third chunk would land at pointer + 2 x 904 as block 4.
+    const result = await session.program(MemoryImage.fromBytes(0x08000000, foundingFirmware(5000)), { erase: 'touched', verify: true });
+    expect(result.verify?.isMatch).toBe(true);
+    expect(addresses).toContain(0x08001000);
+    expect(device.violations).toEqual([]);
+  });
+
+  it('caps transfers at 4096 bytes on a device announcing 8192, each with its own Set Address', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: { ...profiles.stm32f405!, transferSize: 8192 }, clock });
+    const sizes: number[] = [];
+    const addresses: number[] = [];
+    const events: SessionEvent[] = [];
+    const session = await DfuseSession.open(recording(device.open(), sizes, addresses), { clock, onEvent: (e) => events.push(e) });
+    expect(session.info.functional.transferSize).toBe(4096);
+    const result = await session.program(MemoryImage.fromBytes(0x08000000, foundingFirmware(40 * 1024)), { erase: 'touched', verify: true });
+    expect(result.verify?.isMatch).toBe(true);
+    expect(Math.max(...sizes)).toBe(4096);
+    // 10 chunks written and 10 read back, each after its own Set Address.
+    expect(addresses.filter((a) => a >= 0x08000000 && a < 0x0800a000).length).toBeGreaterThanOrEqual(20);
+    expect(device.violations).toEqual([]);
+    expect(events.some((e) => e.type === 'log' && /capped at 4096/.test(e.message))).toBe(true);
   });
 });

@@ -24,7 +24,7 @@ import { decodeOptionBytes, type DecodedOptionBytes } from './optionBytes.js';
 import { planImage, planProgram, type ProgramOptions, type ProgramPlan } from './plan.js';
 import { leaveIfVerified, mergeReports, phaseOf, runPlans, verifyPlan, type CallOptions, type ExecutionResult } from './planExecution.js';
 import { leaveNow, readUnprotectNow, writeOptionBytesNow, type ResetOutcome } from './resetOperations.js';
-import { checkCancelled, checkMainFlash, KnownContent, optionBytesRegion, regionOf, type SessionContext, type SessionStrategy } from './sessionContext.js';
+import { checkCancelled, checkMainFlash, KnownContent, MAX_TRANSFER_SIZE, optionBytesRegion, regionOf, withTransferCap, type SessionContext, type SessionStrategy } from './sessionContext.js';
 import { PhaseReporter, type PhaseTiming, type SessionEvent } from './sessionEvents.js';
 import { eraseSector, massErase, readRange } from './transfers.js';
 
@@ -64,7 +64,16 @@ export class DfuseSession {
       stats,
       log: (level, message, data) => phases.log(level, message, data),
     });
-    this.context = { info, link, phases, clock: options.clock, strategy, known: new KnownContent(), sessionSignal: options.signal };
+    this.context = {
+      info: withTransferCap(info),
+      link,
+      phases,
+      clock: options.clock,
+      strategy,
+      known: new KnownContent(),
+      sessionSignal: options.signal,
+      deviceTransferSize: info.functional.transferSize,
+    };
   }
 
   /** What the descriptors say, with the flash size read from F_SIZE at connect where the bootloader allowed it. */
@@ -100,6 +109,9 @@ export class DfuseSession {
       });
       for (const warning of info.warnings) phases.log('warn', warning);
       for (const note of info.notes ?? []) phases.log('info', note);
+      if (info.functional.transferSize > MAX_TRANSFER_SIZE) {
+        phases.log('info', `wTransferSize ${info.functional.transferSize}: transfers capped at ${MAX_TRANSFER_SIZE} bytes (the Linux usbfs limit), each with its own Set Address`);
+      }
       const reply = await recoverToIdle(link.transport, {
         clock,
         during: 'connect',
@@ -116,7 +128,7 @@ export class DfuseSession {
       if (corrected !== info) {
         for (const note of (corrected.notes ?? []).filter((n) => !(info.notes ?? []).includes(n))) phases.log('info', note);
         for (const warning of corrected.warnings.filter((w) => !info.warnings.includes(w))) phases.log('warn', warning);
-        (session.context as { info: DeviceInfo }).info = corrected;
+        (session.context as { info: DeviceInfo }).info = withTransferCap(corrected);
       }
     });
     return session;

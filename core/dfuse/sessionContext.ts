@@ -53,6 +53,23 @@ export interface SessionContext {
   readonly known: KnownContent;
   /** Session-wide cancellation (SessionOptions.signal). */
   readonly sessionSignal: AbortSignal | undefined;
+  /**
+   * wTransferSize as the device's descriptor gives it. info.functional.transferSize is what the
+   * engine sends, at most MAX_TRANSFER_SIZE; the device places block n at pointer + (n-2) x this.
+   */
+  readonly deviceTransferSize: number;
+}
+
+/**
+ * The longest control transfer the engine sends: libusb on Linux caps control transfers at 4 KB
+ * (usbfs), and dfu-util clamps the transfer size to it (reference §2.8 item 10).
+ */
+export const MAX_TRANSFER_SIZE = 4096;
+
+/** The device description with transfers capped at MAX_TRANSFER_SIZE. */
+export function withTransferCap(info: DeviceInfo): DeviceInfo {
+  if (info.functional.transferSize <= MAX_TRANSFER_SIZE) return info;
+  return { ...info, functional: { ...info.functional, transferSize: MAX_TRANSFER_SIZE } };
 }
 
 export function checkCancelled(context: SessionContext, signal: AbortSignal | undefined, during: string): void {

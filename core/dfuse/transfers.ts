@@ -18,21 +18,26 @@ const READ_BLOCKS_PER_ADDRESS = 0x4000;
 export async function readRange(context: SessionContext, alternate: number, range: AddressRange, run: PhaseRun, signal: AbortSignal | undefined): Promise<MemoryImage> {
   const { info, link, phases } = context;
   const size = info.functional.transferSize;
-  const perBlockAddress = info.functional.source === 'default';
+  // Blocks continue a run only when they are the device's own wTransferSize (the cap can make them
+  // shorter): the device places block n at pointer + (n-2) x wTransferSize.
+  const perBlockAddress = info.functional.source === 'default' || size !== context.deviceTransferSize;
   const out = new Uint8Array(rangeLength(range));
   let offset = 0;
   let block = 0;
   while (offset < out.length) {
     checkCancelled(context, signal, 'read');
     const address = range.start + offset;
-    if (block === 0 || perBlockAddress || block - DFUSE_FIRST_DATA_BLOCK >= READ_BLOCKS_PER_ADDRESS) {
+    const length = Math.min(size, out.length - offset);
+    // A short block gets its own Set Address: some bootloaders compute the address with the
+    // requested length, pointer + (n-2) x wLength.
+    const isShortAfterRun = length < context.deviceTransferSize && block > DFUSE_FIRST_DATA_BLOCK;
+    if (block === 0 || perBlockAddress || isShortAfterRun || block - DFUSE_FIRST_DATA_BLOCK >= READ_BLOCKS_PER_ADDRESS) {
       await link.ensureIdle(alternate, `read at ${formatAddress(address)}`);
       await link.command({ kind: 'set-address', address }, 'set-address', `read at ${formatAddress(address)}`);
       // AN3156: an UPLOAD must start from dfuIDLE; dfu-util's dfu_abort_to_idle after set-address.
       await link.abortToIdle(`read at ${formatAddress(address)}`);
       block = DFUSE_FIRST_DATA_BLOCK;
     }
-    const length = Math.min(size, out.length - offset);
     const during = `read of ${length} bytes at ${formatAddress(address)}`;
     let data: Uint8Array;
     try {
@@ -60,13 +65,15 @@ export async function readRange(context: SessionContext, alternate: number, rang
 export async function writeChunks(context: SessionContext, plan: ProgramPlan, run: PhaseRun, signal: AbortSignal | undefined): Promise<number> {
   const { info, link, phases } = context;
   const size = plan.transferSize;
-  const perRun = context.strategy.addressing === 'per-run' && info.functional.source !== 'default' && size === info.functional.transferSize;
+  const perRun = context.strategy.addressing === 'per-run' && info.functional.source !== 'default' && size === context.deviceTransferSize;
   let written = 0;
   let block = 0;
   let nextAddress = -1;
   for (const chunk of plan.chunks) {
     checkCancelled(context, signal, 'write');
-    const startsRun = !perRun || chunk.address !== nextAddress || block === 0 || block >= 0xffff;
+    // A chunk shorter than wTransferSize gets its own Set Address: some bootloaders compute the
+    // address with the requested length, pointer + (n-2) x wLength.
+    const startsRun = !perRun || chunk.address !== nextAddress || block === 0 || block >= 0xffff || chunk.data.length < context.deviceTransferSize;
     if (startsRun) {
       await link.ensureSelected(plan.alternate, `write at ${formatAddress(chunk.address)}`);
       await link.command({ kind: 'set-address', address: chunk.address }, 'set-address', `write at ${formatAddress(chunk.address)}`);

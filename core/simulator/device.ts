@@ -674,7 +674,7 @@ export class SimulatedDevice implements DfuTransport {
       return Uint8Array.from(GET_COMMANDS_REPLY.slice(0, length));
     }
     if (value === 1) this.violate('block-1', 'UPLOAD with wValue 1: DfuSe reads start at block 2');
-    const address = this.pointer + (value - 2) * this.profile.transferSize;
+    const address = this.pointer + (value - 2) * this.blockStride(length);
     const found = this.memoryAt(address);
     if (!found || !found.memory.spec.isReadable) return this.failRequest(DfuStatus.errTARGET, `UPLOAD at ${formatAddress(address)}: not readable`);
     if (this.rdp >= 1) return this.failRequest(DfuStatus.errVENDOR, 'UPLOAD while read protection is active');
@@ -861,7 +861,7 @@ export class SimulatedDevice implements DfuTransport {
 
   private startWrite(block: number, data: Uint8Array): Operation {
     const timings = this.profile.timings;
-    const address = this.pointer + (block - 2) * this.profile.transferSize;
+    const address = this.pointer + (block - 2) * this.blockStride(data.length);
     const fail = (status: number): Operation => ({ durationMs: timings.setAddressMs, reportedMs: timings.reported.write, complete: () => this.finishError(status) });
     const found = this.memoryAt(address);
     if (!found) return fail(DfuStatus.errTARGET);
@@ -1004,6 +1004,11 @@ export class SimulatedDevice implements DfuTransport {
   }
 
   // --- helpers ---------------------------------------------------------------------------------
+
+  /** How far apart blocks are: wTransferSize, or (addressByLength) this request's length. */
+  private blockStride(length: number): number {
+    return this.scenario.addressFromRequestLength ? length : this.profile.transferSize;
+  }
 
   private isWriteProtected(alternate: number, sectorIndex: number): boolean {
     return alternate === FLASH_ALTERNATE && (this.scenario.writeProtectedSectors ?? []).includes(sectorIndex);

@@ -60,6 +60,12 @@ export interface ScenarioOptions {
    * and erases nothing (AN2662, reference §2.1 item 6), a write into one fails with errWRITE.
    */
   readonly writeProtectedSectors?: readonly number[];
+  /**
+   * The bootloader places block n at pointer + (n-2) x wLength of that request instead of
+   * x wTransferSize: a short block after others lands in the wrong place (issue 16; dfu-util gives
+   * every chunk its own address).
+   */
+  readonly addressFromRequestLength?: boolean;
   /** Read Unprotect at RDP level 0: 'erase-and-reset' (default, as at level 1) or 'no-op' (OK, no reset). */
   readonly readUnprotectAtLevel0?: 'erase-and-reset' | 'no-op';
 }
@@ -223,6 +229,10 @@ const definitions: Readonly<Record<string, ScenarioDefinition>> = {
       const sector = count('writeProtected', argument, 1);
       return { description: `sector ${sector} write-protected`, writeProtectedSectors: [sector] };
     },
+  },
+  addressByLength: {
+    summary: 'places block n at pointer + (n-2) x the request length, not x wTransferSize',
+    create: () => ({ description: 'block address from the request length', addressFromRequestLength: true }),
   },
   readUnprotectNoOp: {
     summary: 'Read Unprotect at RDP level 0 answers OK and neither erases nor resets',
