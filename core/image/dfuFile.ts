@@ -120,6 +120,16 @@ export function parseDfuFile(bytes: Uint8Array, options: { file?: string } = {})
   if (length < PREFIX_LENGTH + DFU_SUFFIX_LENGTH)
     fail(length, `file is ${length} bytes, too short for a DfuSe prefix and suffix`);
   if (bytes[5] !== 1) fail(5, `DfuSe version ${bytes[5]}, only version 1 exists`);
+  // A first target that says it holds more elements than any image may, and that the file could
+  // hold, is refused before the suffix CRC runs over the whole file (64 MB of empty elements: the CRC
+  // was most of the time). The same refusal the loop below gives after the CRC.
+  if (bytes[10]! > 0 && length >= PREFIX_LENGTH + TARGET_PREFIX_LENGTH + DFU_SUFFIX_LENGTH && hasDfuSuffix(bytes) && startsWith(bytes, PREFIX_LENGTH, TARGET_SIGNATURE)) {
+    const firstCount = readU32LE(bytes, PREFIX_LENGTH + 270);
+    const room = Math.floor((length - bytes[length - 5]! - PREFIX_LENGTH - TARGET_PREFIX_LENGTH) / ELEMENT_HEADER_LENGTH);
+    if (firstCount > MAX_IMAGE_BLOCKS && firstCount <= room) {
+      fail(PREFIX_LENGTH + 270, `target 0: more than ${formatCount(MAX_IMAGE_BLOCKS)} elements in the file; a firmware file has a handful`);
+    }
+  }
   const found = readDfuSuffix(bytes, { format: 'dfuse', ...(file !== undefined && { file }) });
   if (!found) return fail(length - 8, 'no DFU suffix ("UFD" signature) at the end of the file');
   const { suffix } = found;
