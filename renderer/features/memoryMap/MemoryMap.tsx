@@ -1,22 +1,31 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { formatAddress, formatSize } from '../../../core/format.js';
 import {
+  CONTENT_BLANK,
+  CONTENT_DATA,
+  CONTENT_DIFFERS,
+  CONTENT_MATCHES,
   COVER_FULL,
   COVER_PARTIAL,
   ERASABLE,
   READABLE,
   WRITABLE,
+  addressAtPoint,
+  contentOfSectors,
   countFlags,
-  gridLayout,
   markSectors,
-  sectorAtPoint,
+  rangePieces,
+  scaleLayout,
+  sectorAtAddress,
   sectorTable,
-  type GridLayout,
+  type ContentInput,
   type MarkInput,
+  type ScaleLayout,
   type SectorMarks,
   type SectorTable,
 } from './sectorGrid.js';
 import { pluralise } from '../../text.js';
+import type { AddressRange } from '../../../core/contract/programmer.js';
 import type { MemoryRegion } from '../../../core/dfuse/memoryLayout.js';
 
 interface Props extends MarkInput {
@@ -25,32 +34,38 @@ interface Props extends MarkInput {
   /** Called with a sector index on click / Enter (the diff viewer jumps there). */
   readonly onPick?: (index: number, start: number) => void;
   readonly label?: string;
+  /** What is on the chip, when known: drawn as a band under each row, beside the plan. */
+  readonly content?: ContentInput;
 }
 
 /**
- * A region as a grid of sector cells on one canvas (a few thousand cells redraw in well under a
- * millisecond, where as many DOM nodes would not). Every state has a shape as well as a colour:
- * read-only is hatched, image bytes fill the cell (half for partial), erase is an outline, data
- * loss a corner triangle, a mismatch a cross.
+ * A region drawn to scale on one canvas: rows of equal address spans (a 128 KiB sector is eight
+ * times as wide as a 16 KiB one), the row start addresses on the left axis, offsets on the top one.
+ * Every state has a shape as well as a colour: read-only is hatched, image bytes fill their exact
+ * span, erase is an outline, data loss a corner triangle, a mismatch a cross. Under each row, when
+ * the device's content is known, a band: hollow for blank, grey for data, green where a
+ * verification matched, red where it differed.
  */
-export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: Props) {
+export function MemoryMap({ region, maxHeight = 140, onPick, label, content, ...input }: Props) {
   const table = useMemo(() => sectorTable(region), [region]);
   const { imageRanges, eraseRanges, preserveRanges, mismatchRanges } = input;
   const marks = useMemo(
     () => markSectors(table, { imageRanges, eraseRanges, preserveRanges, mismatchRanges }),
     [table, imageRanges, eraseRanges, preserveRanges, mismatchRanges],
   );
+  const contentStates = useMemo(() => (content ? contentOfSectors(table, content) : undefined), [table, content]);
+  const hasContent = contentStates !== undefined && contentStates.some((state) => state !== 0);
   const containerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(800);
   const [hover, setHover] = useState<{ index: number; x: number; y: number } | undefined>();
   const [focusIndex, setFocusIndex] = useState<number | undefined>();
-  const layout = useMemo(() => gridLayout(table.count, width, maxHeight), [table.count, width, maxHeight]);
+  const layout = useMemo(() => scaleLayout(table, width, maxHeight, hasContent), [table, width, maxHeight, hasContent]);
 
   useEffect(() => {
     const element = containerRef.current;
     if (!element) return;
-    const update = () => setWidth(Math.max(120, Math.floor(element.clientWidth)));
+    const update = () => setWidth(Math.max(160, Math.floor(element.clientWidth)));
     update();
     if (typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(update);
@@ -61,21 +76,31 @@ export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: 
   const highlighted = hover?.index ?? focusIndex;
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (canvas) draw(canvas, layout, table, marks, highlighted);
-  }, [layout, table, marks, highlighted]);
+    if (canvas) draw(canvas, { layout, table, marks, imageRanges, mismatchRanges, content: hasContent ? contentStates : undefined, highlighted });
+  }, [layout, table, marks, imageRanges, mismatchRanges, contentStates, hasContent, highlighted]);
 
   function onMouseMove(event: MouseEvent<HTMLCanvasElement>) {
     const rect = event.currentTarget.getBoundingClientRect();
-    const index = sectorAtPoint(layout, table.count, event.clientX - rect.left, event.clientY - rect.top);
-    setHover(index === undefined ? undefined : { index, x: event.clientX - rect.left, y: event.clientY - rect.top });
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const address = addressAtPoint(layout, x, y);
+    const index = address === undefined ? undefined : sectorAtAddress(table, address);
+    setHover(index === undefined ? undefined : { index, x, y });
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLCanvasElement>) {
     const current = focusIndex ?? 0;
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: layout.columns, ArrowUp: -layout.columns };
-    if (event.key in moves) {
+    const vertical: Record<string, number> = { ArrowDown: layout.rowBytes, ArrowUp: -layout.rowBytes };
+    if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
       event.preventDefault();
-      setFocusIndex(Math.min(table.count - 1, Math.max(0, current + moves[event.key]!)));
+      setFocusIndex(Math.min(table.count - 1, Math.max(0, current + (event.key === 'ArrowRight' ? 1 : -1))));
+    } else if (event.key in vertical) {
+      event.preventDefault();
+      // The sector a row below (or above), or the next one that way across a gap or past the end.
+      const target = table.starts[current]! + vertical[event.key]!;
+      const found = sectorAtAddress(table, target);
+      const step = vertical[event.key]! > 0 ? 1 : -1;
+      setFocusIndex(found ?? Math.min(table.count - 1, Math.max(0, current + step)));
     } else if (event.key === 'Home' || event.key === 'End') {
       event.preventDefault();
       setFocusIndex(event.key === 'Home' ? 0 : table.count - 1);
@@ -84,8 +109,8 @@ export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: 
     }
   }
 
-  const summary = summarise(region, table, marks, input);
-  const focusText = focusIndex === undefined ? '' : describeSector(table, marks, focusIndex);
+  const summary = summarise(region, table, marks, input, layout, hasContent ? contentStates : undefined);
+  const focusText = focusIndex === undefined ? '' : describeSector(table, marks, focusIndex, contentStates);
   return (
     <figure className="memory-map" ref={containerRef}>
       <figcaption className="map-caption">
@@ -97,7 +122,7 @@ export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: 
           className="map-canvas"
           tabIndex={0}
           role="img"
-          aria-label={`${region.name} sector map: ${summary}. Arrow keys move between sectors.`}
+          aria-label={`${region.name} sector map, to scale: ${summary}. Arrow keys move between sectors.`}
           onMouseMove={onMouseMove}
           onMouseLeave={() => setHover(undefined)}
           onClick={() => hover && onPick?.(hover.index, table.starts[hover.index]!)}
@@ -107,10 +132,16 @@ export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: 
           data-sectors={table.count}
           data-erase={countFlags(marks.willErase)}
           data-mismatch={countFlags(marks.mismatch)}
+          data-row-bytes={layout.rowBytes}
+          data-rows={layout.rows}
+          data-content-blank={contentStates ? countFlags(contentStates, CONTENT_BLANK) : 0}
+          data-content-data={contentStates ? countFlags(contentStates, CONTENT_DATA) : 0}
+          data-content-matches={contentStates ? countFlags(contentStates, CONTENT_MATCHES) : 0}
+          data-content-differs={contentStates ? countFlags(contentStates, CONTENT_DIFFERS) : 0}
         />
         {hover && (
           <div className="map-tooltip" role="tooltip" style={{ left: Math.min(hover.x + 12, layout.width - 260), top: hover.y + 14 }}>
-            {describeSector(table, marks, hover.index)}
+            {describeSector(table, marks, hover.index, contentStates)}
           </div>
         )}
       </div>
@@ -126,7 +157,14 @@ export function MemoryMap({ region, maxHeight = 140, onPick, label, ...input }: 
   );
 }
 
-export function describeSector(table: SectorTable, marks: SectorMarks, index: number): string {
+const contentWords: Record<number, string> = {
+  [CONTENT_BLANK]: 'on the chip: blank',
+  [CONTENT_DATA]: 'on the chip: data',
+  [CONTENT_MATCHES]: 'on the chip: matches the image',
+  [CONTENT_DIFFERS]: 'on the chip: differs from the image',
+};
+
+export function describeSector(table: SectorTable, marks: SectorMarks, index: number, content?: Uint8Array): string {
   const start = table.starts[index]!;
   const end = table.ends[index]!;
   const bits = table.access[index]!;
@@ -137,12 +175,14 @@ export function describeSector(table: SectorTable, marks: SectorMarks, index: nu
   if (marks.willErase[index]) parts.push('will be erased');
   if (marks.losesData[index]) parts.push('data outside the image here will be lost');
   if (marks.mismatch[index]) parts.push('differs from the image');
+  const known = content?.[index];
+  if (known) parts.push(contentWords[known]!);
   return parts.join(' · ');
 }
 
-function summarise(region: MemoryRegion, table: SectorTable, marks: SectorMarks, input: MarkInput): string {
+function summarise(region: MemoryRegion, table: SectorTable, marks: SectorMarks, input: MarkInput, layout: ScaleLayout, content: Uint8Array | undefined): string {
   const sizes = [...new Set(region.segments.map((segment) => formatSize(segment.sectorSize)))].join(' / ');
-  const parts = [`${pluralise(table.count, 'sector')} of ${sizes}`];
+  const parts = [`${pluralise(table.count, 'sector')} of ${sizes}`, `to scale, ${layout.rows > 1 ? `${formatSize(layout.rowBytes)} a row` : `${formatSize(layout.rowBytes)} wide`}`];
   if (input.imageRanges) {
     const partial = countFlags(marks.coverage, COVER_PARTIAL);
     parts.push(`image in ${pluralise(countFlags(marks.coverage, COVER_FULL) + partial, 'sector')}${partial ? ` (${partial} partly)` : ''}`);
@@ -151,6 +191,16 @@ function summarise(region: MemoryRegion, table: SectorTable, marks: SectorMarks,
   const losing = countFlags(marks.losesData);
   if (losing) parts.push(`${pluralise(losing, 'partly covered sector')} will lose data`);
   if (input.mismatchRanges) parts.push(`${pluralise(countFlags(marks.mismatch), 'sector')} differ`);
+  if (content) {
+    const known = [
+      [countFlags(content, CONTENT_BLANK), 'blank'],
+      [countFlags(content, CONTENT_DATA), 'with data'],
+      [countFlags(content, CONTENT_MATCHES), 'matching the image'],
+      [countFlags(content, CONTENT_DIFFERS), 'differing'],
+    ] as const;
+    const said = known.filter(([count]) => count > 0).map(([count, word]) => `${count} ${word}`);
+    if (said.length) parts.push(`on the chip: ${said.join(', ')}`);
+  }
   return parts.join(' · ');
 }
 
@@ -163,6 +213,10 @@ interface Palette {
   warning: string;
   error: string;
   highlight: string;
+  ok: string;
+  data: string;
+  text: string;
+  surface: string;
 }
 
 function palette(element: HTMLElement): Palette {
@@ -177,10 +231,25 @@ function palette(element: HTMLElement): Palette {
     warning: read('--warning', '#d97706'),
     error: read('--error', '#dc2626'),
     highlight: read('--focus', '#f59e0b'),
+    ok: read('--ok', '#15803d'),
+    data: read('--map-data', '#6b7280'),
+    text: read('--muted', '#5b6577'),
+    surface: read('--surface', '#ffffff'),
   };
 }
 
-function draw(canvas: HTMLCanvasElement, layout: GridLayout, table: SectorTable, marks: SectorMarks, highlighted: number | undefined): void {
+interface DrawInput {
+  readonly layout: ScaleLayout;
+  readonly table: SectorTable;
+  readonly marks: SectorMarks;
+  readonly imageRanges: readonly AddressRange[] | undefined;
+  readonly mismatchRanges: readonly AddressRange[] | undefined;
+  readonly content: Uint8Array | undefined;
+  readonly highlighted: number | undefined;
+}
+
+function draw(canvas: HTMLCanvasElement, input: DrawInput): void {
+  const { layout, table, marks, content, highlighted } = input;
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.ceil(layout.width * ratio);
   canvas.height = Math.ceil(layout.height * ratio);
@@ -191,68 +260,128 @@ function draw(canvas: HTMLCanvasElement, layout: GridLayout, table: SectorTable,
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, layout.width, layout.height);
   const colours = palette(canvas);
-  const { cell, gap, columns } = layout;
-  const pitch = cell + gap;
+  const band = layout.rowHeight;
+  drawAxes(context, layout, colours);
+
+  // Sectors: the cell, hatched when read-only, a 1 px seam at each sector start.
   for (let index = 0; index < table.count; index++) {
-    const x = (index % columns) * pitch;
-    const y = Math.floor(index / columns) * pitch;
     const isWritable = (table.access[index]! & WRITABLE) !== 0;
-    context.fillStyle = isWritable ? colours.cell : colours.readOnly;
-    context.fillRect(x, y, cell, cell);
-    if (!isWritable) {
-      context.strokeStyle = colours.hatch;
-      context.lineWidth = 1;
-      context.beginPath();
-      context.moveTo(x, y + cell);
-      context.lineTo(x + cell, y);
-      if (cell >= 8) {
-        context.moveTo(x, y + cell / 2);
-        context.lineTo(x + cell / 2, y);
-        context.moveTo(x + cell / 2, y + cell);
-        context.lineTo(x + cell, y + cell / 2);
-      }
-      context.stroke();
+    const pieces = rangePieces(layout, { start: table.starts[index]!, end: table.ends[index]! });
+    for (const piece of pieces) {
+      context.fillStyle = isWritable ? colours.cell : colours.readOnly;
+      context.fillRect(piece.x, piece.y, piece.width, band);
+      if (!isWritable) hatch(context, piece.x, piece.y, piece.width, band, colours.hatch);
     }
-    const coverage = marks.coverage[index];
-    if (coverage === COVER_FULL || coverage === COVER_PARTIAL) {
-      context.fillStyle = marks.mismatch[index] ? colours.error : colours.image;
-      if (coverage === COVER_FULL) context.fillRect(x, y, cell, cell);
-      else context.fillRect(x, y + cell / 2, cell, cell / 2);
-    } else if (marks.mismatch[index]) {
-      context.fillStyle = colours.error;
-      context.fillRect(x, y, cell, cell);
+    const first = pieces[0];
+    if (first && first.width >= 3) {
+      context.fillStyle = colours.surface;
+      context.fillRect(first.x, first.y, 1, band);
     }
-    if (marks.mismatch[index] && cell >= 5) {
-      context.strokeStyle = '#ffffff';
-      context.lineWidth = 1;
-      context.beginPath();
-      context.moveTo(x + 1, y + 1);
-      context.lineTo(x + cell - 1, y + cell - 1);
-      context.moveTo(x + cell - 1, y + 1);
-      context.lineTo(x + 1, y + cell - 1);
-      context.stroke();
+  }
+  // The image, byte for byte to scale; the differing bytes over it.
+  context.fillStyle = colours.image;
+  for (const range of input.imageRanges ?? []) for (const piece of rangePieces(layout, range)) context.fillRect(piece.x, piece.y + 2, Math.max(1, piece.width), band - 4);
+  context.fillStyle = colours.error;
+  for (const range of input.mismatchRanges ?? []) for (const piece of rangePieces(layout, range)) context.fillRect(piece.x, piece.y, Math.max(1, piece.width), band);
+  for (let index = 0; index < table.count; index++) {
+    const pieces = rangePieces(layout, { start: table.starts[index]!, end: table.ends[index]! });
+    if (marks.mismatch[index]) {
+      for (const piece of pieces) if (piece.width >= 6) cross(context, piece.x, piece.y, piece.width, band, '#ffffff');
     }
     if (marks.willErase[index]) {
       context.strokeStyle = colours.erase;
-      context.lineWidth = cell >= 8 ? 2 : 1;
+      context.lineWidth = band >= 11 ? 2 : 1;
       const inset = context.lineWidth / 2;
-      context.strokeRect(x + inset, y + inset, cell - 2 * inset, cell - 2 * inset);
+      for (const piece of pieces) context.strokeRect(piece.x + inset, piece.y + inset, Math.max(1, piece.width - 2 * inset), band - 2 * inset);
     }
     if (marks.losesData[index]) {
-      context.fillStyle = colours.warning;
-      context.beginPath();
-      context.moveTo(x + cell, y);
-      context.lineTo(x + cell, y + Math.max(3, cell * 0.6));
-      context.lineTo(x + cell - Math.max(3, cell * 0.6), y);
-      context.closePath();
-      context.fill();
+      const last = pieces[pieces.length - 1];
+      if (last) {
+        const size = Math.min(Math.max(4, band * 0.6), Math.max(4, last.width));
+        context.fillStyle = colours.warning;
+        context.beginPath();
+        context.moveTo(last.x + last.width, last.y);
+        context.lineTo(last.x + last.width, last.y + size);
+        context.lineTo(last.x + last.width - size, last.y);
+        context.closePath();
+        context.fill();
+      }
+    }
+    // The device's content, in the band under the row.
+    const state = content?.[index];
+    if (state) {
+      for (const piece of pieces) {
+        const y = piece.y + band + 1;
+        const height = layout.contentHeight - 1;
+        if (state === CONTENT_BLANK) {
+          context.strokeStyle = colours.hatch;
+          context.lineWidth = 1;
+          context.strokeRect(piece.x + 0.5, y + 0.5, Math.max(1, piece.width - 1), Math.max(1, height - 1));
+        } else {
+          context.fillStyle = state === CONTENT_MATCHES ? colours.ok : state === CONTENT_DIFFERS ? colours.error : colours.data;
+          context.fillRect(piece.x, y, Math.max(1, piece.width), height);
+        }
+      }
     }
   }
   if (highlighted !== undefined && highlighted < table.count) {
-    const x = (highlighted % columns) * pitch;
-    const y = Math.floor(highlighted / columns) * pitch;
     context.strokeStyle = colours.highlight;
     context.lineWidth = 2;
-    context.strokeRect(x - 1, y - 1, cell + 2, cell + 2);
+    for (const piece of rangePieces(layout, { start: table.starts[highlighted]!, end: table.ends[highlighted]! })) {
+      context.strokeRect(piece.x - 1, piece.y - 1, piece.width + 2, band + layout.contentHeight + 2);
+    }
   }
+}
+
+/** Left axis: each row's start address; top axis: offsets within a row, in quarters. */
+function drawAxes(context: CanvasRenderingContext2D, layout: ScaleLayout, colours: Palette): void {
+  context.fillStyle = colours.text;
+  context.font = '10px ui-monospace, monospace';
+  context.textBaseline = 'middle';
+  const pitch = layout.rowHeight + layout.contentHeight + layout.rowGap;
+  const every = Math.max(1, Math.ceil(12 / pitch));
+  for (let row = 0; row < layout.rows; row += every) {
+    context.textAlign = 'left';
+    context.fillText(formatAddress(layout.start + row * layout.rowBytes), 0, layout.axisHeight + row * pitch + layout.rowHeight / 2);
+  }
+  context.textBaseline = 'top';
+  // Quarters where they are whole numbers of bytes; otherwise only the two ends.
+  const steps = layout.rowBytes % 4 === 0 && layout.rowBytes >= 64 ? 4 : 1;
+  for (let step = 0; step <= steps; step++) {
+    const quarter = (step * 4) / steps;
+    const x = layout.labelWidth + (quarter * layout.plotWidth) / 4;
+    context.textAlign = quarter === 0 ? 'left' : quarter === 4 ? 'right' : 'center';
+    context.fillText(`+${formatSize((quarter * layout.rowBytes) / 4)}`, x, 0);
+    context.fillRect(Math.min(x, layout.width - 1), layout.axisHeight - 3, 1, 3);
+  }
+}
+
+function hatch(context: CanvasRenderingContext2D, x: number, y: number, width: number, height: number, colour: string): void {
+  context.save();
+  context.beginPath();
+  context.rect(x, y, width, height);
+  context.clip();
+  context.strokeStyle = colour;
+  context.lineWidth = 1;
+  context.beginPath();
+  for (let offset = -height; offset < width; offset += 6) {
+    context.moveTo(x + offset, y + height);
+    context.lineTo(x + offset + height, y);
+  }
+  context.stroke();
+  context.restore();
+}
+
+function cross(context: CanvasRenderingContext2D, x: number, y: number, width: number, height: number, colour: string): void {
+  const size = Math.min(width, height) - 2;
+  const cx = x + width / 2;
+  const cy = y + height / 2;
+  context.strokeStyle = colour;
+  context.lineWidth = 1;
+  context.beginPath();
+  context.moveTo(cx - size / 2, cy - size / 2);
+  context.lineTo(cx + size / 2, cy + size / 2);
+  context.moveTo(cx + size / 2, cy - size / 2);
+  context.lineTo(cx - size / 2, cy + size / 2);
+  context.stroke();
 }

@@ -2,14 +2,17 @@ import { useMemo } from 'react';
 import { useApp } from '../../storeContext.js';
 import { MemoryMap } from './MemoryMap.js';
 import { MapLegend } from './MapLegend.js';
+import { contentInputOf } from './contentLayer.js';
 import { errorText } from '../../text.js';
 
-/** Every region of the device, full size, with the loaded image and the plan laid over. */
+/** Every region of the device, to scale, with the loaded image and the plan laid over, and what is on the chip when known. */
 export function MemoryTab() {
   const device = useApp((state) => state.session?.device);
   const image = useApp((state) => state.session?.image);
   const plans = useApp((state) => state.plan?.plans);
   const verify = useApp((state) => state.session?.lastResult?.verify);
+  const session = useApp((state) => state.session);
+  const content = useMemo(() => contentInputOf(session), [session]);
   const imageRanges = useMemo(() => image?.blocks.map((block) => ({ start: block.start, end: block.end })), [image]);
   if (!device) return null;
   return (
@@ -34,11 +37,12 @@ export function MemoryTab() {
               eraseRanges={plan?.sectors}
               preserveRanges={plan?.preserveRanges}
               mismatchRanges={verify && !verify.isMatch ? verify.mismatchRanges : undefined}
+              content={content}
             />
           </section>
         );
       })}
-      <MapLegend showMismatch={verify !== undefined && !verify.isMatch} />
+      <MapLegend showMismatch={verify !== undefined && !verify.isMatch} showContent={content !== undefined} />
     </div>
   );
 }

@@ -139,3 +139,183 @@ export function sectorAtPoint(layout: GridLayout, count: number, x: number, y: n
   const index = row * layout.columns + column;
   return index < count ? index : undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// To scale: the region as rows of equal address spans, so a 128 KiB sector is eight times as wide
+// as a 16 KiB one (a sector longer than a row continues on the next). The left axis names each
+// row's start address, the top axis the offsets within a row. Under each row, when the device's
+// content is known, a thin band shows it.
+
+export interface ScaleLayout {
+  readonly width: number;
+  readonly height: number;
+  /** Left axis: the row start addresses. */
+  readonly labelWidth: number;
+  /** Top axis: offsets within a row. */
+  readonly axisHeight: number;
+  readonly plotWidth: number;
+  /** Address of the left edge of the first row. */
+  readonly start: number;
+  readonly end: number;
+  readonly rowBytes: number;
+  readonly rows: number;
+  /** The plan band of a row (image, erase, loss, mismatch). */
+  readonly rowHeight: number;
+  /** The device-content band under it (0 without that layer). */
+  readonly contentHeight: number;
+  readonly rowGap: number;
+}
+
+const ROW_HEIGHTS = [24, 18, 14, 11, 8, 6];
+/** Rows hold no more bytes than keep the smallest sector this wide (fewer rows, readable cells). */
+const MIN_SECTOR_PX = 24;
+const LABEL_WIDTH = 86;
+const AXIS_HEIGHT = 14;
+
+/**
+ * Rows of a power-of-two number of bytes (the whole span when it fits in one row), as tall as fit
+ * in `maxHeight`, preferring rows in which the smallest sector is still 2 px wide.
+ */
+export function scaleLayout(table: SectorTable, width: number, maxHeight: number, hasContent: boolean): ScaleLayout {
+  const first = table.count > 0 ? table.starts[0]! : 0;
+  const last = table.count > 0 ? table.ends[table.count - 1]! : 1;
+  const span = Math.max(1, last - first);
+  let smallest = span;
+  for (let index = 0; index < table.count; index++) smallest = Math.min(smallest, table.ends[index]! - table.starts[index]!);
+  const plotWidth = Math.max(40, width - LABEL_WIDTH);
+  let fallback: ScaleLayout | undefined;
+  for (const rowHeight of ROW_HEIGHTS) {
+    const contentHeight = hasContent ? Math.max(3, Math.round(rowHeight / 3)) : 0;
+    const rowGap = rowHeight >= 11 ? 4 : 2;
+    const pitch = rowHeight + contentHeight + rowGap;
+    const maxRows = Math.max(1, Math.floor((maxHeight - AXIS_HEIGHT + rowGap) / pitch));
+    // The fewest bytes a row may hold to fit, and the most that keep the smallest sector readable.
+    let need = 1;
+    while (need * maxRows < span) need *= 2;
+    let want = 1;
+    while (want * 2 * MIN_SECTOR_PX <= smallest * plotWidth) want *= 2;
+    let rowBytes = Math.max(need, want);
+    let start = first - (first % rowBytes);
+    let rows = Math.ceil((last - start) / rowBytes);
+    if (rows > maxRows) {
+      rowBytes *= 2;
+      start = first - (first % rowBytes);
+      rows = Math.ceil((last - start) / rowBytes);
+    }
+    if (rows === 1 || rowBytes >= span) {
+      rowBytes = span;
+      start = first;
+      rows = 1;
+    }
+    const layout: ScaleLayout = {
+      width: LABEL_WIDTH + plotWidth,
+      height: AXIS_HEIGHT + rows * pitch - rowGap,
+      labelWidth: LABEL_WIDTH,
+      axisHeight: AXIS_HEIGHT,
+      plotWidth,
+      start,
+      end: last,
+      rowBytes,
+      rows,
+      rowHeight,
+      contentHeight,
+      rowGap,
+    };
+    fallback = layout;
+    if ((smallest * plotWidth) / rowBytes >= 2) return layout;
+  }
+  return fallback!;
+}
+
+export function rowPitch(layout: ScaleLayout): number {
+  return layout.rowHeight + layout.contentHeight + layout.rowGap;
+}
+
+export interface RowPiece {
+  readonly row: number;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+}
+
+/** Where a half-open address range is drawn: one piece per row it crosses (x, y of the plan band). */
+export function rangePieces(layout: ScaleLayout, range: AddressRange): RowPiece[] {
+  const pieces: RowPiece[] = [];
+  const from = Math.max(range.start, layout.start);
+  const to = Math.min(range.end, layout.start + layout.rows * layout.rowBytes);
+  if (to <= from) return pieces;
+  const scale = layout.plotWidth / layout.rowBytes;
+  for (let row = Math.floor((from - layout.start) / layout.rowBytes); row < layout.rows; row++) {
+    const rowStart = layout.start + row * layout.rowBytes;
+    if (rowStart >= to) break;
+    const a = Math.max(from, rowStart);
+    const b = Math.min(to, rowStart + layout.rowBytes);
+    pieces.push({ row, x: layout.labelWidth + (a - rowStart) * scale, y: layout.axisHeight + row * rowPitch(layout), width: (b - a) * scale });
+  }
+  return pieces;
+}
+
+/** The address under a point, or undefined off the rows (axes, gaps between rows). */
+export function addressAtPoint(layout: ScaleLayout, x: number, y: number): number | undefined {
+  const pitch = rowPitch(layout);
+  const row = Math.floor((y - layout.axisHeight) / pitch);
+  const within = y - layout.axisHeight - row * pitch;
+  if (row < 0 || row >= layout.rows || within > layout.rowHeight + layout.contentHeight) return undefined;
+  const offset = x - layout.labelWidth;
+  if (offset < 0 || offset >= layout.plotWidth) return undefined;
+  const address = layout.start + row * layout.rowBytes + Math.floor((offset * layout.rowBytes) / layout.plotWidth);
+  return address < layout.end ? address : undefined;
+}
+
+/** The sector holding `address`, or undefined in a gap between segments. */
+export function sectorAtAddress(table: SectorTable, address: number): number | undefined {
+  const index = firstSectorEndingAfter(table, address);
+  return index < table.count && table.starts[index]! <= address ? index : undefined;
+}
+
+/** What the device holds in a sector, when known: from a read, a verify or the plan's reads. */
+export const CONTENT_UNKNOWN = 0;
+export const CONTENT_BLANK = 1;
+export const CONTENT_DATA = 2;
+export const CONTENT_MATCHES = 3;
+export const CONTENT_DIFFERS = 4;
+
+export interface ContentInput {
+  /** Ranges known to hold only the erased value. */
+  readonly blankRanges?: readonly AddressRange[];
+  /** Ranges known to hold other bytes. */
+  readonly dataRanges?: readonly AddressRange[];
+  /** Ranges a verification found equal to the image. */
+  readonly matchRanges?: readonly AddressRange[];
+  /** Ranges a verification found different. */
+  readonly differRanges?: readonly AddressRange[];
+}
+
+/** One state per sector, the most telling known one winning: differs > matches > data > blank. */
+export function contentOfSectors(table: SectorTable, input: ContentInput): Uint8Array {
+  const states = new Uint8Array(table.count);
+  const apply = (ranges: readonly AddressRange[] | undefined, state: number) => {
+    for (const range of ranges ?? []) forEachOverlap(table, range, (index) => (states[index] = Math.max(states[index]!, state)));
+  };
+  apply(input.blankRanges, CONTENT_BLANK);
+  apply(input.dataRanges, CONTENT_DATA);
+  apply(input.matchRanges, CONTENT_MATCHES);
+  apply(input.differRanges, CONTENT_DIFFERS);
+  return states;
+}
+
+/** The ranges of `ranges` minus `holes` (both ascending, merged). */
+export function subtractRanges(ranges: readonly AddressRange[], holes: readonly AddressRange[]): AddressRange[] {
+  const out: AddressRange[] = [];
+  let h = 0;
+  for (const range of ranges) {
+    let cursor = range.start;
+    while (h < holes.length && holes[h]!.end <= cursor) h++;
+    for (let k = h; k < holes.length && holes[k]!.start < range.end; k++) {
+      if (holes[k]!.start > cursor) out.push({ start: cursor, end: holes[k]!.start });
+      cursor = Math.max(cursor, holes[k]!.end);
+    }
+    if (cursor < range.end) out.push({ start: cursor, end: range.end });
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { PlanPreview } from './PlanPreview.js';
 import { ProgramOptionsForm } from './ProgramOptionsForm.js';
 import { ProgressStepper } from './ProgressStepper.js';
 import { ResultPanel } from './ResultPanel.js';
+import { contentInputOf } from '../memoryMap/contentLayer.js';
 import { FlashOnConnect } from './FlashOnConnect.js';
 import { formatBytes, phaseLabels, pluralise } from '../../text.js';
 
@@ -49,6 +50,8 @@ function PlanMap() {
   const plan = plans?.[0];
   const alternate = device?.alternates.find((candidate) => candidate.alternate === (plan?.alternate ?? 0)) ?? device?.alternates[0];
   const imageRanges = useMemo(() => image?.blocks.map((block) => ({ start: block.start, end: block.end })), [image]);
+  const session = useApp((state) => state.session);
+  const content = useMemo(() => contentInputOf(session), [session]);
   const region = alternate?.layout?.region;
   if (!region) return null;
   return (
@@ -59,8 +62,9 @@ function PlanMap() {
         eraseRanges={plan?.sectors}
         preserveRanges={plan?.preserveRanges}
         mismatchRanges={verify && !verify.isMatch ? verify.mismatchRanges : undefined}
+        content={content}
       />
-      <MapLegend showMismatch={verify !== undefined && !verify.isMatch} />
+      <MapLegend showMismatch={verify !== undefined && !verify.isMatch} showContent={content !== undefined} />
     </section>
   );
 }
