@@ -68,9 +68,10 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     await host.unplug(plugged.id);
   });
 
-  it('stm32l476: a GETSTATUS STALLed while a page erase runs reaches the engine as a STALL, and it recovers', async () => {
-    // Real time: at 100x the erase is over before the next poll arrives and nothing is STALLed.
-    const device = simulatedBoard('stm32l476', 1);
+  it('a GETSTATUS STALLed while a sector erase runs reaches the engine as a STALL, and it recovers', async () => {
+    // Real time: at 100x the erase is over before the next poll arrives and nothing is STALLed. An
+    // F405 sector erase (400 ms) outlasts the family's first guess (310 ms), so a poll arrives early.
+    const device = simulatedBoard('stm32f405:pollStall', 1);
     const plugged = await host.plug(device);
     const code = lcgBytes(8192, 4);
     const outcome = await client.call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
@@ -78,6 +79,22 @@ describeWithHarness('DfuseSession over NodeUsbBus on the virtual bus', () => {
     expect(outcome.verify).toMatchObject({ isMatch: true });
     expect(device.peek(FLASH, code.length)).toEqual(code);
     expect(device.violations).toEqual([]);
+    await host.unplug(plugged.id);
+  });
+
+  it('stm32f405 answering early polls with STALLs, EPROTO (LIBUSB_ERROR_IO) and dfuDNBUSY: counted as busy, flashed and verified', async () => {
+    // Real time (speed 1): the polls arrive while the sector erases run.
+    const device = simulatedBoard('stm32f405:pollFlaky:3', 1);
+    const plugged = await host.plug(device);
+    const code = lcgBytes(20 * 1024, 5);
+    const outcome = await client.call('program', `usb:1-${plugged.id}`, { blocks: [{ start: FLASH, data: code }], options: { erase: 'touched', verify: true } });
+    expect(outcome.verify).toMatchObject({ isMatch: true });
+    expect(device.peek(FLASH, code.length)).toEqual(code);
+    expect(device.stats.requests.getStatus).toBeGreaterThan(outcome.controlTransfers / 4);
+    expect(device.violations).toEqual([]);
+    // Every open and claim of this device was matched by a close and a release.
+    const events = host.events.filter((e) => e.device === plugged.id);
+    expect(events.filter((e) => e.kind === 'claim').length).toBe(events.filter((e) => e.kind === 'release').length);
     await host.unplug(plugged.id);
   });
 

@@ -47,6 +47,7 @@ const expectations: Readonly<Record<string, Expectation>> = {
   pollAnswerBusy: { outcome: 'success' },
   pollFirstHeld: { outcome: 'success' },
   pollFlaky: { outcome: 'success' },
+  pollStall: { outcome: 'success' },
   noResetAfterOptionBytes: { outcome: 'success' },
   readUnprotectNoOp: { outcome: 'success' },
   addressByLength: { outcome: 'success' },

@@ -178,7 +178,7 @@ export class SimulatedDevice implements DfuTransport {
   private readonly counters = { erase: 0, write: 0, disconnectMatches: 0 };
   private readonly fired = { disconnect: false, erase: false, write: false, stuck: false };
   private cancelReconnect: (() => void) | undefined;
-  private readonly pollWhileBusy: PollWhileBusy | 'stall';
+  private readonly pollWhileBusy: PollWhileBusy;
   private readonly random: () => number;
   /** first-held: the GETSTATUS that started an operation answers when the operation ends. */
   private holdReplyUntil: number | undefined;

@@ -46,7 +46,8 @@ export interface ScenarioOptions {
    * - 'answer-busy': answered dfuDNBUSY at once (L4 mostly; H7 per Betaflight);
    * - 'first-held': the operation runs inside the first GETSTATUS, which answers dfuDNBUSY after it;
    * - 'flaky': seeded at random, a STALL (no handshake to an early SETUP on USB FS), an I/O error
-   *   (EPROTO on Linux) or a dfuDNBUSY answer.
+   *   (EPROTO on Linux) or a dfuDNBUSY answer;
+   * - 'stall': always a STALL (the L4 profile's quirk, on any profile).
    */
   readonly pollWhileBusy?: PollWhileBusy;
   /** Seed of the 'flaky' choices. */
@@ -70,7 +71,7 @@ export interface ScenarioOptions {
   readonly readUnprotectAtLevel0?: 'erase-and-reset' | 'no-op';
 }
 
-export type PollWhileBusy = 'hold' | 'answer-busy' | 'first-held' | 'flaky';
+export type PollWhileBusy = 'hold' | 'answer-busy' | 'first-held' | 'flaky' | 'stall';
 
 /** The poll variants the contract suite and the benchmark run every profile under. */
 export const POLL_VARIANTS: readonly string[] = ['pollHold', 'pollAnswerBusy', 'pollFirstHeld', 'pollFlaky:1'];
@@ -205,6 +206,10 @@ const definitions: Readonly<Record<string, ScenarioDefinition>> = {
   pollFirstHeld: {
     summary: 'runs each operation inside the first GETSTATUS, then answers dfuDNBUSY',
     create: () => ({ description: 'first GETSTATUS held for the operation', pollWhileBusy: 'first-held' }),
+  },
+  pollStall: {
+    summary: 'STALLs every GETSTATUS sent while busy (the STM32L4 behaviour, on any profile)',
+    create: () => ({ description: 'STALLs GETSTATUS while busy', pollWhileBusy: 'stall' }),
   },
   pollFlaky: {
     summary: 'a GETSTATUS sent while busy STALLs, fails with EPROTO or answers dfuDNBUSY, at random from SEED',
