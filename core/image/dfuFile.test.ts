@@ -134,7 +134,7 @@ describe('parseDfuFile on pathological files', () => {
     expect(info.kind === 'image-format' && info.reason).toBe('target 0: more than 262,144 elements in the file; a firmware file has a handful');
     // Refused before the suffix CRC runs over the file: the same refusal with a damaged CRC.
     const damaged = new Uint8Array(bytes);
-    damaged[damaged.length - 1] ^= 0xff;
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0xff;
     expect(errorInfo(() => parseDfuFile(damaged, { file: 'many.dfu' }))).toMatchObject({ offset: 11 + 270, reason: 'target 0: more than 262,144 elements in the file; a firmware file has a handful' });
   });
 
