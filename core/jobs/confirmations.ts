@@ -66,7 +66,7 @@ export interface PolicyRow {
 }
 
 export const writePolicy: readonly PolicyRow[] = [
-  { operation: 'Firmware into flash, data EEPROM or other firmware memory', isIrreversible: false, confirmation: 'none', cliFlag: '-', appDialog: 'none; a plan that erases data outside the image asks first' },
+  { operation: 'Firmware into flash, data EEPROM or other firmware memory', isIrreversible: false, confirmation: 'none', cliFlag: '-', appDialog: 'none; a plan that erases data outside the image asks first, after reading it (blank bytes are not asked about)' },
   { operation: 'Mass erase (main flash only)', isIrreversible: false, confirmation: 'none', cliFlag: '`--erase mass`, `erase --mass`', appDialog: '"Erase the whole flash?"' },
   { operation: 'Option bytes changed field by field', isIrreversible: false, confirmation: 'none', cliFlag: '`options --set`', appDialog: '"Write option bytes?"' },
   { operation: 'Option bytes that can cut off the DFU bootloader or protect flash (boot path, BOOT_ADD1, write protection, PCROP, SPRMOD, WPRMOD)', isIrreversible: false, confirmation: 'option-lockout', cliFlag: '`--accept-lockout-risk`', appDialog: 'the consequence, with a checkbox' },
