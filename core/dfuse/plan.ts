@@ -220,7 +220,8 @@ export function planProgram(input: PlanInput): ProgramPlan {
     const known = outside.every((r) => deviceContent?.covers(r) === true);
     const lost = known ? outside.reduce((n, r) => n + countNotEqual(deviceContent!.read(r, erasedValue), erasedValue), 0) : undefined;
     partialSectors.push(lost === undefined ? { ...part, state: 'unknown' } : lost === 0 ? { ...part, state: 'blank' } : { ...part, state: 'data', lostBytes: lost });
-    if (lost !== 0) warnings.push(destroysDataWarning(sector, totalLength(outside), lost));
+    // A differential plan without the device's content erases every touched sector "until read".
+    if (lost !== 0) warnings.push(destroysDataWarning(sector, totalLength(outside), lost, isDifferential && comparison.readRanges.length > 0));
   }
   if (preserveRanges.length > 0) {
     warnings.push(preservingWarning(totalLength(preserveRanges)));

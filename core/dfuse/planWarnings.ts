@@ -53,8 +53,9 @@ export function massEraseClearsWarning(clearedBytes: number, region: string, ima
  * Data outside the image in a sector the plan erases: `lostBytes` when the device content is known
  * (only bytes that are not already erased count), undefined when it is not.
  */
-export function destroysDataWarning(sector: Sector, outsideBytes: number, lostBytes: number | undefined): PlanWarning {
-  const where = `sector ${sector.index} [${formatAddress(sector.start)}, ${formatAddress(sector.end)})`;
+export function destroysDataWarning(sector: Sector, outsideBytes: number, lostBytes: number | undefined, isDifferential = false): PlanWarning {
+  // Differential: the sector is erased only if its image bytes differ from the device's.
+  const where = `sector ${sector.index} [${formatAddress(sector.start)}, ${formatAddress(sector.end)})${isDifferential ? ' (if it differs from the image)' : ''}`;
   return {
     kind: 'destroys-data',
     sector: sector.index,

@@ -147,15 +147,19 @@ function withPlans(base: PreparationBase, deviceContent: MemoryImage | undefined
  * probePartialSectors reads, one range per head or tail (a sector the image covers in the middle
  * has both). Empty when every such sector is known, preserved, or read anyway (differential).
  */
-export function partialSectorProbes(prepared: FlashPreparation): { readonly alternate: number; readonly sector: number; readonly range: AddressRange }[] {
+export function partialSectorProbes(
+  prepared: FlashPreparation,
+  options: { readonly evenWhenReadFirst?: boolean } = {},
+): { readonly alternate: number; readonly sector: number; readonly range: AddressRange }[] {
   if (prepared.kind !== 'flash') return [];
   const probes: { alternate: number; sector: number; range: AddressRange }[] = [];
   for (const plan of prepared.plans) {
     for (const partial of plan.partialSectors) {
       if (partial.state !== 'unknown') continue;
       for (const range of partial.outside) {
-        // A differential plan reads whole touched sectors first: no separate read is needed.
-        if (plan.readRanges.some((r) => r.start <= range.start && range.end <= r.end)) continue;
+        // A differential plan reads whole touched sectors first: a job needs no separate read.
+        // A preview does (the question comes before the job), and a head or tail is cheap.
+        if (!options.evenWhenReadFirst && plan.readRanges.some((r) => r.start <= range.start && range.end <= r.end)) continue;
         probes.push({ alternate: plan.alternate, sector: partial.index, range });
       }
     }
@@ -169,8 +173,13 @@ export function partialSectorProbes(prepared: FlashPreparation): { readonly alte
  * all the erased value (0xFF, or 0x00 on L0/L1) loses nothing, so it is neither warned about nor
  * asked about, and the plan text says "sector 5 tail is blank: nothing lost".
  */
-export async function probePartialSectors(session: DfuseSession, prepared: FlashPreparation, call: { readonly signal?: AbortSignal } = {}): Promise<FlashPreparation> {
-  const probes = partialSectorProbes(prepared);
+export async function probePartialSectors(
+  session: DfuseSession,
+  prepared: FlashPreparation,
+  call: { readonly signal?: AbortSignal } = {},
+  options: { readonly evenWhenReadFirst?: boolean } = {},
+): Promise<FlashPreparation> {
+  const probes = partialSectorProbes(prepared, options);
   if (probes.length === 0) return prepared;
   for (const probe of probes) {
     if (session.knownContent.covers(probe.range)) continue;

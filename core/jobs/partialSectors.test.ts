@@ -35,6 +35,11 @@ async function rig(profile: SimulatorProfile) {
   return { device, session, reads };
 }
 
+/** A second session on the same simulated board (a fresh one knows nothing of it yet). */
+async function rigSession(device: SimulatedDevice) {
+  return DfuseSession.open(device.open(), { clock: new VirtualClock() });
+}
+
 function hexSource(image: MemoryImage) {
   return { fileName: 'app.hex', bytes: new TextEncoder().encode(writeIntelHex(image)) };
 }
@@ -97,6 +102,23 @@ describe('partly covered sectors', () => {
     expect(of({ ...touched, preserve: true }).plans[0]!.partialSectors).toMatchObject([{ state: 'preserved' }]);
     expect(partialSectorProbes(of({ erase: 'mass', verify: true }))).toEqual([]);
     expect(partialSectorProbes(of({ ...touched, differential: true }))).toEqual([]);
+    // A preview asks before the job's read: the tail alone is read then.
+    expect(partialSectorProbes(of({ ...touched, differential: true }), { evenWhenReadFirst: true })).toEqual([{ alternate: 0, sector: 0, range: { start: 0x08000100, end: 0x08004000 } }]);
+  });
+
+  it('differential preview: a blank tail asks nothing; data in it is named as lost only if the sector differs', async () => {
+    const { device, session } = await rig(profiles.stm32f405!);
+    const image = MemoryImage.fromBytes(0x08000000, firmware(0x100));
+    const differential = { ...touched, differential: true };
+    const prepared = prepareFlash(session.info, { kind: 'flash', source: hexSource(image), options: differential });
+    const blank = await probePartialSectors(session, prepared, {}, { evenWhenReadFirst: true });
+    expect(blank.plans[0]!.warnings.map((w) => w.kind)).toEqual(['needs-read']);
+    device.memory(0)[0x2000] = 0x5a;
+    const other = await rigSession(device);
+    const withData = await probePartialSectors(other, prepareFlash(other.info, { kind: 'flash', source: hexSource(image), options: differential }), {}, { evenWhenReadFirst: true });
+    expect(withData.plans[0]!.warnings.find((w) => w.kind === 'destroys-data')?.message).toBe(
+      'sector 0 [0x08000000, 0x08004000) (if it differs from the image) holds 1 B of data outside the image that the erase destroys (use preserve to keep them)',
+    );
   });
 
   it('runFlash reads the tail first, announces that read, flashes, and its plans and notes say the tail was blank', async () => {

@@ -526,11 +526,11 @@ export class ProgrammerService implements Programmer {
    */
   private async probedPreparation(deviceId: string, prepared: FlashPreparation): Promise<FlashPreparation> {
     const device = this.open.get(deviceId);
-    if (!device || partialSectorProbes(prepared).length === 0 || this.jobs.has(deviceId)) return prepared;
+    if (!device || partialSectorProbes(prepared, { evenWhenReadFirst: true }).length === 0 || this.jobs.has(deviceId)) return prepared;
     const earlier = this.probing.get(deviceId);
     if (earlier) await earlier.catch(() => undefined);
     if (this.jobs.has(deviceId) || this.open.get(deviceId) !== device) return prepared;
-    const probe = probePartialSectors(device.session, prepared);
+    const probe = probePartialSectors(device.session, prepared, {}, { evenWhenReadFirst: true });
     this.probing.set(deviceId, probe);
     try {
       return await probe;
