@@ -6,6 +6,8 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SimulatorBus } from '../../core/simulator/bus.js';
+import { writeDfuFile } from '../../core/image/dfuFile.js';
+import { MemoryImage } from '../../core/image/memoryImage.js';
 import { VirtualClock } from '../../core/clock.js';
 import { createNodeHost } from './nodeHost.js';
 import { ProgrammerService } from './programmer.js';
@@ -45,6 +47,18 @@ describe('opening firmware in the app: only regular files, at most MAX_IMAGE_BYT
     ftruncateSync(fd, 1024 * 1024 * 1024);
     closeSync(fd);
     expect(await openRefusal(big)).toMatchObject({ kind: 'image-format', file: 'big.bin', reason: expect.stringMatching(/^larger than/) as string });
+  });
+
+  it('refuses a .dfu of millions of empty elements from its count (it froze the app for 71 s)', async () => {
+    const count = 3_000_000;
+    const template = writeDfuFile({ targets: [{ alternate: 0, image: MemoryImage.fromBytes(0x08000000, new Uint8Array(1)) }] });
+    const bytes = new Uint8Array(11 + 274 + count * 8 + 16);
+    bytes.set(template.subarray(0, 11 + 274));
+    new DataView(bytes.buffer).setUint32(11 + 270, count, true);
+    bytes.set(template.subarray(template.length - 16), bytes.length - 16);
+    const file = path.join(folder, 'many.dfu');
+    writeFileSync(file, bytes);
+    expect(await openRefusal(file)).toMatchObject({ kind: 'image-format', format: 'dfuse', file: 'many.dfu', reason: 'target 0: more than 262,144 elements in the file; a firmware file has a handful' });
   });
 
   it('still opens an ordinary firmware file', async () => {
