@@ -6,6 +6,9 @@ import { formatBytes, formatCrc, formatImageFormat, formatUsbId, pluralise } fro
 import { BaseAddressForm } from './BaseAddressDialog.js';
 import type { ImageSaveFormat, ImageSummary } from '../../../core/contract/programmer.js';
 
+/** Blocks listed by name, as `dfu-desk image` does: a file may hold 262,144 of them. */
+const SHOWN_BLOCKS = 32;
+
 /** "Save as" converts the loaded image (core/image/convert.ts in main); main asks where. */
 const SAVE_AS_FORMATS: readonly { id: ImageSaveFormat; label: string; title: string }[] = [
   { id: 'hex', label: 'Intel HEX', title: 'Every block and the start address, as .hex' },
@@ -72,11 +75,16 @@ export function ImageCard({ image }: { image: ImageSummary }) {
         )}
       </dl>
       <ul className="block-list">
-        {image.blocks.map((block) => (
+        {image.blocks.slice(0, SHOWN_BLOCKS).map((block) => (
           <li key={block.start} className="mono">
             {formatAddress(block.start)}–{formatAddress(block.end)} · {formatSize(block.end - block.start)} · CRC {formatCrc(block.crc32)}
           </li>
         ))}
+        {image.blocks.length > SHOWN_BLOCKS && (
+          <li className="muted" data-testid="more-blocks">
+            … and {pluralise(image.blocks.length - SHOWN_BLOCKS, 'more block')} (dfu-desk image FILE --json lists every one)
+          </li>
+        )}
       </ul>
       {isBinary && (
         <p>

@@ -76,6 +76,19 @@ describe('ImageCard: Save as', () => {
   });
 });
 
+describe('ImageCard: an image of many blocks', () => {
+  it('lists the first 32 blocks and counts the rest (a file may hold 262,144)', async () => {
+    const blocks = Array.from({ length: 100 }, (_, i) => ({ start: 0x08000000 + 16 * i, end: 0x08000001 + 16 * i, crc32: i }));
+    const image: ImageSummary = { ...hexImage, blocks, sizeBytes: 100 };
+    const store = createAppStore(createFakeBridge(baseSnapshot({ image })));
+    await act(() => store.getState().start());
+    const view = await render(<ImageCard image={image} />, store);
+    expect(view.container.querySelectorAll('.block-list li.mono')).toHaveLength(32);
+    expect(view.container.querySelector('[data-testid="more-blocks"]')?.textContent).toContain('… and 68 more blocks');
+    view.unmount();
+  });
+});
+
 describe('the base-address question for any raw file', () => {
   it('asks after main placed a suffix-only .dfu (opened from a recent file or the menu) at the start of flash, prefilled with it', async () => {
     const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: rawImage('app.dfu') }));
