@@ -5,7 +5,7 @@ import { dialog } from 'electron';
 import type { BrowserWindow } from 'electron';
 import type { Dialogs } from './host.js';
 
-/** Every extension the readers know; the format itself is detected from the content. */
+/** Every extension the readers know; the extension names the format the content must hold (core/image/firmwareFile.ts). */
 export const FIRMWARE_EXTENSIONS = ['hex', 'ihex', 'ihx', 'bin', 'dfu', 'srec', 's19', 's28', 's37', 'mot', 'elf', 'axf', 'out'];
 
 export function createElectronDialogs(window: () => BrowserWindow | undefined): Dialogs {
