@@ -137,6 +137,20 @@ describe('engine contract against the simulator', () => {
         expect(device.violations).toEqual([]);
       });
 
+      it('read unprotect, then an option-byte write: each a confirmed reset, no handle left open', async () => {
+        const clock = new VirtualClock();
+        const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(`readProtected${variant ? `+${variant}` : ''}`), clock });
+        const session = await DfuseSession.open(device.open(), { clock });
+        expect(await session.readUnprotect({ iUnderstandTheFlashIsErased: true })).toBe('reset');
+        expect(device.openHandles).toBe(0);
+        clock.advance(60_000);
+        const again = await DfuseSession.open(device.open(), { clock });
+        const [block] = await again.readAllOptionBytes();
+        expect(await again.writeOptionBytes(block!.raw)).toBe('reset');
+        expect(device.openHandles).toBe(0);
+        expect(device.violations).toEqual([]);
+      });
+
       for (const scenarioName of variant ? pollScenarios : scenarioNames) {
         it(scenarioName, async () => {
           const clock = new VirtualClock();
