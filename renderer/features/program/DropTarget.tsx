@@ -3,7 +3,7 @@ import { useApp } from '../../storeContext.js';
 // Selectors must return stable values: a fresh [] on every call would re-render forever.
 const NONE = [] as const;
 
-export const FIRMWARE_EXTENSIONS = '.hex,.ihex,.bin,.dfu,.srec,.s19,.s28,.s37,.mot,.elf,.axf';
+export const FIRMWARE_EXTENSIONS = '.hex,.ihx,.ihex,.bin,.dfu,.srec,.s19,.s28,.s37,.mot,.elf,.axf,.out';
 
 /** The empty Flash tab: drop or open a file, or pick a recent one. */
 export function DropTarget() {

@@ -9,6 +9,8 @@ import { button, click, render, type } from '../../testing/render.js';
 import { ImageCard } from './ImageCard.js';
 import { BaseAddressDialog } from './BaseAddressDialog.js';
 import { PlanPreview } from './PlanPreview.js';
+import { FIRMWARE_EXTENSIONS } from './DropTarget.js';
+import { FORMAT_EXTENSIONS } from '../../../core/image/firmwareFile.js';
 import type { ImageSummary, PlanSummary } from '../../../core/contract/programmer.js';
 
 const TOKEN = 'b1b1b1b1'.padEnd(32, '0');
@@ -177,6 +179,13 @@ describe('a binary whose name names no format', () => {
     await act(() => store.getState().openFile(new File([new Uint8Array([0x41])], 'notes.txt')));
     expect(store.getState().pendingBinary).toBeUndefined();
     expect(store.getState().failure).toMatchObject({ action: 'Open file', error: { file: 'notes.txt' } });
+  });
+});
+
+describe('the page\'s file picker', () => {
+  it('offers every extension that names a firmware format', () => {
+    const offered = FIRMWARE_EXTENSIONS.split(',');
+    expect(offered.sort()).toEqual(Object.values(FORMAT_EXTENSIONS).flat().sort());
   });
 });
 
