@@ -195,6 +195,8 @@ export async function runDeviceJob(
       warnings.push(...prepared.warnings);
       say(`Device   ${deviceLine(info)}`);
       if (job.kind === 'flash' && !job.planOnly) for (const line of preparationText(prepared)) say(line);
+      // verify compares a raw binary where it was placed: say where, as flash does.
+      else if (!job.planOnly && prepared.placed.baseAddress !== undefined) say(`Placed   raw binary at ${formatAddress(prepared.placed.baseAddress)}`);
       if (job.planOnly) {
         const text = [...prepared.plans.map(formatPlan), ...preparationText(prepared).filter((line) => !line.startsWith('Plan '))].join('\n\n');
         context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${text}`);

@@ -44,6 +44,12 @@ describe('dfu-desk flash --plan: where a raw binary goes', () => {
     expect((hex.result as { devices: Record<string, unknown>[] }).devices[0]).not.toHaveProperty('baseAddress');
   });
 
+  it('verify says where it compared a raw binary', async () => {
+    const run = await runCliProcess(['verify', blinkyBin, '--address', '0x08004000', ...L073]);
+    // A fresh simulated board does not hold the file: the comparison fails, after saying where it looked.
+    expect(run.stdout).toContain('Placed   raw binary at 0x08004000');
+  });
+
   it('refuses an unknown extension without --format, saying how to read it as a raw binary', async () => {
     const run = await runCliProcess(['flash', join(folder, 'firmware.img'), ...L073, '--plan']);
     expect(run.code).not.toBe(0);
