@@ -154,9 +154,13 @@ export function partialSectorProbes(
   if (prepared.kind !== 'flash') return [];
   const probes: { alternate: number; sector: number; range: AddressRange }[] = [];
   for (const plan of prepared.plans) {
+    // Never read where the flash may not exist (an L072xB reading above 128 KiB hangs its ROM):
+    // such a sector stays unknown and is asked about.
+    const realEnd = Math.min(...plan.warnings.filter((w) => w.kind === 'flash-overstated' && w.range).map((w) => w.range!.start), Infinity);
     for (const partial of plan.partialSectors) {
       if (partial.state !== 'unknown') continue;
       for (const range of partial.outside) {
+        if (range.end > realEnd) continue;
         // A differential plan reads whole touched sectors first: a job needs no separate read.
         // A preview does (the question comes before the job), and a head or tail is cheap.
         if (!options.evenWhenReadFirst && plan.readRanges.some((r) => r.start <= range.start && range.end <= r.end)) continue;

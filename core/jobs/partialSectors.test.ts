@@ -7,6 +7,7 @@ import { writeIntelHex } from '../image/intelHex.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles, type SimulatorProfile } from '../simulator/profiles.js';
+import { describeDevice, type DeviceInfo } from '../usb/descriptors.js';
 import { partialSectorProbes, prepareFlash, probePartialSectors, runFlash } from './flashJob.js';
 import { flashPhases } from './jobPhases.js';
 
@@ -45,6 +46,12 @@ function hexSource(image: MemoryImage) {
 }
 
 const touched = { erase: 'touched' as const, verify: true };
+
+/** An L073 as its descriptors describe it, before any register read. */
+function l073Described(): DeviceInfo {
+  const device = new SimulatedDevice({ profile: profiles.stm32l073!, clock: new VirtualClock() });
+  return describeDevice(device.open());
+}
 
 describe('partly covered sectors', () => {
   it('F405: a blank tail in sector 0 costs one read, then nothing is asked and the plan says nothing is lost', async () => {
@@ -119,6 +126,17 @@ describe('partly covered sectors', () => {
     expect(withData.plans[0]!.warnings.find((w) => w.kind === 'destroys-data')?.message).toBe(
       'sector 0 [0x08000000, 0x08004000) (if it differs from the image) holds 1 B of data outside the image that the erase destroys (use preserve to keep them)',
     );
+  });
+
+  it('never reads where the flash may not exist: an L072xB-sized image reaching past 128 KiB without a known size', () => {
+    // The L073 descriptor (also sent by the 128 KiB L072xB) without F_SIZE or a saved size: the
+    // plan warns the flash may end at 0x08020000; the sector there stays unknown and is asked about.
+    const info = { ...l073Described(), flashSizeBytes: undefined };
+    const image = MemoryImage.fromBytes(0x08000000, firmware(0x20040));
+    const prepared = prepareFlash(info, { kind: 'flash', source: hexSource(image), options: touched });
+    expect(prepared.plans[0]!.warnings.map((w) => w.kind)).toContain('flash-overstated');
+    expect(partialSectorProbes(prepared, { evenWhenReadFirst: true })).toEqual([]);
+    expect(prepared.plans[0]!.partialSectors).toMatchObject([{ index: 1024, state: 'unknown' }]);
   });
 
   it('runFlash reads the tail first, announces that read, flashes, and its plans and notes say the tail was blank', async () => {
