@@ -76,12 +76,12 @@ beforeAll(() => {
 });
 
 /** Every warning but the data-loss ones, which the app words after reading the sector. */
-function withoutDataLoss(warnings: readonly Json[]): Json[] {
+function withoutDataLoss(warnings: readonly { readonly kind: string; readonly message: string }[]): { kind: string; message: string }[] {
   return warnings.filter((warning) => warning.kind !== 'destroys-data').map(({ kind, message }) => ({ kind, message }));
 }
 
 /** The sectors a data-loss warning names (from its message: "sector 521 [...)"). */
-function lossSectors(warnings: readonly Json[]): number[] {
+function lossSectors(warnings: readonly { readonly kind: string; readonly message: string }[]): number[] {
   return warnings.filter((warning) => warning.kind === 'destroys-data').map((warning) => Number(/^sector (\d+)/.exec(String(warning.message))?.[1]));
 }
 
@@ -133,7 +133,7 @@ describe('the CLI and the app service plan the same', () => {
         estimatedMs: Math.round(plan.estimatedMs),
         warnings: withoutDataLoss(plan.warnings.map(({ kind, message }) => ({ kind, message }))),
         // The app read those sectors first: the blank ones lose nothing and are not warned about.
-        lossSectors: [...lossSectors(plan.warnings as Json[]), ...(plan.partialSectors ?? []).filter((p) => p.state === 'blank').map((p) => p.index)].sort((a, b) => a - b),
+        lossSectors: [...lossSectors(plan.warnings), ...(plan.partialSectors ?? []).filter((p) => p.state === 'blank').map((p) => p.index)].sort((a, b) => a - b),
       }));
       expect(fromApp.length).toBeGreaterThan(0);
       expect(fromApp).toEqual(fromCli);
