@@ -17,6 +17,8 @@ class BusyDevice implements DfuTransport {
   clears = 0;
   /** Clock time of every GETSTATUS. */
   readonly pollTimes: number[] = [];
+  /** Host-side delay of the reply to the GETSTATUS that starts an operation (a loaded host). */
+  firstReplyDelayMs = 0;
   /** 'flaky': fails (STALL, then EPROTO, alternating) every `flakyEvery`-th early poll, else answers busy. */
   flakyEvery = 2;
   private flakyCount = 0;
@@ -52,7 +54,9 @@ class BusyDevice implements DfuTransport {
       this.state = DfuState.dfuDNBUSY;
       // Some bootloaders run the operation inside the first GETSTATUS and answer dfuDNBUSY after it.
       if (this.behaviour === 'first-held') await this.clock.sleep(this.endsAt - this.clock.now());
-      return this.reply();
+      const reply = this.reply();
+      if (this.firstReplyDelayMs > 0) await this.clock.sleep(this.firstReplyDelayMs);
+      return reply;
     }
     if (this.state === DfuState.dfuDNBUSY && !this.stuck && this.clock.now() < this.endsAt) {
       if (this.behaviour === 'stall') throw new TransferError('stall', 'busy');
@@ -255,6 +259,23 @@ describe('BusyPoller (adaptive)', () => {
     expect(device.polls).toBeGreaterThan(9);
     expect(clock.now() - t0).toBeGreaterThanOrEqual(1_000);
     expect(clock.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+describe('BusyPoller: a device that answers early stays timed', () => {
+  it('a slow first reply later (host load) does not make it a holding device', async () => {
+    const { device, poller } = setup('answer-busy', 20);
+    device.op(0);
+    await poller.afterDnload({ kind: 'set-address', during: 'set address' }, { roundTripMs: 1, bytes: 5 });
+    device.op(30);
+    await poller.afterDnload(write);
+    expect(poller.holdBehaviour).toBe('answers-early');
+    // The first reply of the next operation arrives late (a loaded host), the operation long over.
+    device.firstReplyDelayMs = 40;
+    device.op(30);
+    const outcome = await poller.afterDnload(write);
+    expect(outcome.reply.state).toBe(DfuState.dfuDNLOAD_IDLE);
+    expect(poller.holdBehaviour).toBe('answers-early');
   });
 });
 

@@ -221,7 +221,8 @@ export class BusyPoller {
     // Not busy at all (done at once, or an error state): nothing to wait for.
     if (first !== undefined && first.state !== DfuState.dfuDNBUSY) return this.outcome(first, first.pollTimeoutMs, started, sleptMs, polls, stalls, false);
     // A first GETSTATUS held for the whole operation: the device holds requests (and is done).
-    if (isFirstHeld) this.markHolds(operation);
+    // Not on a device that has answered early before: a slow reply there is the host's delay.
+    if (isFirstHeld && this.holding === 'unknown') this.markHolds(operation);
     let failingSince = firstSent;
     if (first === undefined) failuresInRow++;
     const reported = first?.pollTimeoutMs ?? 0;
