@@ -76,12 +76,14 @@ beforeAll(() => {
 });
 
 /** Every warning but the data-loss ones, which the app words after reading the sector. */
-function withoutDataLoss(warnings: readonly { readonly kind: string; readonly message: string }[]): { kind: string; message: string }[] {
+type WarningLike = { readonly kind?: unknown; readonly message?: unknown };
+
+function withoutDataLoss(warnings: readonly WarningLike[]): WarningLike[] {
   return warnings.filter((warning) => warning.kind !== 'destroys-data').map(({ kind, message }) => ({ kind, message }));
 }
 
 /** The sectors a data-loss warning names (from its message: "sector 521 [...)"). */
-function lossSectors(warnings: readonly { readonly kind: string; readonly message: string }[]): number[] {
+function lossSectors(warnings: readonly WarningLike[]): number[] {
   return warnings.filter((warning) => warning.kind === 'destroys-data').map((warning) => Number(/^sector (\d+)/.exec(String(warning.message))?.[1]));
 }
 
