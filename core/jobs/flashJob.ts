@@ -147,16 +147,30 @@ function withPlans(base: PreparationBase, deviceContent: MemoryImage | undefined
  * probePartialSectors reads, one range per head or tail (a sector the image covers in the middle
  * has both). Empty when every such sector is known, preserved, or read anyway (differential).
  */
+export interface ProbeOptions {
+  /** Also read what a differential plan reads anyway (a preview asks before the job reads). */
+  readonly evenWhenReadFirst?: boolean;
+  /**
+   * Also read what a differential or preserve plan must read first, so that a preview is the plan
+   * the job will run ("1 of 524 sectors changed", not "full write until read").
+   */
+  readonly withPlanReads?: boolean;
+}
+
+/** The first address a plan must not read: where a known overstating part's flash may end. */
+function readableEnd(plan: ProgramPlan): number {
+  // An L072xB reading above 128 KiB hangs its ROM: such bytes stay unknown (and are asked about).
+  return Math.min(...plan.warnings.filter((w) => w.kind === 'flash-overstated' && w.range).map((w) => w.range!.start), Infinity);
+}
+
 export function partialSectorProbes(
   prepared: FlashPreparation,
-  options: { readonly evenWhenReadFirst?: boolean } = {},
+  options: ProbeOptions = {},
 ): { readonly alternate: number; readonly sector: number; readonly range: AddressRange }[] {
   if (prepared.kind !== 'flash') return [];
   const probes: { alternate: number; sector: number; range: AddressRange }[] = [];
   for (const plan of prepared.plans) {
-    // Never read where the flash may not exist (an L072xB reading above 128 KiB hangs its ROM):
-    // such a sector stays unknown and is asked about.
-    const realEnd = Math.min(...plan.warnings.filter((w) => w.kind === 'flash-overstated' && w.range).map((w) => w.range!.start), Infinity);
+    const realEnd = readableEnd(plan);
     for (const partial of plan.partialSectors) {
       if (partial.state !== 'unknown') continue;
       for (const range of partial.outside) {
@@ -181,15 +195,29 @@ export async function probePartialSectors(
   session: DfuseSession,
   prepared: FlashPreparation,
   call: { readonly signal?: AbortSignal } = {},
-  options: { readonly evenWhenReadFirst?: boolean } = {},
+  options: ProbeOptions = {},
 ): Promise<FlashPreparation> {
+  const planReads = options.withPlanReads ? planReadsOf(prepared) : [];
   const probes = partialSectorProbes(prepared, options);
-  if (probes.length === 0) return prepared;
+  if (probes.length === 0 && planReads.length === 0) return prepared;
+  for (const read of planReads) {
+    if (session.knownContent.covers(read.range)) continue;
+    await session.read(read.alternate, read.range, call);
+  }
   for (const probe of probes) {
     if (session.knownContent.covers(probe.range)) continue;
     await session.read(probe.alternate, probe.range, call);
   }
   return withPlans(prepared, session.knownContent);
+}
+
+/** What differential and preserve plans read before they are final (never past a real flash end). */
+export function planReadsOf(prepared: FlashPreparation): { readonly alternate: number; readonly range: AddressRange }[] {
+  if (prepared.kind !== 'flash') return [];
+  return prepared.plans.flatMap((plan) => {
+    const realEnd = readableEnd(plan);
+    return plan.readRanges.filter((range) => range.end <= realEnd).map((range) => ({ alternate: plan.alternate, range }));
+  });
 }
 
 /**

@@ -117,6 +117,26 @@ describe('ProgrammerService', () => {
     expect(withData!.warnings.map((warning) => warning.kind)).toEqual(['destroys-data']);
   });
 
+  it('a differential preview reads the touched sectors first: it names the one sector that changed, and the job reads nothing again', async () => {
+    const { service, device } = await setup({ spec: 'stm32l073' });
+    const image = firmware(4096);
+    const bytes = image.read({ start: FLASH, end: FLASH + 4096 }, 0);
+    const flash = device('sim:1').memory(0);
+    flash.set(bytes, 0);
+    flash[5 * 128 + 7] ^= 0xff; // page 5 differs
+    await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(image) });
+    const options = { erase: 'touched' as const, verify: true, differential: true };
+    const { plans: [plan] } = await service.planProgram(options);
+    expect(plan!.warnings).toEqual([]);
+    expect(plan!.unchangedSectors).toBe(31);
+    expect(plan!.sectors.map((sector) => sector.index)).toEqual([5]);
+    expect(plan!.text).toContain('unchanged 31 sectors');
+    const result = await service.program({ options });
+    expectOk(result);
+    expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
+    expect(result.verify).toMatchObject({ isMatch: true, bytesCompared: 4096 });
+  });
+
   it('announces the steps of a job from its plan before the first one starts, and none for a connect', async () => {
     const { service, events, snapshot } = await setup({ spec: 'stm32l073' });
     // The board was connected at start: its connect phase is not a job and never reached the window.

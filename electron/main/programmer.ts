@@ -48,7 +48,7 @@ import { boardMismatch, boardTargetOf, type BoardTarget } from '../../core/jobs/
 import { checkConfirmed } from '../../core/jobs/confirmations.js';
 import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { deviceContentOf, type DeviceContent } from '../../core/jobs/deviceContent.js';
-import { flashReportInputOf, partialSectorProbes, prepareFlash, probePartialSectors, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
+import { flashReportInputOf, partialSectorProbes, planReadsOf, prepareFlash, probePartialSectors, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { flashPhases, singlePhase, type AnnouncedPhase } from '../../core/jobs/jobPhases.js';
 import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
@@ -520,17 +520,19 @@ export class ProgrammerService implements Programmer {
   }
 
   /**
-   * Reads the partly covered sectors' outside bytes when the device is free (not during a job); a
-   * job that starts meanwhile waits for the read. A read that fails leaves the plan as it was
-   * (the dialog then asks, as it must when nothing is known).
+   * Reads the partly covered sectors' outside bytes, and what a differential or preserve plan reads
+   * first, when the device is free (not during a job), so the preview is the plan the job runs; a
+   * job that starts meanwhile waits for the read. A read that fails leaves the plan as it was (the
+   * dialog then asks, as it must when nothing is known).
    */
   private async probedPreparation(deviceId: string, prepared: FlashPreparation): Promise<FlashPreparation> {
     const device = this.open.get(deviceId);
-    if (!device || partialSectorProbes(prepared, { evenWhenReadFirst: true }).length === 0 || this.jobs.has(deviceId)) return prepared;
+    const reads = { evenWhenReadFirst: true, withPlanReads: true };
+    if (!device || (partialSectorProbes(prepared, reads).length === 0 && planReadsOf(prepared).length === 0) || this.jobs.has(deviceId)) return prepared;
     const earlier = this.probing.get(deviceId);
     if (earlier) await earlier.catch(() => undefined);
     if (this.jobs.has(deviceId) || this.open.get(deviceId) !== device) return prepared;
-    const probe = probePartialSectors(device.session, prepared, {}, { evenWhenReadFirst: true });
+    const probe = probePartialSectors(device.session, prepared, {}, reads);
     this.probing.set(deviceId, probe);
     try {
       return await probe;
