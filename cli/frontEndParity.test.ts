@@ -138,7 +138,17 @@ describe('the CLI and the app service plan the same', () => {
         lossSectors: [...lossSectors(plan.warnings), ...(plan.partialSectors ?? []).filter((p) => p.state === 'blank').map((p) => p.index)].sort((a, b) => a - b),
       }));
       expect(fromApp.length).toBeGreaterThan(0);
-      expect(fromApp).toEqual(fromCli);
+      if (testCase.options.differential || testCase.options.preserve) {
+        // `--plan` touches nothing, so it plans a full write "until read"; the app's preview reads
+        // what the plan needs first (as the job would) and is complete. What a read cannot change
+        // must still agree, and the app's plan must need no further read.
+        const fixed = (plans: readonly Json[]) => plans.map(({ alternate, region, eraseMode, preserveRanges }) => ({ alternate, region, eraseMode, preserveRanges }));
+        expect(fixed(fromApp)).toEqual(fixed(fromCli));
+        expect(fromApp.flatMap((plan) => plan.warnings.map((warning) => warning.kind))).not.toContain('needs-read');
+        expect(fromCli.flatMap((plan) => plan.warnings.map((warning) => warning.kind))).toContain(testCase.options.differential ? 'needs-read' : 'preserving');
+      } else {
+        expect(fromApp).toEqual(fromCli);
+      }
       expect(app.confirmations.map((c) => [c.kind, c.consequence])).toEqual((cliDevice.confirmations as Json[]).map((c) => [c.kind, c.consequence]));
     });
   }
