@@ -117,6 +117,17 @@ describe('ProgrammerService', () => {
     expect(withData!.warnings.map((warning) => warning.kind)).toEqual(['destroys-data']);
   });
 
+  it('a read back shows in the device-content layer: blank sectors and sectors with data', async () => {
+    const { service, device } = await setup({ spec: 'stm32f405' });
+    const flash = device('sim:1').memory(0);
+    flash.fill(0xff, 0, 0x8000);
+    flash[0x4000] = 0x12;
+    await service.readMemory({ alternate: 0, start: FLASH, length: 0x8000 });
+    const content = (await service.getSnapshot()).deviceContent!;
+    expect(content.blankRanges).toContainEqual({ start: FLASH, end: FLASH + 0x4000 });
+    expect(content.dataRanges).toContainEqual({ start: FLASH + 0x4000, end: FLASH + 0x8000 });
+  });
+
   it('a differential preview reads the touched sectors first: it names the one sector that changed, and the job reads nothing again', async () => {
     const { service, device } = await setup({ spec: 'stm32l073' });
     const image = firmware(4096);
@@ -328,6 +339,19 @@ describe('ProgrammerService', () => {
     // The bootloader refuses to read them under read protection, which says the level all the same.
     await vi.waitFor(() => expect(lastSession().readProtection).toBe(1));
     expect(lastSession().optionBytes).toBeUndefined();
+  });
+
+  it('says the change waits for the next reset when the bootloader answers an option-byte write without resetting', async () => {
+    const { service, host, lastSession } = await setup({ spec: 'stm32l073:noResetAfterOptionBytes' });
+    const protect = await service.writeOptionBytes({ changes: { rdp: 0xbb } });
+    expectOk(protect);
+    // The chip still runs with RDP 0 until it resets: no read protection is claimed.
+    expect(protect).not.toHaveProperty('readProtection');
+    host.clock.advance(2000);
+    await vi.waitFor(() => expect(lastSession().selectedDeviceId).toBe('sim:1'));
+    const messages = (await service.getLog()).map((entry) => entry.message);
+    expect(messages).toContain('Option bytes written; the bootloader did not reset, so they apply at the next reset: power-cycle the board (or reset it) to load them');
+    expect(messages.some((message) => message.includes('the device resets to apply them'))).toBe(false);
   });
 
   it('refuses RDP level 2 without the permanent-lock confirmation, before touching the device', async () => {
