@@ -218,8 +218,20 @@ describe('dfu-desk options and unprotect', () => {
     const protectedRead = await runCliProcess(['read', '--simulate', 'stm32l073:readProtected', ...fast, '--length', '16', '-o', join(folder, 'p.bin')]);
     expect(protectedRead.code).toBe(5);
     expect(protectedRead.stderr).toContain('unprotect --yes');
-    const done = await runCliProcess(['unprotect', '--yes', '--simulate', 'stm32l073:readProtected', ...fast]);
+    const done = await runCliProcess(['unprotect', '--yes', '--simulate', 'stm32l073:readProtected', ...fast, '--json']);
     expect(done.code).toBe(0);
-    expect(done.stdout).toContain('Read protection removed');
+    expect(done.result).toMatchObject({ reset: true });
+  });
+
+  it('says so when the bootloader did not reset after an option-byte write or read unprotect (the change waits for the next reset)', async () => {
+    const write = await runCliProcess(['options', '--simulate', 'stm32l073:noResetAfterOptionBytes', ...fast, '--set', 'IWDG_SW=Hardware watchdog (starts at reset)']);
+    expect(write.code).toBe(0);
+    expect(write.stdout).toContain('the bootloader did not reset, so they apply at the next reset: power-cycle the board');
+    expect(write.stdout).not.toContain('the device resets to apply them');
+    const json = await runCliProcess(['options', '--simulate', 'stm32l073:noResetAfterOptionBytes', ...fast, '--set', 'IWDG_SW=Hardware watchdog (starts at reset)', '--json']);
+    expect(json.result).toMatchObject({ written: true, reset: false });
+    const unprotect = await runCliProcess(['unprotect', '--yes', '--simulate', 'stm32f405:readUnprotectNoOp', ...fast]);
+    expect(unprotect.code).toBe(0);
+    expect(unprotect.stdout).toContain('Read unprotect accepted without a reset');
   });
 });

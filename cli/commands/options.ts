@@ -4,7 +4,7 @@
 import { formatAddress } from '../../core/format.js';
 import type { DecodedOptionBytes, OptionField } from '../../core/dfuse/optionBytes.js';
 import type { ConfirmationKind } from '../../core/errors.js';
-import { findOptionField, optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { findOptionField, optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, resetEndingText, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
 import { commonOptions, confirmationOptions, confirmedFrom, deviceOptions, stringListOption, usageError, type CommandSpec } from '../args.js';
 import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
@@ -110,14 +110,15 @@ function run(context: CommandContext): Promise<CommandOutcome> {
         return { exitCode: ExitCode.ok, result: { family: session.info.family, blocks: blocks.map(blockJson), written: false } };
       }
       context.reporter.text(['', 'Writing:', ...plan.changes.map((c) => `  ${c.label}: ${c.fromMeaning} (${hexOf(c.from)}) -> ${c.toMeaning} (${hexOf(c.to)})`)].join('\n'));
-      await runOptionBytesWrite(session, plan, { confirmed, signal: context.io.signal });
-      context.reporter.text('Option bytes written; the device resets to apply them');
+      const outcome = await runOptionBytesWrite(session, plan, { confirmed, signal: context.io.signal });
+      context.reporter.text(resetEndingText('option-bytes', outcome));
       return {
         exitCode: ExitCode.ok,
         result: {
           family: session.info.family,
           blocks: blocks.map(blockJson),
           written: true,
+          reset: outcome === 'reset',
           changes: plan.changes.map((c) => ({ field: c.id, from: c.from, to: c.to, fromMeaning: c.fromMeaning, toMeaning: c.toMeaning })),
         },
       };

@@ -6,6 +6,7 @@ import type { Command, CommandContext, CommandOutcome } from '../context.js';
 import { checkDeviceOptions } from '../devices/deviceAccess.js';
 import { ExitCode } from '../exitCodes.js';
 import { withOneDevice } from './deviceCommand.js';
+import { resetEndingText } from '../../core/jobs/optionBytesJob.js';
 
 const spec: CommandSpec = {
   name: 'unprotect',
@@ -26,9 +27,9 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   checkDeviceOptions(context.values, context.io.env);
   return withOneDevice(context, {
     run: async ({ session }) => {
-      await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
-      context.reporter.text('Read protection removed; the flash was mass-erased and the device reset');
-      return { exitCode: ExitCode.ok, result: {} };
+      const outcome = await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
+      context.reporter.text(resetEndingText('read-unprotect', outcome));
+      return { exitCode: ExitCode.ok, result: { reset: outcome === 'reset' } };
     },
   });
 }

@@ -7,6 +7,7 @@ import { decodeOptionBytes, encodeOptionBytes, lockoutRisks, type DecodedOptionB
 import { mainFlashOf } from '../dfuse/regionRole.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import type { DfuseSession } from '../dfuse/session.js';
+import type { ResetOutcome } from '../dfuse/resetOperations.js';
 import { DfuError } from '../errors.js';
 import { checkConfirmed, confirmation, type Confirmation } from './confirmations.js';
 import type { RunOptions } from './flashJob.js';
@@ -122,10 +123,26 @@ export function prepareOptionBytesWrite(blocks: readonly DecodedOptionBytes[], c
 }
 
 /** Writes a planned block (the device resets afterwards). Refuses while a confirmation is missing. */
-export async function runOptionBytesWrite(session: DfuseSession, plan: OptionBytesWritePlan, run: RunOptions): Promise<void> {
+/**
+ * What a reset-style operation ended in, in words, for the CLI and the app alike. 'reset': the
+ * device left the bus to apply the change; 'no-reset': it answered with a status and stayed (newer
+ * bootloaders): the change applies at the chip's next reset, which the user must cause.
+ */
+export function resetEndingText(operation: 'option-bytes' | 'read-unprotect', outcome: ResetOutcome): string {
+  if (operation === 'option-bytes') {
+    return outcome === 'reset'
+      ? 'Option bytes written; the device resets to apply them'
+      : 'Option bytes written; the bootloader did not reset, so they apply at the next reset: power-cycle the board (or reset it) to load them';
+  }
+  return outcome === 'reset'
+    ? 'Read protection removed; the flash was mass-erased and the device reset'
+    : 'Read unprotect accepted without a reset: the chip keeps its current protection until its next reset; power-cycle the board, then check the read protection again';
+}
+
+export async function runOptionBytesWrite(session: DfuseSession, plan: OptionBytesWritePlan, run: RunOptions): Promise<ResetOutcome> {
   checkConfirmed(plan.confirmations, run.confirmed);
   if (plan.changes.length === 0) {
     throw new DfuError({ kind: 'invalid-argument', argument: 'changes', reason: `nothing to change at ${formatAddress(plan.address)}: every field already has that value` });
   }
-  await session.writeOptionBytes(plan.raw, plan.address, { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed });
+  return session.writeOptionBytes(plan.raw, plan.address, { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed });
 }

@@ -50,7 +50,8 @@ import { prepareErase, runErase } from '../../core/jobs/eraseJob.js';
 import { deviceContentOf, type DeviceContent } from '../../core/jobs/deviceContent.js';
 import { flashReportInputOf, partialSectorProbes, planReadsOf, prepareFlash, probePartialSectors, runFlash, type FlashPreparation } from '../../core/jobs/flashJob.js';
 import { flashPhases, singlePhase, type AnnouncedPhase } from '../../core/jobs/jobPhases.js';
-import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import { optionBytesOfDevice, optionContextOf, prepareOptionBytesWrite, resetEndingText, runOptionBytesWrite } from '../../core/jobs/optionBytesJob.js';
+import type { ResetOutcome } from '../../core/dfuse/resetOperations.js';
 import { prepareRead } from '../../core/jobs/readJob.js';
 import { DfuError, describe as describeError, isDfuError } from '../../core/errors.js';
 import type { DfuErrorInfo } from '../../core/errors.js';
@@ -757,16 +758,18 @@ export class ProgrammerService implements Programmer {
       const confirmed = request.confirmed ?? [];
       checkConfirmed(plan.confirmations, confirmed);
       const rdpChanges = plan.after.hasRdp && plan.after.rdpLevel !== current.rdpLevel;
+      let outcome: ResetOutcome = 'reset';
       const { result } = await this.runJob(
         'option-bytes-write',
         deviceId,
         async ({ session, signal }) => {
-          await runOptionBytesWrite(session, plan, { confirmed, signal });
-          return { value: undefined, ...(rdpChanges ? { readProtection: plan.after.rdpLevel } : {}) };
+          outcome = await runOptionBytesWrite(session, plan, { confirmed, signal });
+          // Without a reset the chip still runs with the old values: its protection has not changed yet.
+          return { value: undefined, ...(rdpChanges && outcome === 'reset' ? { readProtection: plan.after.rdpLevel } : {}) };
         },
         singlePhase('option-bytes-write', plan.raw.length),
       );
-      if (result.ok) await this.awaitReset(deviceId, 'option bytes written; the device resets to apply them');
+      if (result.ok) await this.awaitReset(deviceId, resetEndingText('option-bytes', outcome));
       return result;
     });
   }
@@ -778,16 +781,17 @@ export class ProgrammerService implements Programmer {
         throw new DfuError({ kind: 'confirmation-required', action: 'read-unprotect', reason: 'read unprotect mass-erases the flash' });
       }
       const { deviceId } = this.requireSelected();
+      let outcome: ResetOutcome = 'reset';
       const { result } = await this.runJob(
         'read-unprotect',
         deviceId,
         async ({ session }) => {
-          await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
-          return { value: undefined, readProtection: 0 as const };
+          outcome = await session.readUnprotect({ iUnderstandTheFlashIsErased: true });
+          return { value: undefined, ...(outcome === 'reset' ? { readProtection: 0 as const } : {}) };
         },
         singlePhase('read-unprotect'),
       );
-      if (result.ok) await this.awaitReset(deviceId, 'read protection removed; the flash was mass-erased and the device resets');
+      if (result.ok) await this.awaitReset(deviceId, resetEndingText('read-unprotect', outcome));
       return result;
     });
   }
