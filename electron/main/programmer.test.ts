@@ -134,7 +134,7 @@ describe('ProgrammerService', () => {
     const bytes = image.read({ start: FLASH, end: FLASH + 4096 }, 0);
     const flash = device('sim:1').memory(0);
     flash.set(bytes, 0);
-    flash[5 * 128 + 7] ^= 0xff; // page 5 differs
+    flash[5 * 128 + 7] = flash[5 * 128 + 7]! ^ 0xff; // page 5 differs
     await service.openImage({ kind: 'bytes', fileName: 'a.hex', bytes: hexBytes(image) });
     const options = { erase: 'touched' as const, verify: true, differential: true };
     const { plans: [plan] } = await service.planProgram(options);
