@@ -24,6 +24,13 @@ describe('dfu-desk --flash-size (STM32L072xB)', () => {
     expect(human.stderr).toContain('error: 0x08020000 is not writable in Internal Flash: at or above the 128 KiB flash-size limit');
   });
 
+  it('without --flash-size the register read at connect refuses the image before anything is erased (exit 3)', async () => {
+    const run = await runCliProcess(['flash', blinkyBin, ...L072XB, '--address', '0x0801FF80', '--json']);
+    expect(run.code).toBe(3);
+    expect(run.result).toMatchObject({ error: { kind: 'image-too-large' } });
+    expect(run.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
+  });
+
   it('flash writes and verifies an image that fits', async () => {
     const run = await runCliProcess(['flash', blinkyBin, ...L072XB, ...limit, '--json']);
     expect(run.code).toBe(0);

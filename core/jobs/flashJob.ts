@@ -224,7 +224,12 @@ export function planReadsOf(prepared: FlashPreparation): { readonly alternate: n
  * Runs a prepared flash or verify on an open session of the same device. A verification mismatch
  * is a result (outcome.verify.isMatch false), not a throw; everything else that fails throws.
  */
-export async function runFlash(session: DfuseSession, prepared: FlashPreparation, run: RunOptions): Promise<FlashOutcome> {
+export async function runFlash(session: DfuseSession, given: FlashPreparation, run: RunOptions): Promise<FlashOutcome> {
+  // The session may know the device better than the description the plan was made from: the CLI
+  // plans before it connects, and connecting reads the flash-size register where the descriptor
+  // is in doubt (an STM32L072xB describes 192 KiB and has 128). Plan again with what the session
+  // knows, so a limit found at connect refuses the image before anything is erased.
+  const prepared = session.info.flashSizeBytes === given.info.flashSizeBytes ? given : withPlans({ ...given, info: session.info }, session.knownContent);
   checkConfirmed(prepared.confirmations, run.confirmed);
   const call = { ...(run.signal ? { signal: run.signal } : {}), confirmed: run.confirmed };
   if (prepared.kind === 'verify') {
