@@ -24,6 +24,9 @@ export async function withOneDevice<T>(context: CommandContext, hooks: DeviceCom
     }
     const device = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label: summary.id });
     try {
+      // Connecting may learn the real flash size (the flash-size register, where the descriptor is
+      // in doubt): check again with it, so a read or erase stops where the flash really ends.
+      if (device.session.info.flashSizeBytes !== info.flashSizeBytes) hooks.check?.(device.session.info);
       return await hooks.run(device, access);
     } finally {
       await device.session.close();

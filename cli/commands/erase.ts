@@ -1,5 +1,6 @@
 // `dfu-desk erase`: mass erase a region, or erase the sectors a range touches (whole sectors: the
 // output says which, since the range is rounded out to sector boundaries).
+import { DfuError } from '../../core/errors.js';
 import { formatAddress } from '../../core/format.js';
 import { prepareErase, runErase, type ErasePreparation } from '../../core/jobs/eraseJob.js';
 import { commonOptions, deviceOptions, flagOption, inOptionTerms, flashSizeArgument, flashSizeOption, parseAltArgument, parseRangeArgument, stringOption, usageError, type CommandSpec } from '../args.js';
@@ -41,16 +42,29 @@ function run(context: CommandContext): Promise<CommandOutcome> {
   const flashSizeBytes = flashSizeArgument(values);
   checkDeviceOptions(values, context.io.env);
   let prepared: ErasePreparation | undefined;
+  // A mass erase refused only because the flash size is in doubt waits for the connect, which may
+  // read the flash-size register (withOneDevice checks again with what it learned).
+  let waitingForFlashSize: DfuError | undefined;
   return withOneDevice(context, {
     check: (info) => {
       const alternate = alt ? resolveAlternate(info, alt).alternate : undefined;
       const request = range ? { kind: 'range' as const, range } : { kind: 'mass' as const };
-      prepared = inOptionTerms({ range: '--range', flashSizeBytes: '--flash-size', erase: '--alt', alternate: '--alt' }, () =>
-        prepareErase(info, { ...request, ...(alternate !== undefined ? { alternate } : {}) }, flashSizeBytes),
-      );
+      try {
+        prepared = inOptionTerms({ range: '--range', flashSizeBytes: '--flash-size', erase: '--alt', alternate: '--alt' }, () =>
+          prepareErase(info, { ...request, ...(alternate !== undefined ? { alternate } : {}) }, flashSizeBytes),
+        );
+      } catch (error) {
+        const isSizeInDoubt = error instanceof DfuError && error.info.kind === 'invalid-argument' && error.info.argument === '--flash-size';
+        if (!isSizeInDoubt || flashSizeBytes !== undefined || info.flashSizeBytes !== undefined) throw error;
+        waitingForFlashSize = error;
+        return;
+      }
+      waitingForFlashSize = undefined;
       for (const warning of prepared.warnings) context.reporter.warning(warning);
     },
     run: async ({ session }) => {
+      // The connect did not learn the size: the refusal stands, and nothing was erased.
+      if (waitingForFlashSize) throw waitingForFlashSize;
       const job = prepared!;
       await runErase(session, job, context.io.signal);
       const { alternate, region, sectors } = job;

@@ -59,6 +59,21 @@ describe('dfu-desk --flash-size (STM32L072xB)', () => {
     expect(across.stderr).toContain('reading would reach 0x08020000, above the 128 KiB flash-size limit');
   });
 
+  it('without --flash-size, read and erase --mass stop where the flash-size register read at connect says the flash ends', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dfu-desk-flash-size-')), 'backup.bin');
+    const read = await runCliProcess(['read', ...L072XB, '-o', out, '--json']);
+    expect(read.code).toBe(0);
+    expect(read.result).toMatchObject({ start: 0x08000000, end: 0x08020000, bytesRead: 128 * 1024 });
+    const mass = await runCliProcess(['erase', '--mass', ...L072XB, '--json']);
+    expect(mass.code).toBe(0);
+    expect(mass.result).toMatchObject({ mode: 'mass', flashSizeLimit: { end: 0x08020000, sizeBytes: 128 * 1024 }, sectorsErased: 1024 });
+    // Under read protection the register cannot be read: the mass erase is refused, nothing erased.
+    const unknown = await runCliProcess(['erase', '--mass', '--simulate', 'stm32l072xb:readProtected', '--sim-speed', '200', '--json']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.result).toMatchObject({ error: { kind: 'invalid-argument', argument: '--flash-size' } });
+    expect(unknown.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
+  });
+
   it('rejects a malformed or tiny --flash-size (exit 2)', async () => {
     const malformed = await runCliProcess(['flash', blinkyBin, ...L072XB, '--flash-size', 'lots']);
     expect(malformed.code).toBe(2);
