@@ -90,6 +90,26 @@ describe('ResultPanel after a read-protection change', () => {
   });
 });
 
+describe('ResultPanel after a flash', () => {
+  it('names the file with its CRC and says what was written, skipped and left alone, also when the flash failed', async () => {
+    const firmware = { fileName: 'app.hex', crc32: 0x1a2b3c4d, imageBytes: 66_748, work: { bytesWritten: 3_260, sectorsErased: 522, skippedChunks: 12, unchangedSectors: 0 } };
+    const ok: JobResult = { kind: 'program', ok: true, deviceId: 'sim:1', firmware, timings: [], finishedAt: 1 };
+    const store = createAppStore(createFakeBridge(baseSnapshot({ device: l073Info, lastResult: ok })));
+    await act(() => store.getState().start());
+    const view = await render(<ResultPanel kinds={['program']} />, store);
+    expect(view.container.querySelector('[data-testid="result-firmware"]')?.textContent).toBe(
+      'app.hex (CRC-32 0x1A2B3C4D, 66,748 B); wrote 3,260 B of 66,748 B, erased 522 sectors; 12 chunks held only the erased value and were not sent',
+    );
+    view.unmount();
+    const failed: JobResult = { kind: 'program', ok: false, deviceId: 'sim:1', firmware: { fileName: 'app.hex', crc32: 1, imageBytes: 10 }, error: { kind: 'cancelled', during: 'write' }, timings: [], finishedAt: 2 };
+    const failedStore = createAppStore(createFakeBridge(baseSnapshot({ device: l073Info, lastResult: failed })));
+    await act(() => failedStore.getState().start());
+    const failedView = await render(<ResultPanel kinds={['program']} />, failedStore);
+    expect(failedView.container.querySelector('[data-testid="result-firmware"]')?.textContent).toBe('app.hex (CRC-32 0x00000001, 10 B)');
+    failedView.unmount();
+  });
+});
+
 describe('FlashTab', () => {
   it('shows the plan and flashes with one click', async () => {
     const plan: PlanSummary = {

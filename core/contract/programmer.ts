@@ -157,11 +157,32 @@ export interface JobState {
   readonly startedAt: number;
 }
 
+/**
+ * The firmware a flash or verify job used, so a result always names what it is about (another
+ * file may be open by the time the user reads it), and what the plans did with it.
+ */
+export interface JobFirmware {
+  readonly fileName: string;
+  /** CRC-32 of the image's bytes, as the image card shows it. */
+  readonly crc32: number;
+  readonly imageBytes: number;
+  /** What a flash did, summed over its regions; absent for verify and when a flash stopped before the end of its plans. */
+  readonly work?: {
+    readonly bytesWritten: number;
+    readonly sectorsErased: number;
+    /** Chunks that held only the erased value and were not sent (the erase leaves them so). */
+    readonly skippedChunks: number;
+    /** Differential: sectors that already held the image and were left alone. */
+    readonly unchangedSectors: number;
+  };
+}
+
 export type JobResult =
   | {
       readonly kind: JobKind;
       readonly ok: true;
       readonly deviceId: string;
+      readonly firmware?: JobFirmware;
       readonly timings: readonly PhaseTiming[];
       readonly verify?: VerifyReport;
       /** The chip's read protection after a job that changed it (an option-byte write, read unprotect). */
@@ -172,6 +193,7 @@ export type JobResult =
       readonly kind: JobKind;
       readonly ok: false;
       readonly deviceId: string;
+      readonly firmware?: JobFirmware;
       readonly error: DfuErrorInfo;
       readonly timings: readonly PhaseTiming[];
       readonly verify?: VerifyReport;

@@ -32,5 +32,9 @@ for (const [width, height] of [
     await expect(result).toContainText('Flashed and verified');
     await expect(result.getByRole('cell', { name: 'Verify' })).toBeVisible();
     await expect(result.getByRole('cell', { name: 'Read' })).toHaveCount(0);
+    // The result names its file and what the flash did with it.
+    await expect(result.getByTestId('result-firmware')).toContainText('v2.hex (CRC-32 0x');
+    await expect(result.getByTestId('result-firmware')).toContainText('wrote 128 B of 4,096 B, erased 1 sector; 31 sectors already held the image');
+    await app.screenshot(`37b-differential-result-${width}x${height}`);
   });
 }

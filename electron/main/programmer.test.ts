@@ -146,6 +146,25 @@ describe('ProgrammerService', () => {
     expectOk(result);
     expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
     expect(result.verify).toMatchObject({ isMatch: true, bytesCompared: 4096 });
+    // The result names its file and says what was done: one 128 B page of 32 written.
+    const loaded = (await service.getSnapshot()).image!;
+    expect(result.firmware).toEqual({
+      fileName: 'a.hex',
+      crc32: loaded.crc32,
+      imageBytes: 4096,
+      work: { bytesWritten: 128, sectorsErased: 1, skippedChunks: 0, unchangedSectors: 31 },
+    });
+    // Still there after another file is opened and the result cleared from the window.
+    await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(firmware(256)) });
+    expect(result.firmware?.fileName).toBe('a.hex');
+  });
+
+  it('a failed flash still names its file, without claiming work it did not finish', async () => {
+    const { service } = await setup({ spec: 'stm32l073:readProtected' });
+    await service.openImage({ kind: 'bytes', fileName: 'locked.hex', bytes: hexBytes(firmware(512)) });
+    const result = await service.program({ options: { erase: 'touched', verify: true } });
+    expect(result).toMatchObject({ ok: false, error: { kind: 'read-protected' }, firmware: { fileName: 'locked.hex', imageBytes: 512 } });
+    expect(result.firmware).not.toHaveProperty('work');
   });
 
   it('announces the steps of a job from its plan before the first one starts, and none for a connect', async () => {

@@ -18,6 +18,7 @@ import type {
   ImageSource,
   ImageSummary,
   JobKind,
+  JobFirmware,
   JobResult,
   LogEntry,
   OptionBytesWrite,
@@ -628,6 +629,7 @@ export class ProgrammerService implements Programmer {
           return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
         },
         flashPhases(prepared),
+        () => jobFirmwareOf(loaded, undefined),
       );
       this.recordFlash(prepared, loaded, startedAt, result, undefined);
       return result;
@@ -854,7 +856,7 @@ export class ProgrammerService implements Programmer {
       for (const note of outcome.notes) this.log.add(outcome.verify && !outcome.verify.isMatch ? 'warn' : 'info', 'program', note, deviceId);
       if (!outcome.verify) return { value: undefined };
       return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
-    });
+    }, [], () => jobFirmwareOf(loaded, plans));
     if (isAutomatic) {
       this.tally = result.ok ? { ...this.tally, passed: this.tally.passed + 1 } : { ...this.tally, failed: this.tally.failed + 1 };
       this.log.add(result.ok ? 'info' : 'error', 'flash-on-connect', `${result.ok ? 'PASS' : 'FAIL'}: board ${this.tally.passed + this.tally.failed}`, deviceId);
@@ -901,7 +903,14 @@ export class ProgrammerService implements Programmer {
    * timings, and the JobResult. A job failure is a result (ok false), not a throw.
    */
   /** Runs `body` as the device's job; `phases` are announced to the window before it starts (a flash job announces them once planned). */
-  private async runJob<T>(kind: JobKind, deviceId: string, body: JobBody<T>, phases: readonly AnnouncedPhase[] = []): Promise<{ result: JobResult; value?: T }> {
+  private async runJob<T>(
+    kind: JobKind,
+    deviceId: string,
+    body: JobBody<T>,
+    phases: readonly AnnouncedPhase[] = [],
+    /** The file a flash or verify job is about, asked when the result is made (also after a failure). */
+    firmwareOf?: () => JobFirmware,
+  ): Promise<{ result: JobResult; value?: T }> {
     // A plan's read of partly covered sectors finishes before a job uses the same device.
     const probe = this.probing.get(deviceId);
     if (probe) await probe.catch(() => undefined);
@@ -935,12 +944,13 @@ export class ProgrammerService implements Programmer {
           count: verify.mismatchCount,
           ranges: verify.mismatchRanges.length,
         };
-        result = { kind, ok: false, deviceId, error, timings: job.timings, verify, finishedAt: this.host.clock.now() };
+        result = { kind, ok: false, deviceId, ...(firmwareOf ? { firmware: firmwareOf() } : {}), error, timings: job.timings, verify, finishedAt: this.host.clock.now() };
       } else {
         result = {
           kind,
           ok: true,
           deviceId,
+          ...(firmwareOf ? { firmware: firmwareOf() } : {}),
           timings: job.timings,
           ...(verify ? { verify } : {}),
           ...(readProtection !== undefined ? { readProtection } : {}),
@@ -949,7 +959,7 @@ export class ProgrammerService implements Programmer {
       }
     } catch (error) {
       const info = this.errorInfo(error, kind, deviceId);
-      result = { kind, ok: false, deviceId, error: info, timings: job.timings, finishedAt: this.host.clock.now() };
+      result = { kind, ok: false, deviceId, ...(firmwareOf ? { firmware: firmwareOf() } : {}), error: info, timings: job.timings, finishedAt: this.host.clock.now() };
       if (info.kind === 'read-protected' && isSelected) this.readProtection = 1;
       // A board pulled mid-job may surface as a plain transfer error: whatever the error, a device
       // that is no longer attached gets its session closed, so a replug opens a fresh one.
@@ -1190,4 +1200,22 @@ function isAbort(error: unknown): boolean {
 function messageOf(error: unknown): string {
   if (error instanceof DfuError) return describeError(error.info);
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The file a flash or verify job used and, once planned, what its plans did (summed over regions). */
+function jobFirmwareOf(loaded: LoadedImage, plans: readonly ProgramPlan[] | undefined): JobFirmware {
+  const { fileName, crc32, sizeBytes } = loaded.summary;
+  if (!plans) return { fileName, crc32, imageBytes: sizeBytes };
+  const sum = (of: (plan: ProgramPlan) => number) => plans.reduce((total, plan) => total + of(plan), 0);
+  return {
+    fileName,
+    crc32,
+    imageBytes: sizeBytes,
+    work: {
+      bytesWritten: sum((plan) => plan.bytesToWrite),
+      sectorsErased: sum((plan) => plan.sectors.length),
+      skippedChunks: sum((plan) => plan.skippedChunks),
+      unchangedSectors: sum((plan) => plan.unchangedSectors.length),
+    },
+  };
 }

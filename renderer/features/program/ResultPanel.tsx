@@ -1,10 +1,10 @@
-import { formatSize } from '../../../core/format.js';
+import { formatByteCount, formatCrc, formatSize } from '../../../core/format.js';
 import { useApp } from '../../storeContext.js';
 import { ErrorBox } from '../../ui/ErrorBox.js';
 import { useReveal } from '../../ui/useReveal.js';
 import { useKeepFocus } from '../../ui/useKeepFocus.js';
-import { formatDuration, formatRate, jobLabels, phaseLabels, readProtectionEndings } from '../../text.js';
-import type { JobKind, JobResult } from '../../../core/contract/programmer.js';
+import { formatDuration, formatRate, jobLabels, phaseLabels, pluralise, readProtectionEndings } from '../../text.js';
+import type { JobFirmware, JobKind, JobResult } from '../../../core/contract/programmer.js';
 import { RemedyButton } from '../verify/RemedyButton.js';
 
 /** The outcome of the last job on this device: timings on success, the error and what to do otherwise. */
@@ -33,6 +33,7 @@ function ResultView({ result }: { result: JobResult }) {
           </span>
           {successTitle(result)} in {formatDuration(total)}
         </div>
+        {result.firmware && <FirmwareLine firmware={result.firmware} />}
         {result.readProtection !== undefined && (
           <p className={result.readProtection === 0 ? undefined : 'banner warning'} data-testid="read-protection-ending">
             {readProtectionEndings[result.readProtection]}
@@ -52,6 +53,7 @@ function ResultView({ result }: { result: JobResult }) {
     : result.error;
   return (
     <section ref={ref} className="result result-failed" aria-label="Result" tabIndex={-1}>
+      {result.firmware && <FirmwareLine firmware={result.firmware} />}
       <ErrorBox error={error} action={jobLabels[result.kind].running}>
         <div className="result-actions">
           {hasMismatch && <RemedyButton isPrimary />}
@@ -74,6 +76,26 @@ function ResultView({ result }: { result: JobResult }) {
       </ErrorBox>
       <Timings result={result} />
     </section>
+  );
+}
+
+/** Which file the result is about (another may be open by now), and what the flash did with it. */
+export function firmwareText(firmware: JobFirmware): string {
+  const parts = [`${firmware.fileName} (CRC-32 ${formatCrc(firmware.crc32)}, ${formatByteCount(firmware.imageBytes)})`];
+  const work = firmware.work;
+  if (work) {
+    parts.push(`wrote ${formatByteCount(work.bytesWritten)} of ${formatByteCount(firmware.imageBytes)}, erased ${pluralise(work.sectorsErased, 'sector')}`);
+    if (work.skippedChunks > 0) parts.push(`${pluralise(work.skippedChunks, 'chunk')} held only the erased value and were not sent`);
+    if (work.unchangedSectors > 0) parts.push(`${pluralise(work.unchangedSectors, 'sector')} already held the image`);
+  }
+  return parts.join('; ');
+}
+
+function FirmwareLine({ firmware }: { firmware: JobFirmware }) {
+  return (
+    <p className="result-firmware" data-testid="result-firmware">
+      {firmwareText(firmware)}
+    </p>
   );
 }
 
