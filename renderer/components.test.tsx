@@ -182,6 +182,14 @@ describe('flash size and device notes (STM32L072xB: the bootloader describes 192
     ]);
     expect(input?.value).toBe('128');
     view.unmount();
+
+    // The flash-size register was read at connect: main applies what it says, no field to fill.
+    const measured = { ...l072Info, flashSizeBytes: 128 * 1024 };
+    const measuredStore = createAppStore(createFakeBridge(baseSnapshot({ devices: [measured], device: measured, bootloaderKey: l0Key, image: hexImage })));
+    await act(() => measuredStore.getState().start());
+    const measuredView = await render(<FlashTab />, measuredStore);
+    expect(measuredView.container.querySelector('input[aria-label="Real flash size in KiB"]')).toBeNull();
+    measuredView.unmount();
   });
 
   it('shows the size saved for the connected bootloader only, and stays hidden on a device of another kind', async () => {

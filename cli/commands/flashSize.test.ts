@@ -27,7 +27,8 @@ describe('dfu-desk --flash-size (STM32L072xB)', () => {
   it('without --flash-size the register read at connect refuses the image before anything is erased (exit 3)', async () => {
     const run = await runCliProcess(['flash', blinkyBin, ...L072XB, '--address', '0x0801FF80', '--json']);
     expect(run.code).toBe(3);
-    expect(run.result).toMatchObject({ error: { kind: 'image-too-large' } });
+    expect(run.result).toMatchObject({ error: { kind: 'not-writable', address: 0x08020000 } });
+    expect(JSON.stringify(run.result)).toContain('the 128 KiB flash size from the flash-size register (flash ends at 0x08020000; the bootloader describes 192 KiB)');
     expect(run.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
   });
 

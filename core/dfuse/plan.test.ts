@@ -166,10 +166,10 @@ describe('planProgram', () => {
   it('refuses a byte above the measured flash size (L072xB: F_SIZE says 128 KiB)', () => {
     const measured: DeviceInfo = { ...l073, flashSizeBytes: 128 * 1024 };
     expect(dfuErrorOf(() => planProgram({ image: MemoryImage.fromBytes(0x0801fff0, firmware(32)), info: measured, alternate: 0, options: touched })).info).toEqual({
-      kind: 'image-too-large',
-      imageEnd: 0x08020010,
-      regionEnd: 0x08020000,
+      kind: 'not-writable',
+      address: 0x08020000,
       region: 'Internal Flash',
+      detail: 'at or above the 128 KiB flash size from the flash-size register (flash ends at 0x08020000; the bootloader describes 192 KiB)',
     });
   });
 
@@ -256,8 +256,9 @@ describe('planProgram', () => {
       });
       const above = MemoryImage.fromBytes(0x0801fff0, firmware(32));
       expect(dfuErrorOf(() => planProgram({ image: above, info: register, alternate: 0, options: { ...touched, flashSizeBytes: 160 * 1024 } })).info).toMatchObject({
-        kind: 'image-too-large',
-        regionEnd: 0x08020000,
+        kind: 'not-writable',
+        address: 0x08020000,
+        detail: expect.stringContaining('flash-size register'),
       });
     });
 

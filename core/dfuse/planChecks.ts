@@ -106,9 +106,7 @@ export function checkRealFlash(input: {
   const bounds = regionRange(region);
   if (limit) {
     if (image.end <= limit.end) return [];
-    if (limit.source === 'register') {
-      throw new DfuError({ kind: 'image-too-large', imageEnd: image.end, regionEnd: limit.end, region: region.name });
-    }
+    // The same refusal whether the size came from the user or the register; the detail says which.
     throw new DfuError({
       kind: 'not-writable',
       address: Math.max(image.start, limit.end),

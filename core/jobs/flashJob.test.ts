@@ -38,7 +38,7 @@ describe('runFlash with a plan made before connecting', () => {
     // The description alone cannot tell the L072xB from the 192 KiB parts: the first plan erases 160 KiB.
     expect(prepared.plans[0]!.sectors.at(-1)!.end).toBe(FLASH + 160 * 1024);
     expect(session.info.flashSizeBytes).toBe(128 * 1024);
-    await expect(runFlash(session, prepared, { confirmed: [] })).rejects.toMatchObject({ info: { kind: 'image-too-large' } });
+    await expect(runFlash(session, prepared, { confirmed: [] })).rejects.toMatchObject({ info: { kind: 'not-writable', address: FLASH + 128 * 1024, detail: expect.stringContaining('flash-size register') } });
     expect(device.stats.operations.erase).toBe(0);
     expect(device.isHung).toBe(false);
   });

@@ -6,8 +6,9 @@ import { useApp } from '../../storeContext.js';
 /**
  * One line in the Flash options: the real flash size, for boards whose bootloader describes more
  * flash than the part has (the L072xB says 192 KiB for 128 KiB; reference §7.3 item 5). It shows
- * when DeviceInfo.notes names such a descriptor, or while a size is saved for this bootloader (so it
- * can be cleared). Saved per bootloader in settings.flashSizeLimits, so it follows boards of this
+ * when DeviceInfo.notes names such a descriptor and the flash-size register could not be read at
+ * connect (when it was, main applies the size it read and the field has nothing to add), or while a
+ * size is saved for this bootloader (so it can be cleared). Saved per bootloader in settings.flashSizeLimits, so it follows boards of this
  * kind and never limits an unrelated device; empty means "as the bootloader describes".
  */
 export function FlashSizeField() {
@@ -19,7 +20,8 @@ export function FlashSizeField() {
   const draft = typed && typed.deviceId === device?.id ? typed.text : undefined;
   const flash = device?.alternates.find((alternate) => alternate.layout && /flash/i.test(alternate.layout.region.name))?.layout?.region;
   const hasNote = device !== undefined && device.quirks.includes('descriptor-overstates-flash') && (device.notes?.length ?? 0) > 0;
-  if (!device || !flash || (!hasNote && flashSizeBytes === undefined)) return null;
+  const isMeasured = device?.flashSizeBytes !== undefined;
+  if (!device || !flash || ((!hasNote || isMeasured) && flashSizeBytes === undefined)) return null;
 
   const start = flash.segments[0]?.start ?? 0;
   const end = flash.segments[flash.segments.length - 1]?.end ?? start;
