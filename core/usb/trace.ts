@@ -246,7 +246,7 @@ function parseEntry(value: unknown, index: number): TraceEntry {
 
   if (isIn && dataOut) throw new TraceFormatError('dataOut', `is not allowed on a device-to-host request (bmRequestType 0x${bmRequestType.toString(16)})`, index);
   if (!isIn && reply) throw new TraceFormatError('reply', `is not allowed on a host-to-device request (bmRequestType 0x${bmRequestType.toString(16)})`, index);
-  if (!isIn && wLength > 0 && !dataOut) throw new TraceFormatError('dataOut', `is missing: the request sends ${wLength} bytes`, index);
+  if (!isIn && wLength > 0 && !dataOut && capturedFrom === undefined) throw new TraceFormatError('dataOut', `is missing: the request sends ${wLength} bytes`, index);
   if (dataOut && capturedFrom === undefined && dataOut.length !== wLength) {
     throw new TraceFormatError('dataOut', `holds ${dataOut.length} bytes but wLength is ${wLength} (set capturedFrom when the capture kept only the first bytes)`, index);
   }
