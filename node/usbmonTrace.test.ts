@@ -110,7 +110,7 @@ describe('usbmon text capture to trace', () => {
     expect(bad('ffff 1000 S Ci:3:012:0:1 s a1 03 0000 0000 0006 6 <')).toThrow(/^usbmon line 1: the address word/);
     expect(bad('ffff 1000 S Ci:3:012:0 s a1 03 0000 0000 0006 6 = 0a0000000a00')).toThrow(/^usbmon line 1: data words must be hex of up to 4 bytes/);
     expect(bad('ffff 1000 S Ci:3:012:0 -115 6 <')).toThrow(/setup tag 's'/);
-    expect(() => usbmonToTrace(EXCERPT, { source: 'x' })).toThrow(/no complete configuration descriptor reply .* descriptorsHex/);
+    expect(() => usbmonToTrace(EXCERPT, { source: 'x' })).toThrow(/no complete configuration descriptor reply .*give the sysfs "descriptors" file/);
     expect(() => usbmonToTrace(EXCERPT.split('\n').slice(4, 5).join('\n'), { source: 'x' })).toThrow(/no DFU class request/);
   });
 });

@@ -192,8 +192,8 @@ function descriptorsFrom(transfers: readonly Transfer[], options: UsbmonConvertO
     strings[index] = text;
     delete rawStrings[index];
   }
-  if (!device) throw new Error('the capture holds no complete device descriptor reply: give descriptorsHex (the sysfs "descriptors" file, docs/hardware.md §4)');
-  if (!configuration) throw new Error('the capture holds no complete configuration descriptor reply (the kernel text keeps 32 bytes): give descriptorsHex (the sysfs "descriptors" file, docs/hardware.md §4)');
+  if (!device) throw new Error('the capture holds no complete device descriptor reply: give the sysfs "descriptors" file (descriptorsHex; --descriptors of scripts/usbmon-to-trace.mjs; docs/hardware.md §4)');
+  if (!configuration) throw new Error('the capture holds no complete configuration descriptor reply (the kernel text keeps 32 bytes): give the sysfs "descriptors" file (descriptorsHex; --descriptors of scripts/usbmon-to-trace.mjs; docs/hardware.md §4)');
   return { device: toHex(device), configuration: toHex(configuration), strings, ...(Object.keys(rawStrings).length ? { rawStrings } : {}) };
 }
 
