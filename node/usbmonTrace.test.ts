@@ -103,6 +103,16 @@ describe('usbmon text capture to trace', () => {
     await expect(t.controlIn(2, 2, 2048)).rejects.toThrow(/trace entry 7: the capture kept only 32 of the 2048 reply bytes of UPLOAD/);
   });
 
+  it('reads the older 1t format too (address word without the bus: Ci:012:0)', () => {
+    const oneT = EXCERPT.replace(/ ([CI][io]):3:(\d{3}):/g, ' $1:$2:');
+    expect(oneT).toContain(' S Ci:012:0 s a1 03');
+    const options = { source: 'x', descriptorsHex: F405_DEVICE_DESCRIPTOR.replace(/ /g, '') + F405_CONFIGURATION };
+    expect(usbmonToTrace(oneT, options).trace.entries).toEqual(usbmonToTrace(EXCERPT, options).trace.entries);
+    expect(usbmonToTrace(oneT, { ...options, device: '012' }).trace.entries).toHaveLength(8);
+    expect(usbmonToTrace(EXCERPT, { ...options, device: '3:012' }).trace.entries).toHaveLength(8);
+    expect(() => usbmonToTrace(EXCERPT, { ...options, device: '3:2' })).toThrow(/device 3:2 gets no DFU class request/);
+  });
+
   it('refuses malformed lines, naming the line', () => {
     const bad = (text: string) => () => usbmonToTrace(text, { source: 'x' });
     expect(bad('ffff 1000 X Ci:3:012:0 s a1 03 0000 0000 0006 6 <')).toThrow(new UsbmonFormatError(1, 'the event type must be S, C or E, not "X"'));

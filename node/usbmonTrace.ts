@@ -201,7 +201,9 @@ const ms = (us: number) => Math.round(us) / 1000;
 
 export function usbmonToTrace(text: string, options: UsbmonConvertOptions): UsbmonConversion {
   const all = controlTransfers(text);
-  const target = options.device ?? all.find((t) => isDfuClass(t.setup[0]))?.device;
+  // "3:012" and "3:12" name the same device (usbmon pads with zeros).
+  const named = options.device?.split(':').map((part) => String(parseInt(part, 10))).join(':');
+  const target = named ?? all.find((t) => isDfuClass(t.setup[0]))?.device;
   if (target === undefined) throw new Error('the capture holds no DFU class request (bmRequestType 0x21 or 0xA1) on any device: was the right bus captured?');
   const mine = all.filter((t) => t.device === target);
   if (mine.length === 0) throw new Error(`the capture holds no control transfer to device ${target}`);
