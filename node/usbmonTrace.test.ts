@@ -110,7 +110,8 @@ describe('usbmon text capture to trace', () => {
     expect(usbmonToTrace(oneT, options).trace.entries).toEqual(usbmonToTrace(EXCERPT, options).trace.entries);
     expect(usbmonToTrace(oneT, { ...options, device: '012' }).trace.entries).toHaveLength(8);
     expect(usbmonToTrace(EXCERPT, { ...options, device: '3:012' }).trace.entries).toHaveLength(8);
-    expect(() => usbmonToTrace(EXCERPT, { ...options, device: '3:2' })).toThrow(/device 3:2 gets no DFU class request/);
+    expect(() => usbmonToTrace(EXCERPT, { ...options, device: '3:1' })).toThrow(/device 3:1 gets no DFU class request/);
+    expect(() => usbmonToTrace(EXCERPT, { ...options, device: '3:2' })).toThrow(/no control transfer to device 3:2/);
   });
 
   it('refuses malformed lines, naming the line', () => {
