@@ -7,6 +7,7 @@ import { parseIntelHex } from '../image/intelHex.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
+import { parseScenario, POLL_VARIANTS } from '../simulator/scenarios.js';
 import { nonErasedBytes } from '../simulator/pseudoRandom.js';
 import { describeDevice } from './descriptors.js';
 import { recordTransfers } from './recordingTransport.js';
@@ -35,9 +36,9 @@ async function programVerifyLeave(opened: Parameters<typeof DfuseSession.open>[0
   return { info: session.info, result };
 }
 
-async function record(profileId: string, image: MemoryImage) {
+async function record(profileId: string, image: MemoryImage, scenario?: string) {
   const clock = new VirtualClock();
-  const device = new SimulatedDevice({ profile: profiles[profileId]!, clock });
+  const device = new SimulatedDevice({ profile: profiles[profileId]!, clock, ...(scenario ? { scenario: parseScenario(scenario) } : {}) });
   const recording = recordTransfers(device.open(), { clock, source: `recorded from the simulator (${profileId})` });
   const run = await programVerifyLeave(recording.opened, clock, image);
   expect(device.violations).toEqual([]);
@@ -75,6 +76,27 @@ describe('record and replay a DfuseSession', () => {
     expect(replayed.result.hasLeft).toBe(true);
     // Transfer durations are replayed on the clock, so the host's view of time matches.
     expect(replayed.result.elapsedMs).toBeCloseTo(recorded.result.elapsedMs, 0);
+  });
+
+  it.each([...POLL_VARIANTS, 'pollStall', 'pollFlaky:2'])('stm32l476 under %s: STALLs and I/O errors while busy are recorded and replayed as such', async (variant) => {
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(4096, 5));
+    const recorded = await record('stm32l476', image, variant);
+    expect(recorded.result.verify?.isMatch).toBe(true);
+    const failures = recorded.trace.entries.filter((e) => e.status !== 'ok').map((e) => `${e.status}${e.errno ? ` ${e.errno}` : ''}`);
+    expect(recorded.trace.entries.filter((e) => e.status === 'stall').length).toBe(recorded.device.stats.stalls);
+    const clock = new VirtualClock();
+    const replay = replayTrace(parseTraceText(formatTrace(recorded.trace)), { clock });
+    const replayed = await programVerifyLeave(replay.opened, clock, image);
+    replay.assertComplete();
+    expect(replayed.result.plans).toEqual(recorded.result.plans);
+    expect(replayed.result.verify).toEqual(recorded.result.verify);
+    if (variant === 'pollStall') expect(new Set(failures)).toEqual(new Set(['stall']));
+    if (variant.startsWith('pollFlaky')) {
+      expect(failures.length).toBeGreaterThan(0);
+      for (const failure of failures) expect(['stall', 'error EPROTO']).toContain(failure);
+    }
+    // Seed 2 gives both kinds (seed 1 only STALLs): EPROTO comes back from the replay as the I/O error it was.
+    if (variant === 'pollFlaky:2') expect(new Set(failures)).toEqual(new Set(['stall', 'error EPROTO']));
   });
 
   it('a host that sends a different image fails, naming the trace entry and the first differing byte', async () => {
