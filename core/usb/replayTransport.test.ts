@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../clock.js';
 import { DfuseSession } from '../dfuse/session.js';
-import { parseIntelHex } from '../image/intelHex.js';
+import { parseIntelHex, writeIntelHex } from '../image/intelHex.js';
 import { MemoryImage } from '../image/memoryImage.js';
 import { SimulatedDevice } from '../simulator/device.js';
 import { profiles } from '../simulator/profiles.js';
@@ -27,6 +27,8 @@ const CASES = [
 const FIXTURE_CASES = [
   { file: 'stm32l073-program-verify-leave.trace.json', profile: 'stm32l073', address: 0x08000000, length: 256, seed: 7 },
   { file: 'stm32f405-program-verify-leave.trace.json', profile: 'stm32f405', address: 0x08004000, length: 256, seed: 8 },
+  // The image as an Intel HEX file beside the trace, as a hardware capture's would be.
+  { file: 'gd32vf103-program-verify-leave.trace.json', profile: 'gd32vf103', address: 0x08000300, length: 512, seed: 9, hex: 'gd32vf103-512.hex' },
 ] as const;
 
 async function programVerifyLeave(opened: Parameters<typeof DfuseSession.open>[0], clock: VirtualClock, image: MemoryImage) {
@@ -177,7 +179,10 @@ describe.runIf(process.env.UPDATE_TRACE_FIXTURES === '1')('write the simulator f
   it.each(FIXTURE_CASES)('$file', async (c) => {
     const image = MemoryImage.fromBytes(c.address, nonErasedBytes(c.length, c.seed));
     const { trace } = await record(c.profile, image);
-    const source = `recorded from the simulator (${c.profile}): DfuseSession program erase touched, verify, leave; image 0x${c.address.toString(16).padStart(8, '0')} ${c.length} bytes seed ${c.seed}`;
+    const hex = 'hex' in c ? c.hex : undefined;
+    const named = hex ? `image ${hex}` : `image 0x${c.address.toString(16).padStart(8, '0')} ${c.length} bytes seed ${c.seed}`;
+    if (hex) writeFileSync(join(FIXTURES, hex), writeIntelHex(image));
+    const source = `recorded from the simulator (${c.profile}): DfuseSession program erase touched, verify, leave; ${named}`;
     writeFileSync(join(FIXTURES, c.file), formatTrace({ ...trace, source }));
   });
 });
