@@ -144,6 +144,36 @@ describe('record and replay a DfuseSession', () => {
   });
 });
 
+describe('bus resets', () => {
+  it('are recorded as reset entries and replayed in their place', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32l073!, clock });
+    const recording = recordTransfers(device.open(), { clock, source: 'recorded: reset' });
+    const t = recording.opened.transport;
+    await t.controlIn(3, 0, 6);
+    const outcome = await t.reset!().then(
+      () => 'ok',
+      (error: unknown) => (error as { failure: string }).failure,
+    );
+    const trace = recording.trace();
+    expect(trace.entries.map((e) => e.kind)).toEqual(['control', 'reset']);
+    expect(trace.entries[1]!.status).toBe(outcome === 'ok' ? 'ok' : outcome);
+
+    const replay = replayTrace(parseTraceText(formatTrace(trace)), { clock: new VirtualClock() });
+    await expect(replay.opened.transport.controlIn(3, 0, 6)).resolves.toBeInstanceOf(Uint8Array);
+    const replayed = await replay.opened.transport.reset!().then(
+      () => 'ok',
+      (error: unknown) => (error as { failure: string }).failure,
+    );
+    expect(replayed).toBe(outcome);
+    replay.assertComplete();
+
+    const wrong = replayTrace(trace, { clock: new VirtualClock() });
+    await wrong.opened.transport.controlIn(3, 0, 6);
+    await expect(wrong.opened.transport.controlIn(3, 0, 6)).rejects.toThrow('trace entry 1: the host sent GETSTATUS wValue 0 wIndex 0 wLength 6, the trace holds a USB reset');
+  });
+});
+
 describe('committed traces (core/testing/fixtures/traces)', () => {
   const files = readdirSync(FIXTURES).filter((name) => name.endsWith('.trace.json'));
   const load = (name: string) => parseTraceText(readFileSync(join(FIXTURES, name), 'utf8'));
