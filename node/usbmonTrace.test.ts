@@ -114,6 +114,19 @@ describe('usbmon text capture to trace', () => {
     expect(() => usbmonToTrace(EXCERPT, { ...options, device: '3:2' })).toThrow(/no control transfer to device 3:2/);
   });
 
+  it('a submission error (E) and a killed URB (-2 ENOENT, libusb cancelling at its timeout) become disconnected and timeout', () => {
+    const tail = `ffff9a4c81e3f000 1000007000 S Ci:3:012:0 s a1 03 0000 0000 0006 6 <
+ffff9a4c81e3f000 1005007000 C Ci:3:012:0 -2 0
+ffff9a4c81e3f000 1005008000 S Ci:3:012:0 s a1 03 0000 0000 0006 6 <
+ffff9a4c81e3f000 1005008010 E Ci:3:012:0 -19
+`;
+    const { trace } = usbmonToTrace(EXCERPT + tail, { source: 'x', descriptorsHex: F405_DEVICE_DESCRIPTOR.replace(/ /g, '') + F405_CONFIGURATION });
+    expect(trace.entries.slice(-2)).toMatchObject([
+      { status: 'timeout', durationMs: 5000 },
+      { status: 'disconnected', sincePreviousMs: 5001, durationMs: 0.01 },
+    ]);
+  });
+
   it('refuses malformed lines, naming the line', () => {
     const bad = (text: string) => () => usbmonToTrace(text, { source: 'x' });
     expect(bad('ffff 1000 X Ci:3:012:0 s a1 03 0000 0000 0006 6 <')).toThrow(new UsbmonFormatError(1, 'the event type must be S, C or E, not "X"'));
