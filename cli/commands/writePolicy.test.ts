@@ -72,6 +72,10 @@ describe('dfu-desk write policy', () => {
     expect(run.code).toBe(0);
     expect(phases(run)).toEqual(['connect:start', 'connect:finish', 'option-bytes:start', 'option-bytes:finish']);
     expect(JSON.stringify(run.result)).toContain('option bytes at 0x1FFFC000 written; the device resets to apply them');
+    // A bootloader that answers the write without resetting: the note says what to do instead.
+    const stays = await runCliProcess(['flash', ob, '--alt', '1', ...F405.map((arg) => (arg === 'stm32f405' ? 'stm32f405:noResetAfterOptionBytes' : arg)), '--write-option-bytes', '--json']);
+    expect(stays.code).toBe(0);
+    expect(JSON.stringify(stays.result)).toContain('option bytes at 0x1FFFC000 written; the bootloader did not reset, so they apply at the next reset');
   });
 
   it('a HEX that writes the F405 OTP area and its lock bytes needs --write-otp', async () => {

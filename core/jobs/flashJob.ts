@@ -265,9 +265,13 @@ export async function runFlash(session: DfuseSession, given: FlashPreparation, r
     if (verify && !verify.isMatch) {
       notes.push(`option bytes not written: the verification of the firmware failed`);
     } else {
-      await session.writeOptionBytes(optionBytes.raw, optionBytes.address, call);
+      const reset = await session.writeOptionBytes(optionBytes.raw, optionBytes.address, call);
       hasWrittenOptionBytes = true;
-      notes.push(`option bytes at ${formatAddress(optionBytes.address)} written; the device resets to apply them${wantsLeave ? ' (no leave request is needed)' : ''}`);
+      notes.push(
+        reset === 'reset'
+          ? `option bytes at ${formatAddress(optionBytes.address)} written; the device resets to apply them${wantsLeave ? ' (no leave request is needed)' : ''}`
+          : `option bytes at ${formatAddress(optionBytes.address)} written; the bootloader did not reset, so they apply at the next reset: power-cycle the board (or reset it) to load them`,
+      );
     }
   }
   return {

@@ -862,7 +862,8 @@ export class ProgrammerService implements Programmer {
       this.log.add(result.ok ? 'info' : 'error', 'flash-on-connect', `${result.ok ? 'PASS' : 'FAIL'}: board ${this.tally.passed + this.tally.failed}`, deviceId);
     }
     if (info && prepared) this.recordFlash(prepared, loaded, startedAt, result, plans);
-    if (hasWrittenOptionBytes) await this.awaitReset(deviceId, 'option bytes from the file written; the device resets to apply them');
+    // The job's notes (logged above) say whether the bootloader reset to apply them.
+    if (hasWrittenOptionBytes) await this.awaitReset(deviceId, 'option bytes from the file written; reconnecting to read them back');
     else if (hasLeft && this.selectedId === deviceId) await this.closeSelected();
     this.emitSession();
     return result;
