@@ -170,6 +170,7 @@ export async function runDeviceJob(
   };
   let info: DeviceInfo | undefined;
   let prepared: FlashPreparation | undefined;
+  let prepare: ((deviceInfo: DeviceInfo) => FlashPreparation) | undefined;
   let outcome: FlashOutcome | undefined;
   let timings: PhaseTiming[] = [];
   let failure: DfuErrorInfo | undefined;
@@ -184,14 +185,16 @@ export async function runDeviceJob(
         else job.board.target = boardTargetOf(info);
       }
       const alternate = job.alt ? resolveAlternate(info, job.alt).alternate : undefined;
-      prepared = inOptionTerms(FLASH_OPTION_NAMES, () =>
-        prepareFlash(info!, {
-          kind: job.kind,
-          source: { fileName: job.input.fileName, bytes: job.input.bytes, ...(job.input.explicitFormat ? { format: job.input.explicitFormat } : {}) },
-          placement: { ...(alternate !== undefined ? { alternate } : {}), ...(job.baseAddress !== undefined ? { baseAddress: job.baseAddress } : {}) },
-          options: job.program,
-        }),
-      );
+      prepare = (deviceInfo: DeviceInfo) =>
+        inOptionTerms(FLASH_OPTION_NAMES, () =>
+          prepareFlash(deviceInfo, {
+            kind: job.kind,
+            source: { fileName: job.input.fileName, bytes: job.input.bytes, ...(job.input.explicitFormat ? { format: job.input.explicitFormat } : {}) },
+            placement: { ...(alternate !== undefined ? { alternate } : {}), ...(job.baseAddress !== undefined ? { baseAddress: job.baseAddress } : {}) },
+            options: job.program,
+          }),
+        );
+      prepared = prepare(info);
       warnings.push(...prepared.warnings);
       say(`Device   ${deviceLine(info)}`);
       if (job.kind === 'flash' && !job.planOnly) for (const line of preparationText(prepared)) say(line);
@@ -224,6 +227,26 @@ export async function runDeviceJob(
     const connected = await connectSession({ access, opened, reporter: context.reporter, io: context.io, label });
     session = connected.session;
     timings = connected.timings;
+    // Connecting may have read the flash-size register (where the description is in doubt): plan
+    // again with it and say so, so the plan printed is the one that runs (runFlash would replan too).
+    if (session.info.flashSizeBytes !== info.flashSizeBytes && prepare) {
+      info = session.info;
+      const replanned = `Replan   the flash-size register says ${formatSize(info.flashSizeBytes ?? 0)} of flash`;
+      const before = preparationText(prepared).join('\n');
+      try {
+        prepared = prepare(info);
+      } catch (error) {
+        say(replanned);
+        throw error;
+      }
+      // Said only when it changes something (an L073's register confirms the 192 KiB described).
+      if (job.kind === 'flash' && preparationText(prepared).join('\n') !== before) {
+        say(replanned);
+        for (const line of preparationText(prepared).filter((text) => text.startsWith('Plan '))) say(line);
+      }
+      const missingNow = missingConfirmations(prepared.confirmations, job.confirmed)[0];
+      if (missingNow) throw new DfuError({ kind: 'confirmation-required', action: missingNow.kind, reason: missingNow.consequence });
+    }
     outcome = await runFlash(session, prepared, { confirmed: job.confirmed, signal: context.io.signal });
     for (const plan of outcome.plans) {
       if (plan.isDifferential) {

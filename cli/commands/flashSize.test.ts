@@ -29,6 +29,11 @@ describe('dfu-desk --flash-size (STM32L072xB)', () => {
     expect(run.code).toBe(3);
     expect(run.result).toMatchObject({ error: { kind: 'not-writable', address: 0x08020000 } });
     expect(JSON.stringify(run.result)).toContain('the 128 KiB flash size from the flash-size register (flash ends at 0x08020000; the bootloader describes 192 KiB)');
+    // The human output says why the plan printed before connecting is not the one that runs.
+    const human = await runCliProcess(['flash', blinkyBin, ...L072XB, '--address', '0x0801FF80']);
+    expect(human.code).toBe(3);
+    expect(human.stdout).toContain('Replan   the flash-size register says 128 KiB of flash');
+    expect(human.stdout).not.toMatch(/^erase /m);
     expect(run.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
   });
 
