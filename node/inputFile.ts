@@ -6,6 +6,7 @@
 // Errors are DfuError 'image-format' with format 'file', naming the file and the problem.
 import * as nodeFs from 'node:fs';
 import { DfuError } from '../core/errors.js';
+import { concatBytes } from '../core/bytes.js';
 import { formatCount } from '../core/format.js';
 
 /** Read size once the size stat gave is read: the file may still grow (a build writing it). */
@@ -63,6 +64,44 @@ function tooLarge(fileName: string, maxBytes: number): DfuError {
 /** O_NONBLOCK keeps open() of a FIFO from waiting for a writer (Windows has no such flag, nor FIFOs). */
 const OPEN_FLAGS = nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0);
 
+/**
+ * The bytes of one opened file as they are read: checks the open descriptor's stat first, sizes
+ * each read (never more than one byte past the cap: enough to know the file is too large), and
+ * joins the chunks. The same for the blocking and the non-blocking reader below.
+ */
+class CappedRead {
+  private readonly chunks: Uint8Array[] = [];
+  private total = 0;
+
+  constructor(
+    private readonly stat: nodeFs.Stats,
+    private readonly options: ReadInputOptions,
+  ) {
+    const problem = notRegular(stat);
+    if (problem) throw fileError(options.fileName, problem);
+    if (stat.size > options.maxBytes) throw tooLarge(options.fileName, options.maxBytes);
+  }
+
+  /** A buffer for the next read. */
+  buffer(): Uint8Array {
+    return new Uint8Array(nextChunkSize(this.total, this.stat.size, this.options.maxBytes));
+  }
+
+  /** Keeps what a read put in `chunk`; false at the end of the file. Throws once past the cap. */
+  keep(chunk: Uint8Array, read: number): boolean {
+    if (read === 0) return false;
+    this.chunks.push(read === chunk.length ? chunk : chunk.subarray(0, read));
+    this.total += read;
+    if (this.total > this.options.maxBytes) throw tooLarge(this.options.fileName, this.options.maxBytes);
+    return true;
+  }
+
+  /** The whole file; one chunk (the usual case: stat was right) is returned without a copy. */
+  bytes(): Uint8Array {
+    return this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
+  }
+}
+
 /** The whole regular file at `path`, at most `maxBytes` of it; anything else is refused. */
 export function readRegularFile(
   path: string,
@@ -72,22 +111,11 @@ export function readRegularFile(
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, OPEN_FLAGS);
-    const stat = fs.fstatSync(fd);
-    const problem = notRegular(stat);
-    if (problem) throw fileError(options.fileName, problem);
-    if (stat.size > options.maxBytes) throw tooLarge(options.fileName, options.maxBytes);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const reading = new CappedRead(fs.fstatSync(fd), options);
     for (;;) {
-      // Never more than one byte past the cap: enough to know the file is too large.
-      const chunk = new Uint8Array(nextChunkSize(total, stat.size, options.maxBytes));
-      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
-      if (read === 0) break;
-      chunks.push(read === chunk.length ? chunk : chunk.subarray(0, read));
-      total += read;
-      if (total > options.maxBytes) throw tooLarge(options.fileName, options.maxBytes);
+      const chunk = reading.buffer();
+      if (!reading.keep(chunk, fs.readSync(fd, chunk, 0, chunk.length, null))) return reading.bytes();
     }
-    return join(chunks, total);
   } catch (error) {
     throw readError(options.fileName, path, error);
   } finally {
@@ -100,35 +128,14 @@ export async function readRegularFileAsync(path: string, options: ReadInputOptio
   let handle: nodeFs.promises.FileHandle | undefined;
   try {
     handle = await nodeFs.promises.open(path, OPEN_FLAGS);
-    const stat = await handle.stat();
-    const problem = notRegular(stat);
-    if (problem) throw fileError(options.fileName, problem);
-    if (stat.size > options.maxBytes) throw tooLarge(options.fileName, options.maxBytes);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const reading = new CappedRead(await handle.stat(), options);
     for (;;) {
-      const chunk = new Uint8Array(nextChunkSize(total, stat.size, options.maxBytes));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > options.maxBytes) throw tooLarge(options.fileName, options.maxBytes);
+      const chunk = reading.buffer();
+      if (!reading.keep(chunk, (await handle.read(chunk, 0, chunk.length, null)).bytesRead)) return reading.bytes();
     }
-    return join(chunks, total);
   } catch (error) {
     throw readError(options.fileName, path, error);
   } finally {
     await handle?.close();
   }
-}
-
-function join(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.length === total) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
