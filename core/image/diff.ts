@@ -182,9 +182,7 @@ function diagnose(e: Evidence): Diagnosis {
   }
 
   if (e.readsErased >= 0.95 * present) {
-    const landed = landedBefore(e.expected, e.firstMismatch!, e.erased);
-    const after = notErasedFrom(e.expected, e.firstMismatch!, e.erased);
-    if (landed > 0 && e.readsErased >= 0.98 * after) {
+    if (stoppedPartWay(e)) {
       return {
         kind: 'partial',
         writtenUpTo: e.firstMismatch!,
@@ -227,9 +225,7 @@ function diagnose(e: Evidence): Diagnosis {
  */
 function diagnoseVerifyOnly(e: Evidence, first: string, present: number, erasedText: string): Diagnosis {
   if (e.readsErased >= 0.95 * present) {
-    const landed = landedBefore(e.expected, e.firstMismatch!, e.erased);
-    const after = notErasedFrom(e.expected, e.firstMismatch!, e.erased);
-    if (landed > 0 && e.readsErased >= 0.98 * after) {
+    if (stoppedPartWay(e)) {
       return {
         kind: 'partial',
         writtenUpTo: e.firstMismatch!,
@@ -265,6 +261,15 @@ function shiftDiagnosis(e: Evidence): Diagnosis | undefined {
 }
 
 /** Non-erased expected bytes before `address` (were there any bytes a write had to change?). */
+/**
+ * The image is on the board up to the first difference and reads erased from there on: some of it
+ * landed before that address, and nearly every byte after it that should not be erased reads erased.
+ */
+function stoppedPartWay(e: Evidence): boolean {
+  const landed = landedBefore(e.expected, e.firstMismatch!, e.erased);
+  return landed > 0 && e.readsErased >= 0.98 * notErasedFrom(e.expected, e.firstMismatch!, e.erased);
+}
+
 function landedBefore(expected: MemoryImage, address: number, erased: number): number {
   let n = 0;
   for (const block of expected.slice({ start: 0, end: address }).blocks) for (const b of block.data) if (b !== erased) n++;
