@@ -3,6 +3,7 @@ import { Dialog } from './ui/Dialog.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { BaseAddressDialog } from './features/program/BaseAddressDialog.js';
 import { RDP2_PHRASE, texts } from './text.js';
+import { ConfirmationChecks } from './ui/ConfirmationChecks.js';
 import { useState } from 'react';
 import type { Confirmation as PolicyConfirmation } from '../core/contract/programmer.js';
 
@@ -73,23 +74,7 @@ function ProgramConfirm({ reasons, confirmations }: { reasons: readonly string[]
           <p className="muted">Tip: “Preserve data outside the image” keeps it.</p>
         </>
       )}
-      {confirmations.map((c) => (
-        <label key={c.kind} className={`banner ${c.isIrreversible ? 'danger' : 'warning'} confirm-item`}>
-          <input
-            type="checkbox"
-            checked={ticked.has(c.kind)}
-            onChange={(event) => {
-              const next = new Set(ticked);
-              if (event.target.checked) next.add(c.kind);
-              else next.delete(c.kind);
-              setTicked(next);
-            }}
-          />
-          <span>
-            <strong>{c.title}</strong>: {c.consequence}.{c.isIrreversible ? ' This cannot be undone.' : ''}
-          </span>
-        </label>
-      ))}
+      <ConfirmationChecks confirmations={confirmations} ticked={ticked} onChange={setTicked} />
       {needsPhrase && (
         <label className="field-label">
           Type “{RDP2_PHRASE}” to confirm

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useApp } from '../../storeContext.js';
 import { Dialog } from '../../ui/Dialog.js';
+import { ConfirmationChecks } from '../../ui/ConfirmationChecks.js';
 import { RDP2_PHRASE, texts } from '../../text.js';
 import type { PlannedOptionChange } from '../../store.js';
 import type { Confirmation } from '../../../core/contract/programmer.js';
@@ -45,23 +46,7 @@ export function OptionBytesConfirm({ changes, confirmations }: { changes: readon
         </tbody>
       </table>
       <p className="muted">The device resets after the write and reconnects.</p>
-      {others.map((c) => (
-        <label key={c.kind} className="banner warning confirm-check" data-testid={`confirm-${c.kind}`}>
-          <input
-            type="checkbox"
-            checked={ticked.has(c.kind)}
-            onChange={(event) => {
-              const next = new Set(ticked);
-              if (event.target.checked) next.add(c.kind);
-              else next.delete(c.kind);
-              setTicked(next);
-            }}
-          />{' '}
-          <span>
-            <strong>{c.title}:</strong> {c.consequence}.
-          </span>
-        </label>
-      ))}
+      <ConfirmationChecks confirmations={others} ticked={ticked} onChange={setTicked} />
       {isPermanentLock && (
         <div className="banner danger">
           <div>
