@@ -10,6 +10,7 @@ import { loadFirmware } from '../core/image/firmwareFile.js';
 import { parseIntelHex, writeIntelHex } from '../core/image/intelHex.js';
 import { MemoryImage } from '../core/image/memoryImage.js';
 import { xorshiftBytes } from '../core/simulator/pseudoRandom.js';
+import { medianMs } from './medianTime.js';
 
 // intel-hex 0.2.0 is CommonJS without type declarations; this is the one function it exports
 // that matters here: parse(text, bufferSize?, addressOffset?).
@@ -34,22 +35,7 @@ export interface HexBenchRow {
 const FLASH = 0x08000000;
 const EEPROM = 0x08080000; // STM32L0/L1 data EEPROM
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
-function time(runs: number, action: () => unknown): number {
-  for (let i = 0; i < 2; i++) action(); // warm-up: let the JIT compile each parser
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    action();
-    samples.push(performance.now() - start);
-  }
-  return median(samples);
-}
 
 function blocks(count: number): string {
   return `${count} block${count === 1 ? '' : 's'}`;
@@ -88,12 +74,12 @@ export function runHexBench(options: { runs?: number } = {}): HexBenchRow[] {
     if (filled.length !== span.end - span.start) throw new Error(`intel-hex returned ${filled.length} bytes for ${name}`);
 
     const measured = [
-      { parser: 'DFU Desk parseIntelHex', ms: time(runs, () => parseIntelHex(text)), result: `${blocks(ours.blocks.length)}, ${kib(ours.size)}` },
-      { parser: 'DFU Desk loadFirmware (file bytes, incl. decoding and detection)', ms: time(runs, () => loadFirmware(bytes)), result: `${blocks(ours.blocks.length)}, ${kib(ours.size)}` },
-      { parser: 'nrf-intel-hex 1.4.0 MemoryMap.fromHex', ms: time(runs, () => MemoryMap.fromHex(text)), result: `${blocks(nrf.size)}, ${kib(nrfSize)}` },
+      { parser: 'DFU Desk parseIntelHex', ms: medianMs(runs, () => parseIntelHex(text)), result: `${blocks(ours.blocks.length)}, ${kib(ours.size)}` },
+      { parser: 'DFU Desk loadFirmware (file bytes, incl. decoding and detection)', ms: medianMs(runs, () => loadFirmware(bytes)), result: `${blocks(ours.blocks.length)}, ${kib(ours.size)}` },
+      { parser: 'nrf-intel-hex 1.4.0 MemoryMap.fromHex', ms: medianMs(runs, () => MemoryMap.fromHex(text)), result: `${blocks(nrf.size)}, ${kib(nrfSize)}` },
       {
         parser: 'intel-hex 0.2.0 parse (with addressOffset)',
-        ms: time(runs, () => intelHex.parse(text, undefined, span.start)),
+        ms: medianMs(runs, () => intelHex.parse(text, undefined, span.start)),
         result: `1 buffer, ${kib(filled.length)}${filled.length > image.size ? `, ${kib(filled.length - image.size)} of it 0xFF filler` : ''}`,
       },
     ];

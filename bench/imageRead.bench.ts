@@ -25,26 +25,12 @@ import { capturedDescriptors } from '../core/testing/fixtures/descriptors.js';
 import { describeDevice } from '../core/usb/descriptors.js';
 import type { DfuTransport } from '../core/usb/transport.js';
 import { readRegularFile } from '../node/inputFile.js';
+import { medianMs } from './medianTime.js';
 
 const FLASH = 0x08000000;
 const MiB = 1024 * 1024;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
-function time(runs: number, action: () => unknown): number {
-  for (let i = 0; i < 2; i++) action();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    action();
-    samples.push(performance.now() - start);
-  }
-  return median(samples);
-}
 
 /** A minimal ELF32 ARM executable: one PT_LOAD segment holding `image`'s one block, no section headers. */
 function elfOf(image: MemoryImage): Uint8Array {
@@ -89,7 +75,7 @@ export function runHexReaderBench(runs = 7): ReaderRow {
   const image = MemoryImage.fromBytes(FLASH, xorshiftBytes(2 * MiB, 7));
   const text = writeIntelHex(image);
   if (parseIntelHex(text).image.size !== image.size) throw new Error('parseIntelHex read the wrong size');
-  const ms = time(runs, () => parseIntelHex(text));
+  const ms = medianMs(runs, () => parseIntelHex(text));
   return { format: 'Intel HEX reader alone (parseIntelHex on text)', fileBytes: text.length, medianMs: ms, mbPerSecond: text.length / 1e6 / (ms / 1000) };
 }
 
@@ -106,7 +92,7 @@ export function runReaderBench(runs = 7): ReaderRow[] {
     const read = loadFirmware(bytes, { fileName, baseAddress: FLASH });
     // Check before timing: a fast wrong reader proves nothing.
     if (read.image.size !== image.size || read.image.start !== FLASH) throw new Error(`${format}: read ${read.image.size} bytes at ${read.image.start}`);
-    const ms = time(runs, () => loadFirmware(bytes, { fileName, baseAddress: FLASH }));
+    const ms = medianMs(runs, () => loadFirmware(bytes, { fileName, baseAddress: FLASH }));
     return { format, fileBytes: bytes.length, medianMs: ms, mbPerSecond: bytes.length / 1e6 / (ms / 1000) };
   });
 }
