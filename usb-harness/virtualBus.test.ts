@@ -4,10 +4,10 @@
 // timeouts, hotplug and an unplug mid-transfer are each checked against what the device saw.
 import { buildDescriptors } from '../core/simulator/descriptorBuilder.js';
 import { TransferError, type RawDeviceDescriptors } from '../core/usb/transport.js';
-import { ClientError, UsbClient } from './clientProcess.js';
+import { ClientError } from './clientProcess.js';
 import { dfuUtilVersion, runDfuUtil } from './dfuUtil.js';
-import { describeWithHarness } from './harnessSuite.js';
-import { VirtualUsbHost, type VirtualDevice } from './virtualUsbHost.js';
+import { describeWithHarness, useBusWithClient } from './harnessSuite.js';
+import type { VirtualDevice } from './virtualUsbHost.js';
 
 const alternateNames = ['@Internal Flash  /0x08000000/1536*128 g', '@Option Bytes  /0x1FF80000/01*032 e', '@Data EEPROM /0x08080000/012*256 e'];
 
@@ -65,23 +65,12 @@ function failureOf(error: unknown): string | undefined {
 }
 
 describeWithHarness('virtual USB bus through libusb', () => {
-  let host: VirtualUsbHost;
-  let client: UsbClient;
-
-  beforeAll(async () => {
-    host = await VirtualUsbHost.start();
-    client = await UsbClient.start(host);
-  });
-
-  afterAll(async () => {
-    await client?.stop();
-    await host?.stop();
-  });
+  const bus = useBusWithClient();
 
   it('lists the device and reads descriptors, strings and the functional descriptor through NodeUsbBus', async () => {
     const device = new ScriptedDevice('2079366B5232');
-    const plugged = await host.plug(device);
-    const listed = await client.call('list');
+    const plugged = await bus.host.plug(device);
+    const listed = await bus.client.call('list');
     const summary = listed.find((d) => d.path === `1-${plugged.id}`);
     expect(summary).toEqual({
       id: `usb:1-${plugged.id}`,
@@ -94,12 +83,12 @@ describeWithHarness('virtual USB bus through libusb', () => {
       isSimulated: false,
     });
 
-    const opened = await client.call('open', summary!.id);
+    const opened = await bus.client.call('open', summary!.id);
     try {
       expect(opened.device).toEqual(device.descriptors.device);
       expect(opened.configuration).toEqual(device.descriptors.configuration);
       expect(new Map(opened.strings)).toEqual(device.descriptors.strings);
-      const info = await client.call('describe', opened.handle);
+      const info = await bus.client.call('describe', opened.handle);
       expect(info.functional).toMatchObject({ attributes: 0x0b, canDownload: true, canUpload: true, manifestationTolerant: false, willDetach: true, detachTimeoutMs: 255, transferSize: 2048, dfuVersion: 0x011a });
       expect(info.alternates.map((a) => [a.alternate, a.name, a.layout?.region.segments[0]?.start])).toEqual([
         [0, 'Internal Flash', 0x08000000],
@@ -107,126 +96,126 @@ describeWithHarness('virtual USB bus through libusb', () => {
         [2, 'Data EEPROM', 0x08080000],
       ]);
       expect(info.manufacturer).toBe('STMicroelectronics');
-      expect(host.events).toContainEqual({ device: plugged.id, kind: 'claim', arg: 0 });
+      expect(bus.host.events).toContainEqual({ device: plugged.id, kind: 'claim', arg: 0 });
     } finally {
-      await client.call('close', opened.handle);
+      await bus.client.call('close', opened.handle);
     }
-    expect(host.events).toContainEqual({ device: plugged.id, kind: 'release', arg: 0 });
-    await host.unplug(plugged.id);
+    expect(bus.host.events).toContainEqual({ device: plugged.id, kind: 'release', arg: 0 });
+    await bus.host.unplug(plugged.id);
   });
 
   it('carries class requests both ways, maps a STALL, and selects alternate settings', async () => {
     const device = new ScriptedDevice('A1');
-    const plugged = await host.plug(device);
-    const opened = await client.call('open', `usb:1-${plugged.id}`);
+    const plugged = await bus.host.plug(device);
+    const opened = await bus.client.call('open', `usb:1-${plugged.id}`);
     try {
       const block = Uint8Array.from({ length: 2048 }, (_, i) => (i * 7) & 0xff);
-      expect(await client.call('controlOut', opened.handle, 1, 2, block)).toBe(2048);
-      expect(await client.call('controlIn', opened.handle, 2, 2, 2048)).toEqual(block);
-      expect(await client.call('controlIn', opened.handle, 2, 3, 100)).toEqual(block.subarray(0, 100));
-      const stalled = await client.call('controlIn', opened.handle, 7, 0, 6).catch((e: unknown) => e);
+      expect(await bus.client.call('controlOut', opened.handle, 1, 2, block)).toBe(2048);
+      expect(await bus.client.call('controlIn', opened.handle, 2, 2, 2048)).toEqual(block);
+      expect(await bus.client.call('controlIn', opened.handle, 2, 3, 100)).toEqual(block.subarray(0, 100));
+      const stalled = await bus.client.call('controlIn', opened.handle, 7, 0, 6).catch((e: unknown) => e);
       expect(failureOf(stalled)).toBe('stall');
       // The pipe works again after a STALL, as on real hardware.
-      expect(await client.call('controlIn', opened.handle, 3, 0, 6)).toEqual(Uint8Array.of(0, 5, 0, 0, 2, 0));
+      expect(await bus.client.call('controlIn', opened.handle, 3, 0, 6)).toEqual(Uint8Array.of(0, 5, 0, 0, 2, 0));
 
-      await client.call('selectAlternate', opened.handle, 2);
-      await client.call('selectAlternate', opened.handle, 1);
+      await bus.client.call('selectAlternate', opened.handle, 2);
+      await bus.client.call('selectAlternate', opened.handle, 1);
       expect(device.alternates).toEqual([2, 1]);
       // Linux refuses an alternate the configuration does not have (EINVAL, LIBUSB_ERROR_NOT_FOUND)
       // before the device sees it; a device that STALLs SET_INTERFACE gives LIBUSB_ERROR_OTHER.
       // Neither is a pipe error in libusb, so both reach the engine as 'io'.
-      const refused = await client.call('selectAlternate', opened.handle, 3).catch((e: unknown) => e);
+      const refused = await bus.client.call('selectAlternate', opened.handle, 3).catch((e: unknown) => e);
       expect(failureOf(refused)).toBe('io');
       device.rejectAlternates = true;
-      const stalled2 = await client.call('selectAlternate', opened.handle, 0).catch((e: unknown) => e);
+      const stalled2 = await bus.client.call('selectAlternate', opened.handle, 0).catch((e: unknown) => e);
       expect(failureOf(stalled2)).toBe('io');
       expect(device.received).toEqual(['out 1 2 2048', 'in 2 2 2048', 'in 2 3 100', 'in 7 0 6', 'in 3 0 6']);
     } finally {
-      await client.call('close', opened.handle);
-      await host.unplug(plugged.id);
+      await bus.client.call('close', opened.handle);
+      await bus.host.unplug(plugged.id);
     }
   });
 
   it('completes a reply the device holds back (busy GETSTATUS) without blocking the client', async () => {
     const device = new ScriptedDevice('B2');
-    const plugged = await host.plug(device);
-    const opened = await client.call('open', `usb:1-${plugged.id}`);
+    const plugged = await bus.host.plug(device);
+    const opened = await bus.client.call('open', `usb:1-${plugged.id}`);
     try {
       let release: () => void = () => undefined;
       device.answer = (request) =>
         request === 3 ? new Promise((resolve) => (release = () => resolve(Uint8Array.of(0, 0, 0, 0, 5, 0)))) : Promise.resolve(0);
-      const pending = client.call('controlIn', opened.handle, 3, 0, 6);
+      const pending = bus.client.call('controlIn', opened.handle, 3, 0, 6);
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The client process stays responsive while its transfer waits for the device.
-      expect((await client.call('list')).some((d) => d.id === `usb:1-${plugged.id}`)).toBe(true);
+      expect((await bus.client.call('list')).some((d) => d.id === `usb:1-${plugged.id}`)).toBe(true);
       release();
       expect(await pending).toEqual(Uint8Array.of(0, 0, 0, 0, 5, 0));
     } finally {
-      await client.call('close', opened.handle);
-      await host.unplug(plugged.id);
+      await bus.client.call('close', opened.handle);
+      await bus.host.unplug(plugged.id);
     }
   });
 
   it('reports a transfer the device never answers as a timeout, and the next one works', async () => {
     const device = new ScriptedDevice('C3');
-    const plugged = await host.plug(device);
-    await client.call('configure', { timeoutMs: 200, statusTimeoutMs: 200 });
-    const opened = await client.call('open', `usb:1-${plugged.id}`);
+    const plugged = await bus.host.plug(device);
+    await bus.client.call('configure', { timeoutMs: 200, statusTimeoutMs: 200 });
+    const opened = await bus.client.call('open', `usb:1-${plugged.id}`);
     try {
       let release: () => void = () => undefined;
       device.answer = () => new Promise((resolve) => (release = () => resolve(Uint8Array.of(1))));
-      const lost = await client.call('controlIn', opened.handle, 5, 0, 1).catch((e: unknown) => e);
+      const lost = await bus.client.call('controlIn', opened.handle, 5, 0, 1).catch((e: unknown) => e);
       expect(failureOf(lost)).toBe('timeout');
-      expect(host.events.filter((e) => e.device === plugged.id && e.kind === 'discard')).toHaveLength(1);
+      expect(bus.host.events.filter((e) => e.device === plugged.id && e.kind === 'discard')).toHaveLength(1);
       // The device finally answers the abandoned request; that answer must not reach the next one.
       release();
       device.answer = undefined;
-      expect(await client.call('controlIn', opened.handle, 3, 0, 6)).toEqual(Uint8Array.of(0, 5, 0, 0, 2, 0));
-      expect(host.stats(plugged.id).cancelled).toBe(1);
+      expect(await bus.client.call('controlIn', opened.handle, 3, 0, 6)).toEqual(Uint8Array.of(0, 5, 0, 0, 2, 0));
+      expect(bus.host.stats(plugged.id).cancelled).toBe(1);
     } finally {
-      await client.call('close', opened.handle);
-      await client.call('configure', {});
-      await host.unplug(plugged.id);
+      await bus.client.call('close', opened.handle);
+      await bus.client.call('configure', {});
+      await bus.host.unplug(plugged.id);
     }
   });
 
   it('delivers hotplug attach and detach to NodeUsbBus.watch', async () => {
-    await client.call('watch');
+    await bus.client.call('watch');
     try {
-      const plugged = await host.plug(new ScriptedDevice('D4'));
+      const plugged = await bus.host.plug(new ScriptedDevice('D4'));
       const id = `usb:1-${plugged.id}`;
-      const attach = await client.nextBusEvent((e) => e.type === 'attach' && e.device.id === id);
+      const attach = await bus.client.nextBusEvent((e) => e.type === 'attach' && e.device.id === id);
       expect(attach).toMatchObject({ type: 'attach', device: { vendorId: 0x0483, productId: 0xdf11, path: `1-${plugged.id}` } });
-      await host.unplug(plugged.id);
-      expect(await client.nextBusEvent((e) => e.type === 'detach' && e.id === id)).toEqual({ type: 'detach', id });
-      expect((await client.call('list')).some((d) => d.id === id)).toBe(false);
+      await bus.host.unplug(plugged.id);
+      expect(await bus.client.nextBusEvent((e) => e.type === 'detach' && e.id === id)).toEqual({ type: 'detach', id });
+      expect((await bus.client.call('list')).some((d) => d.id === id)).toBe(false);
     } finally {
-      await client.call('unwatch');
+      await bus.client.call('unwatch');
     }
   });
 
   it('fails a transfer in flight with "disconnected" when the device is unplugged, and every later one too', async () => {
     const device = new ScriptedDevice('E5');
-    const plugged = await host.plug(device);
-    const opened = await client.call('open', `usb:1-${plugged.id}`);
+    const plugged = await bus.host.plug(device);
+    const opened = await bus.client.call('open', `usb:1-${plugged.id}`);
     try {
       device.answer = () => new Promise(() => undefined); // busy forever, like a flash operation
-      const inFlight = client.call('controlIn', opened.handle, 3, 0, 6).catch((e: unknown) => e);
+      const inFlight = bus.client.call('controlIn', opened.handle, 3, 0, 6).catch((e: unknown) => e);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await host.unplug(plugged.id);
+      await bus.host.unplug(plugged.id);
       expect(failureOf(await inFlight)).toBe('disconnected');
-      expect(failureOf(await client.call('controlOut', opened.handle, 6, 0).catch((e: unknown) => e))).toBe('disconnected');
-      const reopened = await client.call('open', `usb:1-${plugged.id}`).catch((e: unknown) => e);
+      expect(failureOf(await bus.client.call('controlOut', opened.handle, 6, 0).catch((e: unknown) => e))).toBe('disconnected');
+      const reopened = await bus.client.call('open', `usb:1-${plugged.id}`).catch((e: unknown) => e);
       expect(failureOf(reopened)).toBe('no-device');
     } finally {
-      await client.call('close', opened.handle);
+      await bus.client.call('close', opened.handle);
     }
   });
 
   it.runIf(dfuUtilVersion() !== null)('is listed by dfu-util with its alt-setting names and serial number', async () => {
-    const plugged = await host.plug(new ScriptedDevice('F6'));
+    const plugged = await bus.host.plug(new ScriptedDevice('F6'));
     try {
-      const run = await runDfuUtil(host, ['-l']);
+      const run = await runDfuUtil(bus.host, ['-l']);
       expect(run.code).toBe(0);
       const found = run.stdout.split('\n').filter((line) => line.startsWith('Found DFU'));
       expect(found).toHaveLength(3);
@@ -236,7 +225,7 @@ describeWithHarness('virtual USB bus through libusb', () => {
         );
       }
     } finally {
-      await host.unplug(plugged.id);
+      await bus.host.unplug(plugged.id);
     }
   });
 });
