@@ -4,6 +4,23 @@ import type { CommandContext } from '../context.js';
 import { openDeviceAccess, type DeviceAccess } from '../devices/deviceAccess.js';
 import { chooseOneDevice, connectSession, openDevice, type ConnectedDevice } from '../devices/deviceSession.js';
 import type { DeviceInfo } from '../../core/usb/descriptors.js';
+import { DfuError } from '../../core/errors.js';
+
+/**
+ * A refusal made only because the flash size is in doubt (a mass erase where smaller parts send
+ * the same description) and nobody gave one: connecting may settle it, since it reads the
+ * flash-size register there. Commands that check before connecting wait for the connect instead
+ * of refusing; when it learns nothing, the refusal stands before any erase.
+ */
+export function waitsForFlashSize(error: unknown, info: DeviceInfo, userFlashSizeBytes: number | undefined): error is DfuError {
+  return (
+    error instanceof DfuError &&
+    error.info.kind === 'invalid-argument' &&
+    error.info.argument === '--flash-size' &&
+    userFlashSizeBytes === undefined &&
+    info.flashSizeBytes === undefined
+  );
+}
 
 export interface DeviceCommandHooks<T> {
   /** Checks that need the device's descriptors but must come before any DFU request. */

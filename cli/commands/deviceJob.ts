@@ -20,6 +20,7 @@ import { combineExitCodes, ExitCode, exitCodeFor, type ExitCodeValue } from '../
 import type { FirmwareInput } from '../imageInput.js';
 import { formatSize, formatCount, formatDuration } from '../../core/format.js';
 import { writeFlashReport } from '../reportFiles.js';
+import { waitsForFlashSize } from './deviceCommand.js';
 
 /**
  * The kind of board a multi-board run is for: set by the first board (in device order for --all,
@@ -171,6 +172,8 @@ export async function runDeviceJob(
   let info: DeviceInfo | undefined;
   let prepared: FlashPreparation | undefined;
   let prepare: ((deviceInfo: DeviceInfo) => FlashPreparation) | undefined;
+  // A refusal that the connect may settle (waitsForFlashSize): planned again after it.
+  let waitingForFlashSize: DfuError | undefined;
   let outcome: FlashOutcome | undefined;
   let timings: PhaseTiming[] = [];
   let failure: DfuErrorInfo | undefined;
@@ -194,13 +197,21 @@ export async function runDeviceJob(
             options: job.program,
           }),
         );
-      prepared = prepare(info);
-      warnings.push(...prepared.warnings);
+      try {
+        prepared = prepare(info);
+      } catch (error) {
+        // --plan touches nothing, so it cannot wait for the flash-size register.
+        if (job.planOnly || !waitsForFlashSize(error, info, job.program.flashSizeBytes)) throw error;
+        waitingForFlashSize = error;
+      }
       say(`Device   ${deviceLine(info)}`);
-      if (job.kind === 'flash' && !job.planOnly) for (const line of preparationText(prepared)) say(line);
+      if (prepared) warnings.push(...prepared.warnings);
+      if (!prepared) {
+        // Planned once the connect has read the flash size (below).
+      } else if (job.kind === 'flash' && !job.planOnly) for (const line of preparationText(prepared)) say(line);
       // verify compares a raw binary where it was placed: say where, as flash does.
       else if (!job.planOnly && prepared.placed.baseAddress !== undefined) say(`Placed   raw binary at ${formatAddress(prepared.placed.baseAddress)}`);
-      if (job.planOnly) {
+      if (job.planOnly && prepared) {
         const text = [...prepared.plans.map(formatPlan), ...preparationText(prepared).filter((line) => !line.startsWith('Plan '))].join('\n\n');
         context.reporter.text(`${job.isMulti ? `[${summary.id}] ${deviceLine(info)}\n` : ''}${text}`);
         await opened.transport.close().catch(() => undefined);
@@ -218,7 +229,7 @@ export async function runDeviceJob(
         };
       }
       // A missing confirmation ends the job here, before the first DFU request.
-      const missing = missingConfirmations(prepared.confirmations, job.confirmed)[0];
+      const missing = prepared && missingConfirmations(prepared.confirmations, job.confirmed)[0];
       if (missing) throw new DfuError({ kind: 'confirmation-required', action: missing.kind, reason: missing.consequence });
     } catch (error) {
       await opened.transport.close().catch(() => undefined);
@@ -229,10 +240,11 @@ export async function runDeviceJob(
     timings = connected.timings;
     // Connecting may have read the flash-size register (where the description is in doubt): plan
     // again with it and say so, so the plan printed is the one that runs (runFlash would replan too).
+    if (session.info.flashSizeBytes === info.flashSizeBytes && waitingForFlashSize) throw waitingForFlashSize;
     if (session.info.flashSizeBytes !== info.flashSizeBytes && prepare) {
       info = session.info;
       const replanned = `Replan   the flash-size register says ${formatSize(info.flashSizeBytes ?? 0)} of flash`;
-      const before = preparationText(prepared).join('\n');
+      const before = prepared ? preparationText(prepared).join('\n') : '';
       try {
         prepared = prepare(info);
       } catch (error) {
@@ -244,10 +256,12 @@ export async function runDeviceJob(
         say(replanned);
         for (const line of preparationText(prepared).filter((text) => text.startsWith('Plan '))) say(line);
       }
+      if (waitingForFlashSize) warnings.push(...prepared.warnings);
       const missingNow = missingConfirmations(prepared.confirmations, job.confirmed)[0];
       if (missingNow) throw new DfuError({ kind: 'confirmation-required', action: missingNow.kind, reason: missingNow.consequence });
     }
-    outcome = await runFlash(session, prepared, { confirmed: job.confirmed, signal: context.io.signal });
+    // Planned before the connect, or (waitingForFlashSize) after it: there is a plan by now.
+    outcome = await runFlash(session, prepared!, { confirmed: job.confirmed, signal: context.io.signal });
     for (const plan of outcome.plans) {
       if (plan.isDifferential) {
         say(`Changed  ${plan.region}: ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} erased and written, ${plan.unchangedSectors.length} already up to date`);

@@ -1,6 +1,6 @@
 // `dfu-desk erase`: mass erase a region, or erase the sectors a range touches (whole sectors: the
 // output says which, since the range is rounded out to sector boundaries).
-import { DfuError } from '../../core/errors.js';
+import type { DfuError } from '../../core/errors.js';
 import { formatAddress } from '../../core/format.js';
 import { prepareErase, runErase, type ErasePreparation } from '../../core/jobs/eraseJob.js';
 import { commonOptions, deviceOptions, flagOption, inOptionTerms, flashSizeArgument, flashSizeOption, parseAltArgument, parseRangeArgument, stringOption, usageError, type CommandSpec } from '../args.js';
@@ -9,7 +9,7 @@ import { checkDeviceOptions } from '../devices/deviceAccess.js';
 import { resolveAlternate } from '../devices/deviceSession.js';
 import { ExitCode } from '../exitCodes.js';
 import { formatSize } from '../../core/format.js';
-import { withOneDevice } from './deviceCommand.js';
+import { waitsForFlashSize, withOneDevice } from './deviceCommand.js';
 
 const spec: CommandSpec = {
   name: 'erase',
@@ -54,8 +54,7 @@ function run(context: CommandContext): Promise<CommandOutcome> {
           prepareErase(info, { ...request, ...(alternate !== undefined ? { alternate } : {}) }, flashSizeBytes),
         );
       } catch (error) {
-        const isSizeInDoubt = error instanceof DfuError && error.info.kind === 'invalid-argument' && error.info.argument === '--flash-size';
-        if (!isSizeInDoubt || flashSizeBytes !== undefined || info.flashSizeBytes !== undefined) throw error;
+        if (!waitsForFlashSize(error, info, flashSizeBytes)) throw error;
         waitingForFlashSize = error;
         return;
       }

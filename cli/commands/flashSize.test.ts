@@ -80,6 +80,21 @@ describe('dfu-desk --flash-size (STM32L072xB)', () => {
     expect(unknown.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
   });
 
+  it('flash --erase mass waits for the register as erase --mass does: the L073 mass-erases without --flash-size, a chip whose register cannot be read is refused before any erase', async () => {
+    const l073 = await runCliProcess(['flash', blinkyBin, '--erase', 'mass', '--simulate', 'stm32l073', '--sim-speed', '200']);
+    expect(l073.code).toBe(0);
+    expect(l073.stdout).toContain('Replan   the flash-size register says 192 KiB of flash');
+    expect(l073.stdout).toMatch(/Plan {5}Internal Flash \(alt 0\): mass erase/);
+    expect(l073.stderr).toContain('the DfuSe mass erase is unverified on this bootloader');
+    const unknown = await runCliProcess(['flash', blinkyBin, '--erase', 'mass', '--simulate', 'stm32l072xb:readProtected', '--sim-speed', '200', '--json']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.result).toMatchObject({ error: { kind: 'invalid-argument', argument: '--flash-size' } });
+    expect(unknown.json.some((e) => e.type === 'phase' && e.phase === 'erase')).toBe(false);
+    // --plan touches nothing, so it refuses at once.
+    const planned = await runCliProcess(['flash', blinkyBin, '--erase', 'mass', '--simulate', 'stm32l073', '--plan']);
+    expect(planned.code).toBe(2);
+  });
+
   it('rejects a malformed or tiny --flash-size (exit 2)', async () => {
     const malformed = await runCliProcess(['flash', blinkyBin, ...L072XB, '--flash-size', 'lots']);
     expect(malformed.code).toBe(2);
