@@ -8,6 +8,8 @@ test.describe('on an STM32L072xB', () => {
   test('the Device tab notes the size read from the flash-size register; it refuses an image above it and flashes one below', async ({ app }) => {
     const { page } = app;
     await page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first().click();
+    // The device row shows the flash the chip has, not the 192 KiB its bootloader describes.
+    await expect(page.getByRole('button', { name: /STM32.*BOOTLOADER/ }).first()).toContainText('STM32L0 · 128 KiB flash');
     await page.getByRole('tab', { name: 'Device' }).click();
     // The simulated ROM lets F_SIZE be read at connect: the note is the correction (core/devices/flashSize.ts).
     await expect(page.getByRole('region', { name: 'Notes' })).toContainText('Flash size corrected from the flash-size register (F_SIZE at 0x1FF8007C): 128 KiB');

@@ -41,10 +41,11 @@ function DeviceRow({ device, isSelected, isDisabled }: { device: DeviceSummary; 
   const selectDevice = useApp((state) => state.selectDevice);
   // Main reads the option bytes as a board connects; the selected row says its read protection.
   const rdp = useApp((state) => (isSelected ? state.session?.readProtection : undefined));
-  // Known once connected: the chip family and the flash its bootloader describes.
+  // Known once connected: the chip family and its flash (read from the chip, else as described).
   const info = useApp((state) => (isSelected && state.session?.device?.id === device.id ? state.session.device : undefined));
   const flash = info?.alternates.find((alternate) => alternate.role === 'flash')?.layout?.region;
-  const flashBytes = flash ? flash.segments.reduce((total, segment) => total + (segment.end - segment.start), 0) : undefined;
+  // The flash-size register's answer where connect read it (an STM32L072xB describes 192 KiB for 128).
+  const flashBytes = info?.flashSizeBytes ?? (flash ? flash.segments.reduce((total, segment) => total + (segment.end - segment.start), 0) : undefined);
   return (
     <li>
       <button
