@@ -92,3 +92,8 @@ export function remainingMs(done: number, total: number, bytesPerSecond: number)
 function trimZeros(fixed: string): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
+
+/** "1 sector", "1,536 sectors". */
+export function pluralise(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
+}

@@ -92,13 +92,13 @@ describe('ResultPanel after a read-protection change', () => {
 
 describe('ResultPanel after a flash', () => {
   it('names the file with its CRC and says what was written, skipped and left alone, also when the flash failed', async () => {
-    const firmware = { fileName: 'app.hex', crc32: 0x1a2b3c4d, imageBytes: 66_748, work: { bytesWritten: 3_260, sectorsErased: 522, skippedChunks: 12, unchangedSectors: 0 } };
+    const firmware = { fileName: 'app.hex', crc32: 0x1a2b3c4d, imageBytes: 66_748, work: { bytesWritten: 3_260, sectorsErased: 384, sectorsBlank: 138, skippedChunks: 12, unchangedSectors: 0 } };
     const ok: JobResult = { kind: 'program', ok: true, deviceId: 'sim:1', firmware, timings: [], finishedAt: 1 };
     const store = createAppStore(createFakeBridge(baseSnapshot({ device: l073Info, lastResult: ok })));
     await act(() => store.getState().start());
     const view = await render(<ResultPanel kinds={['program']} />, store);
     expect(view.container.querySelector('[data-testid="result-firmware"]')?.textContent).toBe(
-      'app.hex (CRC-32 0x1A2B3C4D, 66,748 B); wrote 3,260 B of 66,748 B, erased 522 sectors; 12 chunks held only the erased value and were not sent',
+      'app.hex (CRC-32 0x1A2B3C4D, 66,748 B); wrote 3,260 B of 66,748 B, erased 384 sectors; 138 sectors already blank, not erased; 12 chunks held only the erased value and were not sent',
     );
     view.unmount();
     const failed: JobResult = { kind: 'program', ok: false, deviceId: 'sim:1', firmware: { fileName: 'app.hex', crc32: 1, imageBytes: 10 }, error: { kind: 'cancelled', during: 'write' }, timings: [], finishedAt: 2 };
@@ -123,6 +123,7 @@ describe('FlashTab', () => {
       imageBytes: 66_748,
       skippedChunks: 0,
       unchangedSectors: 0,
+      blankCheck: true,
       verifyRanges: [{ start: 0x08000000, end: 0x08000000 + 66_748 }],
       preserveRanges: [],
       warnings: [],
@@ -143,6 +144,7 @@ describe('FlashTab', () => {
     const text = view.container.textContent ?? '';
     expect(text).toContain('erase 522 sectors (0–521, 0x08000000–0x08010500)');
     expect(text).toContain('write 66,748 B');
+    expect(text).toContain('Each sector is read before its erase; one that reads blank needs no erase and is left alone.');
     expect(text).toContain('Estimated 7.2 s');
     // The action bar says the same in one line, next to the one button.
     expect(view.container.querySelector('[data-testid="action-summary"]')?.textContent).toBe('erase 522 sectors, write 66,748 B');
@@ -386,7 +388,7 @@ describe('ErrorBox for bootloader errors', () => {
 
 describe('PlanPreview: what fewer written bytes mean', () => {
   it('says how many chunks hold only the erased value and how many sectors already match', () => {
-    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
+    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, blankCheck: false, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
     expect(writeNotes({ ...base, isDifferential: false, bytesToWrite: 3260, imageBytes: 66_748, skippedChunks: 497, unchangedSectors: 0 })).toEqual([
       '497 chunks of the image hold only the erased value; they are not sent, because the erase leaves those bytes so (verification still checks them).',
     ]);
@@ -397,7 +399,7 @@ describe('PlanPreview: what fewer written bytes mean', () => {
   });
 
   it('says which partly covered sectors were read and found blank (nothing lost), and nothing about unknown ones', () => {
-    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
+    const base = { alternate: 0, region: 'Internal Flash', eraseMode: 'touched' as const, blankCheck: false, sectors: [], writeRanges: [], verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 0, text: '' };
     const counts = { isDifferential: false, bytesToWrite: 64, imageBytes: 64, skippedChunks: 0, unchangedSectors: 0 };
     const sector = { index: 521, start: 0x08010480, end: 0x08010500, where: 'tail' as const };
     expect(writeNotes({ ...base, ...counts, partialSectors: [{ ...sector, state: 'blank' }] })).toEqual(['Sector 521 tail is blank: nothing lost (read from the device).']);

@@ -16,6 +16,7 @@ const plan: PlanSummary = {
   imageBytes: 64,
   skippedChunks: 0,
   unchangedSectors: 0,
+  blankCheck: true,
   verifyRanges: [{ start: 0x08000000, end: 0x08000040 }],
   preserveRanges: [],
   warnings: [],

@@ -245,14 +245,10 @@ export function capitalise(text: string): string {
 
 // Sizes, durations, rates, CRCs and USB ids: the one format module core/format.ts, shared with the
 // CLI and the reports (formatBytes is its exact byte count, "66,748 B").
-export { formatBcd, formatByteCount as formatBytes, formatCrc, formatDuration, formatRate, formatUsbId } from '../core/format.js';
+export { formatBcd, formatByteCount as formatBytes, formatCrc, formatDuration, formatRate, formatUsbId, pluralise } from '../core/format.js';
 
 export function formatTime(epochMs: number): string {
   const date = new Date(epochMs);
   const pad = (value: number, width = 2) => String(value).padStart(width, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
-
-export function pluralise(count: number, singular: string, plural = `${singular}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
 }

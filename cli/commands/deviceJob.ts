@@ -82,7 +82,7 @@ function preparationText(prepared: FlashPreparation): string[] {
   return lines;
 }
 
-/** "Internal Flash (alt 0): erase 522 sectors (65.3 KiB), write 66,816 B in 33 chunks, ~1.83 s" */
+/** "Internal Flash (alt 0): erase 522 sectors (65.3 KiB; blank ones are left alone), write 66,816 B in 33 chunks, ~1.83 s" */
 export function planLine(plan: ProgramPlan): string {
   if (plan.readRanges.length > 0) {
     const bytes = plan.readRanges.reduce((n, r) => n + r.end - r.start, 0);
@@ -93,7 +93,7 @@ export function planLine(plan: ProgramPlan): string {
     plan.eraseMode === 'mass'
       ? 'mass erase'
       : plan.sectors.length > 0
-        ? `erase ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} (${formatSize(plan.sectors.reduce((n, s) => n + s.end - s.start, 0))})`
+        ? `erase ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} (${formatSize(plan.sectors.reduce((n, s) => n + s.end - s.start, 0))}${plan.blankCheck ? '; blank ones are left alone' : ''})`
         : 'no erase';
   const extras = [plan.isDifferential ? 'differential' : '', plan.preserveRanges.length > 0 ? 'preserving data outside the image' : ''].filter(Boolean);
   return `${plan.region} (alt ${plan.alternate}): ${erase}, write ${formatCount(plan.bytesToWrite)} B in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'}${
@@ -115,6 +115,7 @@ export function planJson(plan: ProgramPlan): Record<string, unknown> {
     preserveRanges: plan.preserveRanges,
     readRanges: plan.readRanges,
     unchangedSectors: plan.unchangedSectors,
+    blankCheck: plan.blankCheck,
     estimatedMs: Math.round(plan.estimatedMs),
     warnings: plan.warnings.map((w) => ({ kind: w.kind, message: w.message })),
   };
@@ -263,6 +264,8 @@ export async function runDeviceJob(
     // Planned before the connect, or (waitingForFlashSize) after it: there is a plan by now.
     outcome = await runFlash(session, prepared!, { confirmed: job.confirmed, signal: context.io.signal });
     for (const plan of outcome.plans) {
+      const blank = outcome.result?.blankSectors[plan.alternate]?.length ?? 0;
+      if (blank > 0) say(`Erased   ${plan.region}: ${plan.sectors.length - blank} of ${plan.sectors.length} sectors; ${blank} read blank and were left alone`);
       if (plan.isDifferential) {
         say(`Changed  ${plan.region}: ${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'} erased and written, ${plan.unchangedSectors.length} already up to date`);
       }

@@ -80,6 +80,8 @@ export interface PlanSummary {
   readonly skippedChunks: number;
   /** Differential: touched sectors left alone because they already hold the image. */
   readonly unchangedSectors: number;
+  /** Each sector is read before its erase and left alone if it reads blank (no ECC flash only). */
+  readonly blankCheck: boolean;
   readonly verifyRanges: readonly AddressRange[];
   readonly preserveRanges: readonly AddressRange[];
   readonly warnings: readonly PlanWarning[];
@@ -170,6 +172,8 @@ export interface JobFirmware {
   readonly work?: {
     readonly bytesWritten: number;
     readonly sectorsErased: number;
+    /** Sectors the plan would erase that read blank and were left alone. */
+    readonly sectorsBlank: number;
     /** Chunks that held only the erased value and were not sent (the erase leaves them so). */
     readonly skippedChunks: number;
     /** Differential: sectors that already held the image and were left alone. */

@@ -105,6 +105,7 @@ export const programOptionsSchema = record({
   differential: v.optional(flag),
   preserve: v.optional(flag),
   skipErasedChunks: v.optional(flag),
+  skipBlankSectors: v.optional(flag),
   leave: v.optional(flag),
   massEraseWhenFaster: v.optional(flag),
   flashSizeBytes: v.optional(flashSize),

@@ -144,14 +144,14 @@ describe('argumentValidators', () => {
   });
 
   it('accepts every field of every request type (the types are derived from the schemas)', () => {
-    const everyOption = { erase: 'mass', verify: false, differential: true, preserve: true, skipErasedChunks: false, leave: true, massEraseWhenFaster: false, flashSizeBytes: 128 * 1024 };
+    const everyOption = { erase: 'mass', verify: false, differential: true, preserve: true, skipErasedChunks: false, skipBlankSectors: false, leave: true, massEraseWhenFaster: false, flashSizeBytes: 128 * 1024 };
     const request = { options: everyOption, confirmed: ['permanent-lock', 'read-unprotect', 'write-option-bytes', 'write-otp', 'file-for-other-device'] };
     expect(validateArguments('program', [request])).toEqual([request]);
     expect(validateArguments('planProgram', [everyOption])).toEqual([everyOption]);
     const patch = {
       showSimulatedDevices: true,
       flashOnConnect: false,
-      programOptions: { erase: 'touched', verify: true, differential: false, preserve: false, skipErasedChunks: true, leave: false, massEraseWhenFaster: true },
+      programOptions: { erase: 'touched', verify: true, differential: false, preserve: false, skipErasedChunks: true, skipBlankSectors: true, leave: false, massEraseWhenFaster: true },
       flashSizeLimits: { [l0Key]: 128 * 1024 },
     };
     expect(validateArguments('updateSettings', [patch])).toEqual([patch]);

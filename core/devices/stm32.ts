@@ -176,6 +176,26 @@ const MASS_ERASE_KNOWN: Readonly<Partial<Record<Stm32Family, string>>> = {
   H7: "Betaflight's DFU \"full chip erase\" (usbdfu.js, DNLOAD 0x41) on H7 flight controllers",
 };
 
+/**
+ * Whether a sector that reads blank (only the erased value) may be programmed without erasing it,
+ * so that the executor may skip its erase (core/dfuse/blankCheck.ts). It may where the flash decides
+ * from the cells' value alone: F2/F4/F7 cells only go from 1 to 0 and hold nothing else, and
+ * F0/F1/F3 (PGERR) and L0/L1 (NOTZEROERR) refuse a unit only when it does not read erased. It may
+ * not with ECC (L4, G0, G4, H7, WB, L5, U5, unknown parts): a word written with the erased value
+ * reads blank but carries ECC bits and cannot be written again until erased. Sources and what is
+ * unverified: docs/engine.md, "Blank sectors are not erased".
+ */
+export function blankSectorCheck(family: Stm32Family): { readonly isSafe: boolean; readonly reason: string } {
+  switch (FAMILIES[family].rewriteBehaviour) {
+    case 'and':
+      return { isSafe: true, reason: 'flash without ECC: a cell that reads 1 is erased and can be programmed' };
+    case 'keep-old':
+      return { isSafe: true, reason: 'the flash controller refuses a unit only when it does not read erased' };
+    case 'ecc-error':
+      return { isSafe: false, reason: 'flash with ECC: a word written with the erased value reads blank but cannot be written again until erased' };
+  }
+}
+
 export function massEraseSupport(family: Stm32Family): MassEraseSupport {
   const source = MASS_ERASE_KNOWN[family];
   return source

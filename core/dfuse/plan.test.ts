@@ -63,7 +63,7 @@ describe('planProgram', () => {
     expect(plan.bytesToWrite).toBe(66_748);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "plan Internal Flash (alt 0): erase touched; transfer 2048 B, erased 0x00
-      erase 522 sectors (65.3 KiB): #0-#521 [0x08000000, 0x08010500)
+      erase 522 sectors (65.3 KiB) unless they read blank: #0-#521 [0x08000000, 0x08010500)
       write 66748 B in 33 chunks: [0x08000000, 0x080104BC)
       verify 65.2 KiB: [0x08000000, 0x080104BC)
       ! destroys-data: sector 521 [0x08010480, 0x08010500) is only partly covered by the image: erasing it destroys 68 B that may hold data (use preserve to keep them)
@@ -328,7 +328,7 @@ describe('planProgram', () => {
     expect(plan.verifyRanges).toEqual([{ start: 0x08000000, end: 0x08010000 }]);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "plan Internal Flash (alt 0): erase touched, differential; transfer 2048 B, erased 0xFF
-      erase 1 sectors (16 KiB): #1 [0x08004000, 0x08008000)
+      erase 1 sectors (16 KiB) unless they read blank: #1 [0x08004000, 0x08008000)
       unchanged 3 sectors: #0 #2-#3
       write 16384 B in 8 chunks: [0x08004000, 0x08008000)
       verify 64 KiB: [0x08000000, 0x08010000)

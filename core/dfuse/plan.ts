@@ -4,7 +4,7 @@
 // the options that apply, what differs from the device (differential), what is erased
 // (eraseDecision.ts), what outside the image is kept or lost, the chunks, the estimate
 // (planEstimate.ts). Warning texts are in planWarnings.ts, the plan's text form in planText.ts.
-import { familyFacts } from '../devices/stm32.js';
+import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
 import { MemoryImage, mergeRanges, rangeLength, totalLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
@@ -39,6 +39,12 @@ export interface ProgramOptions {
   readonly verify: boolean;
   /** Do not send chunks that equal the erased value into freshly erased sectors. Default true. */
   readonly skipErasedChunks?: boolean;
+  /**
+   * Read each sector before erasing it and leave a blank one (only the erased value) alone: a fresh
+   * chip needs no erase at all. Only where a unit that reads erased can be programmed (no ECC:
+   * FamilyFacts.rewriteBehaviour 'and' or 'keep-old'); see blankSectorCheck(). Default true.
+   */
+  readonly skipBlankSectors?: boolean;
   /** Leave DFU mode and start the application afterwards. */
   readonly leave?: boolean;
   /**
@@ -109,6 +115,12 @@ export interface ProgramPlan {
   readonly isDifferential: boolean;
   /** Sectors the plan erases, ascending: for 'mass' every erasable sector of the region; empty for 'none'. */
   readonly sectors: readonly Sector[];
+  /**
+   * The executor reads each of `sectors` first (stopping at the first byte that is not erased) and
+   * does not erase one that reads blank (core/dfuse/blankCheck.ts). False for mass erase, no erase,
+   * flash with ECC, and a region whose described size is in doubt.
+   */
+  readonly blankCheck: boolean;
   /** In address order; a chunk never crosses a multiple of `transferSize`. */
   readonly chunks: readonly PlanChunk[];
   readonly verifyRanges: readonly AddressRange[];
@@ -202,6 +214,13 @@ export function planProgram(input: PlanInput): ProgramPlan {
   for (const warning of erase.warnings) warnings.push(warning);
   const erased = new Set(erase.sectors.map((s) => s.index));
   const isErased = (sector: Sector): boolean => erased.has(sector.index);
+  const blankCheck =
+    options.skipBlankSectors !== false &&
+    erase.mode === 'touched' &&
+    !erase.isMassBelowLimit &&
+    erase.sectors.length > 0 &&
+    blankSectorCheck(info.family).isSafe &&
+    !warnings.some((w) => w.kind === 'flash-overstated');
 
   // 5. Data outside the image in a sector the plan erases is lost unless preserved (reference §7.3:
   //    never destroy silently).
@@ -261,6 +280,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
     eraseMode: erase.mode,
     isDifferential,
     sectors: erase.sectors,
+    blankCheck,
     chunks,
     verifyRanges,
     preserveRanges,

@@ -2,7 +2,8 @@
 // write and one verify phase across all regions, then leave only after a matching verification.
 import { familyFacts } from '../devices/stm32.js';
 import { DfuError, type ConfirmationKind } from '../errors.js';
-import { formatAddress } from '../format.js';
+import { formatAddress, formatSize, pluralise } from '../format.js';
+import { BlankSectorCheck, type BlankCheckTally } from './blankCheck.js';
 import { diffImages, type VerifyReport } from '../image/diff.js';
 import { MemoryImage, mergeRanges, totalLength, type Block } from '../image/memoryImage.js';
 import { regionRange, sectorAt, sectorsIn, segmentAt } from './memoryLayout.js';
@@ -29,6 +30,10 @@ export interface ExecutionResult {
   readonly verifyByPlan: readonly VerifyReport[];
   readonly bytesWritten: number;
   readonly sectorsErased: number;
+  /** Sectors of the plans that were not erased because they read blank (ProgramPlan.blankCheck). */
+  readonly sectorsBlank: number;
+  /** Those sectors' indexes, per plan alternate. */
+  readonly blankSectors: Readonly<Record<number, readonly number[]>>;
   readonly chunksWritten: number;
 }
 
@@ -50,6 +55,8 @@ export async function runPlans(
     for (const warning of plan.warnings) phases.log('warn', `${plan.region}: ${warning.message}`, { kind: warning.kind });
   }
   let sectorsErased = 0;
+  const blank: BlankCheckTally = { sectorsBlank: 0, bytesRead: 0 };
+  const blankSectors: Record<number, number[]> = {};
   const eraseBytes = plans.reduce((n, p) => n + totalLength(p.sectors), 0);
   if (plans.some((p) => p.eraseMode === 'mass' || p.sectors.length > 0)) {
     timings.push(
@@ -63,12 +70,28 @@ export async function runPlans(
             phases.progress(run, totalLength(plan.sectors));
             continue;
           }
+          const check = plan.blankCheck ? new BlankSectorCheck(context, plan, blank) : undefined;
           for (const sector of plan.sectors) {
             checkCancelled(context, call.signal, 'erase');
-            await eraseSector(context, plan.alternate, region, sector);
-            sectorsErased++;
+            if (check && (await check.isBlank(sector, call.signal))) {
+              (blankSectors[plan.alternate] ??= []).push(sector.index);
+              phases.log('debug', `sector ${sector.index} at ${formatAddress(sector.start)} reads blank: not erased`);
+            } else {
+              await eraseSector(context, plan.alternate, region, sector);
+              sectorsErased++;
+            }
             phases.progress(run, sector.end - sector.start);
           }
+        }
+        if (blank.bytesRead > 0) {
+          // Debug: the result says it too (sectorsBlank), and an info line per flash would double a
+          // production line's log (about 90 B per board at info).
+          phases.log(
+            'debug',
+            blank.sectorsBlank > 0
+              ? `${pluralise(blank.sectorsBlank, 'sector')} already blank, not erased (${formatSize(blank.bytesRead)} read to check); ${pluralise(sectorsErased, 'sector')} erased`
+              : `no sector was blank (${formatSize(blank.bytesRead)} read to check); ${pluralise(sectorsErased, 'sector')} erased`,
+          );
         }
       }),
     );
@@ -97,7 +120,7 @@ export async function runPlans(
       diagnosis: verify.diagnosis.kind,
     });
   }
-  return { plans, ...(verify ? { verify } : {}), verifyByPlan, bytesWritten: writeBytes, sectorsErased, chunksWritten };
+  return { plans, ...(verify ? { verify } : {}), verifyByPlan, bytesWritten: writeBytes, sectorsErased, sectorsBlank: blank.sectorsBlank, blankSectors, chunksWritten };
 }
 
 /**

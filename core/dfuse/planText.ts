@@ -15,7 +15,9 @@ export function formatPlan(plan: ProgramPlan): string {
   if (plan.readRanges.length) lines.push(`read first ${formatSize(totalLength(plan.readRanges))}: ${formatRanges(plan.readRanges)}`);
   if (plan.eraseMode === 'mass') lines.push(`erase: mass erase (${plan.sectors.length} sectors, ${formatSize(totalLength(plan.sectors))})`);
   else if (plan.sectors.length) {
-    lines.push(`erase ${plan.sectors.length} sectors (${formatSize(totalLength(plan.sectors))}): ${formatSectorRuns(plan.sectors)}`);
+    lines.push(
+      `erase ${plan.sectors.length} sectors (${formatSize(totalLength(plan.sectors))})${plan.blankCheck ? ' unless they read blank' : ''}: ${formatSectorRuns(plan.sectors)}`,
+    );
   } else lines.push('erase: none');
   if (plan.unchangedSectors.length) lines.push(`unchanged ${plan.unchangedSectors.length} sectors: ${formatIndexRuns(plan.unchangedSectors)}`);
   const writeRanges = mergeRanges(plan.chunks.map((c) => ({ start: c.address, end: c.address + c.data.length })));

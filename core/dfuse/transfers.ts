@@ -14,8 +14,11 @@ import type { PhaseRun } from './sessionEvents.js';
 /** Re-send the address long before wBlockNum (16 bits) wraps. */
 const READ_BLOCKS_PER_ADDRESS = 0x4000;
 
-/** Reads `range` with UPLOADs: set address, ABORT to dfuIDLE, blocks 2, 3, ... (AN3156 §6.3.3). */
-export async function readRange(context: SessionContext, alternate: number, range: AddressRange, run: PhaseRun, signal: AbortSignal | undefined): Promise<MemoryImage> {
+/**
+ * Reads `range` with UPLOADs: set address, ABORT to dfuIDLE, blocks 2, 3, ... (AN3156 §6.3.3).
+ * Progress goes to `run`; a read inside another phase's work (a blank check) passes none.
+ */
+export async function readRange(context: SessionContext, alternate: number, range: AddressRange, run: PhaseRun | undefined, signal: AbortSignal | undefined): Promise<MemoryImage> {
   const { info, link, phases } = context;
   const size = info.functional.transferSize;
   // Blocks continue a run only when they are the device's own wTransferSize (the cap can make them
@@ -52,7 +55,7 @@ export async function readRange(context: SessionContext, alternate: number, rang
     out.set(data.subarray(0, length), offset);
     offset += length;
     block++;
-    phases.progress(run, length);
+    if (run) phases.progress(run, length);
   }
   // Leave dfuUPLOAD-IDLE so the next request starts from dfuIDLE.
   await link.abortToIdle(`read at ${formatAddress(range.start)}`);

@@ -362,7 +362,7 @@ export function flashReportInputOf(input: {
       ...(firmware.entryAddress !== undefined ? { entryAddress: firmware.entryAddress } : {}),
     },
     regions: reportRegionsOf(prepared.info, plans),
-    plans: prepared.kind === 'flash' ? plans.map(reportPlanOf) : [],
+    plans: prepared.kind === 'flash' ? plans.map((plan) => reportPlanOf(plan, outcome?.result?.blankSectors[plan.alternate])) : [],
     timings: input.timings,
     ...(outcome?.verify ? { verification: outcome.verify } : {}),
     warnings: [...prepared.warnings, ...(outcome?.notes ?? [])],

@@ -31,7 +31,10 @@ export interface ReportPlanInput {
   readonly region: string;
   readonly eraseMode: 'touched' | 'mass' | 'none';
   readonly isDifferential: boolean;
+  /** Sectors erased (a plan's sectors less those that read blank and were left alone). */
   readonly sectors: readonly { readonly index: number; readonly start: number; readonly end: number }[];
+  /** Sectors of the plan that read blank and were not erased (ProgramPlan.blankCheck). */
+  readonly sectorsBlank?: number;
   readonly bytesToWrite: number;
   readonly estimatedMs: number;
   readonly preserveRanges?: readonly AddressRange[];
@@ -119,6 +122,8 @@ export interface FlashReport {
     readonly eraseMode: 'touched' | 'mass' | 'none';
     readonly isDifferential: boolean;
     readonly sectorsErased: number;
+    /** Sectors the plan would erase that read blank and were left alone. */
+    readonly sectorsBlank: number;
     readonly sectorRuns: readonly SectorRun[];
     readonly bytesToWrite: number;
     readonly estimatedMs: number;
@@ -163,14 +168,19 @@ export function reportRegionsOf(info: DeviceInfo, plans: readonly ProgramPlan[])
   });
 }
 
-/** What the report keeps of a plan: the plan warnings as their messages. */
-export function reportPlanOf(plan: ProgramPlan): ReportPlanInput {
+/**
+ * What the report keeps of a plan: the plan warnings as their messages, and the sectors it erased
+ * (without `blankSectors`, the indexes that read blank and were left alone, once it ran).
+ */
+export function reportPlanOf(plan: ProgramPlan, blankSectors: readonly number[] = []): ReportPlanInput {
+  const blank = new Set(blankSectors);
   return {
     alternate: plan.alternate,
     region: plan.region,
     eraseMode: plan.eraseMode,
     isDifferential: plan.isDifferential,
-    sectors: plan.sectors,
+    sectors: blank.size ? plan.sectors.filter((sector) => !blank.has(sector.index)) : plan.sectors,
+    sectorsBlank: blank.size,
     bytesToWrite: plan.bytesToWrite,
     estimatedMs: plan.estimatedMs,
     preserveRanges: plan.preserveRanges,
@@ -232,6 +242,7 @@ export function buildFlashReport(input: FlashReportInput): FlashReport {
       eraseMode: plan.eraseMode,
       isDifferential: plan.isDifferential,
       sectorsErased: plan.sectors.length,
+      sectorsBlank: plan.sectorsBlank ?? 0,
       sectorRuns: sectorRuns(plan.sectors),
       bytesToWrite: plan.bytesToWrite,
       estimatedMs: Math.round(plan.estimatedMs),

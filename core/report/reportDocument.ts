@@ -82,9 +82,8 @@ export function buildReportDocument(report: FlashReport): ReportDocument {
         ? 'mass erase'
         : plan.eraseMode === 'none'
           ? 'no erase'
-          : plan.sectorsErased === 0
-            ? 'no sector needed erasing'
-            : `${plan.sectorsErased} sectors: ${plan.sectorRuns.map(formatSectorRun).join(', ')}`;
+          : (plan.sectorsErased === 0 ? 'no sector needed erasing' : `${plan.sectorsErased} sectors: ${plan.sectorRuns.map(formatSectorRun).join(', ')}`) +
+            (plan.sectorsBlank > 0 ? `; ${plan.sectorsBlank} more read blank and were left alone` : '');
     sections.push({
       kind: 'fields',
       heading: `Plan: ${plan.region} (alt ${plan.alternate})`,

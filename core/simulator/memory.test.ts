@@ -51,6 +51,29 @@ describe('SimulatedMemory', () => {
     expect(m.read(0x1000, 1)).toEqual(Uint8Array.of(0x30));
   });
 
+  it('error (F0/F1/F3 PGERR): the value decides, so a half-word written with 0xFFFF can be written again', () => {
+    const m = memory('error', 0xff, 2);
+    expect(m.program(0x1000, Uint8Array.of(0xff, 0xff)).kind).toBe('ok');
+    expect(m.program(0x1000, Uint8Array.of(0x12, 0x34)).kind).toBe('ok');
+    expect(m.read(0x1000, 2)).toEqual(Uint8Array.of(0x12, 0x34));
+  });
+
+  it('ecc (L4/G4/H7/U5): a unit written with the erased value reads blank but refuses a second write until erased', () => {
+    const m = memory('ecc', 0xff, 8);
+    expect(m.program(0x1000, new Uint8Array(8).fill(0xff)).kind).toBe('ok');
+    expect(m.read(0x1000, 8)).toEqual(new Uint8Array(8).fill(0xff));
+    expect(m.isUnitWritten(0x1004)).toBe(true);
+    expect(m.program(0x1000, new Uint8Array(8).fill(1))).toEqual({ kind: 'error', failedAt: 0x1000 });
+    // The next unit was not written; an erase clears the written flags of its sector only.
+    expect(m.isUnitWritten(0x1008)).toBe(false);
+    m.eraseSector(m.sectorAt(0x1000)!);
+    expect(m.isUnitWritten(0x1000)).toBe(false);
+    expect(m.program(0x1000, new Uint8Array(8).fill(1)).kind).toBe('ok');
+    // Set-up content counts as written where it is not erased.
+    m.load(0x1010, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 7));
+    expect([m.isUnitWritten(0x1010), m.isUnitWritten(0x1018)]).toEqual([false, true]);
+  });
+
   it('error (ECC, PGERR): a programmed unit refuses the write and reports where', () => {
     const m = memory('error', 0xff, 8);
     expect(m.program(0x1000, new Uint8Array(8).fill(1)).kind).toBe('ok');

@@ -12,11 +12,14 @@ export type MemoryKind = 'flash' | 'option-bytes' | 'eeprom' | 'otp' | 'feature'
  * - 'keep-old': L0/L1. NOTZEROERR, the word keeps its old value, and the bootloader reports
  *   nothing (reference §5.1 and §7.3: the founding failure).
  * - 'and': F2/F4 (RM0090): bits can only go 1 → 0, so the result is old AND new.
- * - 'error': ECC families (L4/G4/H7: a double-word or flash word is written once) and F0/F1/F3
- *   (PGERR when the half-word is not 0xFFFF, RM0091): nothing is written, the status is an error.
+ * - 'error': F0/F1/F3 (PGERR when the half-word is not 0xFFFF, RM0091): nothing is written, the
+ *   status is an error. The value decides: a half-word that reads 0xFFFF can be written.
+ * - 'ecc': L4/G0/G4/H7/L5/U5 (a double-word or flash word carries ECC and is written once): as
+ *   'error', and also for a unit written since its erase even when it still reads erased (written
+ *   with the erased value).
  * - 'overwrite': option bytes, data EEPROM, register images: the new value replaces the old.
  */
-export type RewriteBehaviour = 'keep-old' | 'and' | 'error' | 'overwrite';
+export type RewriteBehaviour = 'keep-old' | 'and' | 'error' | 'ecc' | 'overwrite';
 
 /** One run of equal sectors as the chip really has it (may differ from the descriptor string). */
 export interface SegmentSpec {
@@ -66,6 +69,12 @@ interface BlockStore {
   readonly start: number;
   readonly end: number;
   readonly bytes: Uint8Array;
+  /**
+   * Rewrite rule 'ecc': 1 per program unit written since its erase, whatever its value. A
+   * unit written with the erased value reads blank, yet its ECC bits are set: it cannot be written
+   * again until erased (so "reads blank" does not mean "may be written" there).
+   */
+  readonly written?: Uint8Array;
 }
 
 interface SegmentInfo {
@@ -99,7 +108,13 @@ export class SimulatedMemory {
         index++;
         end = this.segments[index]!.end;
       }
-      this.blocks.push({ start: first.spec.start, end, bytes: new Uint8Array(end - first.spec.start).fill(spec.erasedValue) });
+      const size = end - first.spec.start;
+      this.blocks.push({
+        start: first.spec.start,
+        end,
+        bytes: new Uint8Array(size).fill(spec.erasedValue),
+        ...(spec.rewrite === 'ecc' ? { written: new Uint8Array(Math.ceil(size / Math.max(1, spec.programUnit))) } : {}),
+      });
       index++;
     }
     for (const segment of this.segments) {
@@ -162,11 +177,15 @@ export class SimulatedMemory {
     const block = this.blockAt(sector.start);
     if (!block) return;
     block.bytes.fill(this.spec.erasedValue, sector.start - block.start, sector.end - block.start);
+    this.markWritten(block, sector.start, sector.end, 0);
     this.erased[sector.index] = 1;
   }
 
   eraseAll(): void {
-    for (const block of this.blocks) block.bytes.fill(this.spec.erasedValue);
+    for (const block of this.blocks) {
+      block.bytes.fill(this.spec.erasedValue);
+      block.written?.fill(0);
+    }
     this.erased.fill(1);
   }
 
@@ -208,6 +227,16 @@ export class SimulatedMemory {
           }
           block.bytes.set(chunk, at);
           break;
+        case 'ecc': {
+          const unitIndex = Math.floor((unitStart - block.start) / unit);
+          if (!isUnitErased || block.written![unitIndex] === 1) {
+            this.markProgrammed(address, offset);
+            return { kind: 'error', failedAt: unitStart };
+          }
+          block.bytes.set(chunk, at);
+          block.written![unitIndex] = 1;
+          break;
+        }
       }
       offset += take;
     }
@@ -219,6 +248,22 @@ export class SimulatedMemory {
   load(address: number, data: Uint8Array): void {
     this.setBytes(address, data);
     this.refreshErased(address, address + data.length);
+  }
+
+  /**
+   * Whether the unit holding `address` was written since its erase (ECC memories only; elsewhere
+   * the value decides, see program()).
+   */
+  isUnitWritten(address: number): boolean {
+    const block = this.blockAt(address);
+    if (!block?.written) return false;
+    return block.written[Math.floor((address - block.start) / Math.max(1, this.spec.programUnit))] === 1;
+  }
+
+  private markWritten(block: BlockStore, start: number, end: number, flag: 0 | 1): void {
+    if (!block.written) return;
+    const unit = Math.max(1, this.spec.programUnit);
+    block.written.fill(flag, Math.floor((start - block.start) / unit), Math.ceil((end - block.start) / unit));
   }
 
   /** Erased-since-programmed flag of each sector, in address order (the "erased bitmap"). */
@@ -237,6 +282,16 @@ export class SimulatedMemory {
       throw new RangeError(`0x${address.toString(16)}+${data.length} is outside this memory`);
     }
     block.bytes.set(data, address - block.start);
+    if (block.written) {
+      // Set-up content counts as written where it is not the erased value.
+      const unit = Math.max(1, this.spec.programUnit);
+      const first = Math.floor((address - block.start) / unit);
+      const last = Math.ceil((address + data.length - block.start) / unit);
+      for (let i = first; i < last; i++) {
+        const from = block.start + i * unit;
+        block.written[i] = isAll(block.bytes.subarray(from - block.start, Math.min(from + unit, block.end) - block.start), this.spec.erasedValue) ? 0 : 1;
+      }
+    }
   }
 
   private blockAt(address: number): BlockStore | undefined {

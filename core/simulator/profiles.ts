@@ -436,7 +436,7 @@ const ECC_FLASH: Omit<MemorySpec, 'segments'> = {
   isWritable: true,
   erasedValue: 0xff,
   programUnit: 8, // 64-bit double-word + ECC, written once between erases
-  rewrite: 'error',
+  rewrite: 'ecc',
   programMsPerKiB: 11, // ~85 us per double-word
 };
 

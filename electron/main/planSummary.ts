@@ -18,6 +18,7 @@ export function toPlanSummary(plan: ProgramPlan): PlanSummary {
     imageBytes: totalLength(plan.verifyRanges) - totalLength(plan.preserveRanges),
     skippedChunks: plan.skippedChunks,
     unchangedSectors: plan.unchangedSectors.length,
+    blankCheck: plan.blankCheck,
     verifyRanges: plan.verifyRanges.map(({ start, end }) => ({ start, end })),
     preserveRanges: plan.preserveRanges.map(({ start, end }) => ({ start, end })),
     warnings: plan.warnings.map((warning) => ({ ...warning })),

@@ -5,6 +5,7 @@ import { DfuError } from '../../core/errors.js';
 import { validateArguments } from '../../core/contract/validation.js';
 import { bootloaderKey } from '../../core/dfuse/bootloaderKey.js';
 import { writeIntelHex } from '../../core/image/intelHex.js';
+import { MemoryImage } from '../../core/image/memoryImage.js';
 import { SimulatedDevice } from '../../core/simulator/device.js';
 import { parseSimulatorSpec } from '../../core/simulator/scenarios.js';
 import { PROGRESS_INTERVAL_MS } from './progressThrottle.js';
@@ -110,10 +111,13 @@ describe('ProgrammerService', () => {
     expectOk(result);
     expect(result.timings.map((timing) => timing.phase)).toEqual(['erase', 'write', 'verify']);
 
-    flash[0x3000] = 0x42;
-    await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(firmware(0x100, 9)) });
+    // Sector 1 holds one byte of data in its tail (the session has not read it: flash cannot change
+    // behind a session's back, so the data must be there before anything reads it).
+    flash[0x7000] = 0x42;
+    const second = firmware(0x100, 9).read({ start: FLASH, end: FLASH + 0x100 }, 0xff);
+    await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(MemoryImage.fromBytes(FLASH + 0x4000, second)) });
     const { plans: [withData] } = await service.planProgram({ erase: 'touched', verify: true });
-    expect(withData!.partialSectors).toMatchObject([{ index: 0, state: 'data', lostBytes: 1 }]);
+    expect(withData!.partialSectors).toMatchObject([{ index: 1, state: 'data', lostBytes: 1 }]);
     expect(withData!.warnings.map((warning) => warning.kind)).toEqual(['destroys-data']);
   });
 
@@ -152,7 +156,7 @@ describe('ProgrammerService', () => {
       fileName: 'a.hex',
       crc32: loaded.crc32,
       imageBytes: 4096,
-      work: { bytesWritten: 128, sectorsErased: 1, skippedChunks: 0, unchangedSectors: 31 },
+      work: { bytesWritten: 128, sectorsErased: 1, sectorsBlank: 0, skippedChunks: 0, unchangedSectors: 31 },
     });
     // Still there after another file is opened and the result cleared from the window.
     await service.openImage({ kind: 'bytes', fileName: 'b.hex', bytes: hexBytes(firmware(256)) });

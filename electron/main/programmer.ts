@@ -841,6 +841,7 @@ export class ProgrammerService implements Programmer {
     const info = this.open.get(deviceId)?.info;
     let prepared: FlashPreparation | undefined;
     let plans: readonly ProgramPlan[] | undefined;
+    let blankSectors: Readonly<Record<number, readonly number[]>> = {};
     let hasLeft = false;
     let hasWrittenOptionBytes = false;
     const { result } = await this.runJob('program', deviceId, async ({ session, signal, info: deviceInfo }) => {
@@ -851,12 +852,13 @@ export class ProgrammerService implements Programmer {
       if (this.selectedId === deviceId) this.emitSession();
       const outcome = await runFlash(session, prepared, { confirmed, signal });
       plans = outcome.plans;
+      blankSectors = outcome.result?.blankSectors ?? {};
       hasLeft = outcome.hasLeft;
       hasWrittenOptionBytes = outcome.hasWrittenOptionBytes;
       for (const note of outcome.notes) this.log.add(outcome.verify && !outcome.verify.isMatch ? 'warn' : 'info', 'program', note, deviceId);
       if (!outcome.verify) return { value: undefined };
       return { value: undefined, verify: outcome.verify, verified: verifiedContent(expectedOf(outcome.plans), session) };
-    }, [], () => jobFirmwareOf(loaded, plans));
+    }, [], () => jobFirmwareOf(loaded, plans, blankSectors));
     if (isAutomatic) {
       this.tally = result.ok ? { ...this.tally, passed: this.tally.passed + 1 } : { ...this.tally, failed: this.tally.failed + 1 };
       this.log.add(result.ok ? 'info' : 'error', 'flash-on-connect', `${result.ok ? 'PASS' : 'FAIL'}: board ${this.tally.passed + this.tally.failed}`, deviceId);
@@ -1203,8 +1205,11 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The file a flash or verify job used and, once planned, what its plans did (summed over regions). */
-function jobFirmwareOf(loaded: LoadedImage, plans: readonly ProgramPlan[] | undefined): JobFirmware {
+/**
+ * The file a flash or verify job used and, once planned, what its plans did (summed over regions;
+ * `blankSectors`: per alternate, the sectors that read blank and were not erased).
+ */
+function jobFirmwareOf(loaded: LoadedImage, plans: readonly ProgramPlan[] | undefined, blankSectors: Readonly<Record<number, readonly number[]>> = {}): JobFirmware {
   const { fileName, crc32, sizeBytes } = loaded.summary;
   if (!plans) return { fileName, crc32, imageBytes: sizeBytes };
   const sum = (of: (plan: ProgramPlan) => number) => plans.reduce((total, plan) => total + of(plan), 0);
@@ -1214,7 +1219,8 @@ function jobFirmwareOf(loaded: LoadedImage, plans: readonly ProgramPlan[] | unde
     imageBytes: sizeBytes,
     work: {
       bytesWritten: sum((plan) => plan.bytesToWrite),
-      sectorsErased: sum((plan) => plan.sectors.length),
+      sectorsErased: sum((plan) => plan.sectors.length - (blankSectors[plan.alternate]?.length ?? 0)),
+      sectorsBlank: sum((plan) => blankSectors[plan.alternate]?.length ?? 0),
       skippedChunks: sum((plan) => plan.skippedChunks),
       unchangedSectors: sum((plan) => plan.unchangedSectors.length),
     },

@@ -89,6 +89,9 @@ export function writeNotes(plan: PlanSummary): string[] {
   if (plan.skippedChunks > 0) {
     notes.push(`${pluralise(plan.skippedChunks, 'chunk')} of the image hold only the erased value; they are not sent, because the erase leaves those bytes so (verification still checks them).`);
   }
+  if (plan.blankCheck && plan.sectors.length > 0) {
+    notes.push('Each sector is read before its erase; one that reads blank needs no erase and is left alone.');
+  }
   if (plan.isDifferential && plan.unchangedSectors > 0) {
     notes.push(`${pluralise(plan.unchangedSectors, 'sector')} already hold the image and are left alone; only the sectors that differ are erased and written.`);
   }

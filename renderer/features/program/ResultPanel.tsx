@@ -85,6 +85,7 @@ export function firmwareText(firmware: JobFirmware): string {
   const work = firmware.work;
   if (work) {
     parts.push(`wrote ${formatByteCount(work.bytesWritten)} of ${formatByteCount(firmware.imageBytes)}, erased ${pluralise(work.sectorsErased, 'sector')}`);
+    if (work.sectorsBlank > 0) parts.push(`${pluralise(work.sectorsBlank, 'sector')} already blank, not erased`);
     if (work.skippedChunks > 0) parts.push(`${pluralise(work.skippedChunks, 'chunk')} held only the erased value and were not sent`);
     if (work.unchangedSectors > 0) parts.push(`${pluralise(work.unchangedSectors, 'sector')} already held the image`);
   }

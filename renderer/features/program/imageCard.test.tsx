@@ -64,7 +64,7 @@ describe('ImageCard: Save as', () => {
   it('says where a raw binary starts in the plan', async () => {
     const plan: PlanSummary = {
       alternate: 0, region: 'Internal Flash', eraseMode: 'touched', isDifferential: false, sectors: [], writeRanges: [], bytesToWrite: 256, imageBytes: 256,
-      skippedChunks: 0, unchangedSectors: 0, verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 100, text: '',
+      skippedChunks: 0, unchangedSectors: 0, blankCheck: false, verifyRanges: [], preserveRanges: [], warnings: [], estimatedMs: 100, text: '',
     };
     const image = rawImage('app.bin', { rawBase: { address: 0x08004000, isChosen: true } });
     const bridge = createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image }));

@@ -37,7 +37,7 @@ describe('remedyFor', () => {
   it('un-erased sectors after a flash: flash again with erase (and without differential)', () => {
     const result = failed(image, old);
     expect(result.verify!.diagnosis.kind).toBe('not-erased');
-    expect(remedyFor(result, hexImage, { erase: 'none', verify: true })).toMatchObject({ kind: 'flash', label: 'Flash again with erase', options: { erase: 'touched', differential: false } });
+    expect(remedyFor(result, hexImage, { erase: 'none', verify: true })).toMatchObject({ kind: 'flash', label: 'Flash again with erase', options: { erase: 'touched', differential: false, skipBlankSectors: false } });
   });
 
   it('other firmware found by a Verify only: flash this file', () => {
@@ -75,10 +75,10 @@ describe('ResultPanel remedy', () => {
     await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
     const methods = bridge.calls.map((call) => call.method);
     const update = bridge.calls.find((call) => call.method === 'updateSettings');
-    expect(update?.args[0]).toEqual({ programOptions: { erase: 'touched', verify: true, differential: false } });
+    expect(update?.args[0]).toEqual({ programOptions: { erase: 'touched', verify: true, differential: false, skipBlankSectors: false } });
     expect(methods.lastIndexOf('planProgram')).toBeGreaterThan(methods.indexOf('updateSettings'));
     expect(methods.indexOf('program')).toBeGreaterThan(methods.lastIndexOf('planProgram'));
-    expect(bridge.calls.find((call) => call.method === 'program')?.args[0]).toEqual({ options: { erase: 'touched', verify: true, differential: false } });
+    expect(bridge.calls.find((call) => call.method === 'program')?.args[0]).toEqual({ options: { erase: 'touched', verify: true, differential: false, skipBlankSectors: false } });
     view.unmount();
   });
 });

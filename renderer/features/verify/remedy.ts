@@ -19,8 +19,9 @@ export function remedyFor(result: JobResult | undefined, image: ImageSummary | u
         kind: 'flash',
         label: 'Flash again with erase',
         why: 'erases every sector the image touches first, then writes and verifies the whole image',
-        // Differential skipped the erase of sectors it believed unchanged; erase 'none' skipped all.
-        options: { erase: options?.erase === 'mass' ? 'mass' : 'touched', differential: false },
+        // Differential skipped the erase of sectors it believed unchanged, the blank check those that
+        // read blank; erase 'none' skipped all.
+        options: { erase: options?.erase === 'mass' ? 'mass' : 'touched', differential: false, skipBlankSectors: false },
       };
     case 'different-firmware':
     case 'not-flashed':

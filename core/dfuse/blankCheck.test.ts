@@ -1,0 +1,164 @@
+// Blank sectors are not erased (core/dfuse/blankCheck.ts): on every simulator profile, whatever the
+// board holds, a flash erases exactly the touched sectors holding data where the family's flash
+// decides by value, every touched sector where it carries ECC, and the result always verifies.
+import fc from 'fast-check';
+import { VirtualClock } from '../clock.js';
+import { DFU_DNLOAD, DFU_UPLOAD } from '../dfu/spec.js';
+import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
+import { isDfuError } from '../errors.js';
+import { MemoryImage } from '../image/memoryImage.js';
+import { SimulatedDevice } from '../simulator/device.js';
+import { profiles } from '../simulator/profiles.js';
+import { nonErasedBytes } from '../simulator/pseudoRandom.js';
+import { parseScenario } from '../simulator/scenarios.js';
+import type { DfuTransport, OpenedDevice } from '../usb/transport.js';
+import { decodeCommand } from './commands.js';
+import { sectorsIn } from './memoryLayout.js';
+import { planProgram } from './plan.js';
+import { mainFlashOf } from './regionRole.js';
+import { DfuseSession, type SessionEvent } from './session.js';
+
+interface Rig {
+  readonly device: SimulatedDevice;
+  readonly session: DfuseSession;
+  /** Page-erase addresses sent, in order. */
+  readonly erases: number[];
+  readonly counts: { uploads: number };
+  readonly events: SessionEvent[];
+}
+
+async function rig(profileId: string, scenario = 'blank'): Promise<Rig> {
+  const clock = new VirtualClock();
+  const device = new SimulatedDevice({ profile: profiles[profileId]!, scenario: parseScenario(scenario), clock });
+  const opened = device.open();
+  const erases: number[] = [];
+  const counts = { uploads: 0 };
+  const inner = opened.transport;
+  const transport: DfuTransport = {
+    controlIn: (request, value, length) => {
+      if (request === DFU_UPLOAD && value >= 2) counts.uploads++;
+      return inner.controlIn(request, value, length);
+    },
+    controlOut: (request, value, data) => {
+      if (request === DFU_DNLOAD && value === 0 && data) {
+        const command = decodeCommand(data);
+        if (command?.kind === 'erase-page') erases.push(command.address);
+        if (command?.kind === 'mass-erase') erases.push(-1);
+      }
+      return inner.controlOut(request, value, data);
+    },
+    selectAlternate: (alternate) => inner.selectAlternate(alternate),
+    close: () => inner.close(),
+  };
+  const events: SessionEvent[] = [];
+  const session = await DfuseSession.open({ ...opened, transport } satisfies OpenedDevice, { clock, onEvent: (e) => events.push(e) });
+  return { device, session, erases, counts, events };
+}
+
+type SectorContent = 'blank' | 'head' | 'middle' | 'tail';
+
+describe('blank sectors are not erased', () => {
+  for (const profileId of Object.keys(profiles)) {
+    it(`${profileId}: erases exactly the touched sectors that hold data (or all of them on flash with ECC), and verifies`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom<SectorContent>('blank', 'head', 'middle', 'tail'), { minLength: 1, maxLength: 4 }),
+          fc.integer({ min: 1, max: 0xffff }),
+          async (contents, seed) => {
+            const { device, session, erases } = await rig(profileId);
+            const flash = mainFlashOf(session.info)!;
+            const region = flash.layout.region;
+            const erased = familyFacts(session.info.family).erasedValue;
+            const first = region.segments.find((s) => s.erasable)!;
+            const sectors = sectorsIn(region, { start: first.start, end: first.end }).slice(0, contents.length);
+            // What the board holds before: per sector blank, or one byte of data at its head, middle or tail.
+            contents.slice(0, sectors.length).forEach((content, i) => {
+              const sector = sectors[i]!;
+              if (content === 'blank') return;
+              const at = content === 'head' ? sector.start : content === 'tail' ? sector.end - 1 : sector.start + Math.floor((sector.end - sector.start) / 2);
+              device.poke(at, Uint8Array.of(erased ^ 0x5a));
+            });
+            const start = sectors[0]!.start;
+            const end = sectors[sectors.length - 1]!.end;
+            const image = MemoryImage.fromBytes(start, nonErasedBytes(end - start, seed));
+            const result = await session.program(image, { erase: 'touched', verify: true });
+
+            const isSafe = blankSectorCheck(session.info.family).isSafe;
+            const withData = sectors.filter((_, i) => contents[i] !== 'blank').map((s) => s.start);
+            expect(erases).toEqual(isSafe ? withData : sectors.map((s) => s.start));
+            expect(result.sectorsErased + result.sectorsBlank).toBe(sectors.length);
+            expect(result.verify?.isMatch).toBe(true);
+            expect(device.violations).toEqual([]);
+          },
+        ),
+        { numRuns: 6, seed: 0x5eed },
+      );
+    });
+  }
+
+  it('reads one block of a sector that holds data at its start (a board with firmware costs little)', async () => {
+    const { session, device, erases, counts, events } = await rig('stm32f405', 'healthy');
+    // The old application fills sectors 0-2 (48 KiB); make every other sector hold data at its start too.
+    for (const address of [0x0800c000, 0x08010000, 0x08020000, 0x08040000, 0x08060000, 0x08080000, 0x080a0000, 0x080c0000, 0x080e0000]) {
+      device.poke(address, Uint8Array.of(0x42));
+    }
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(1024 * 1024, 7));
+    const result = await session.program(image, { erase: 'touched', verify: false });
+    expect(result.sectorsErased).toBe(12);
+    expect(erases).toHaveLength(12);
+    // One 2 KiB block per sector decides it.
+    expect(counts.uploads).toBe(12);
+    expect(events.some((e) => e.type === 'log' && e.message === 'no sector was blank (24 KiB read to check); 12 sectors erased')).toBe(true);
+  });
+
+  it('reads a blank-looking sector to its end: data in the last byte of a 128 KiB sector is found', async () => {
+    const { session, device, erases } = await rig('stm32f405');
+    device.poke(0x0803ffff, Uint8Array.of(0x00));
+    const image = MemoryImage.fromBytes(0x08020000, nonErasedBytes(2 * 128 * 1024, 3));
+    const result = await session.program(image, { erase: 'touched', verify: true });
+    expect(erases).toEqual([0x08020000]);
+    expect(result.sectorsBlank).toBe(1);
+    expect(result.verify?.isMatch).toBe(true);
+  });
+
+  it('a fresh chip needs no erase: the founding L073 image reads 1536 blank pages with few reads', async () => {
+    const { session, erases, counts, events } = await rig('stm32l073');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(192 * 1024, 11));
+    const uploadsAtConnect = counts.uploads;
+    const result = await session.program(image, { erase: 'touched', verify: true, massEraseWhenFaster: false });
+    expect(erases).toEqual([]);
+    expect(result.sectorsBlank).toBe(1536);
+    expect(result.verify?.isMatch).toBe(true);
+    // 192 KiB is 96 blocks of 2 KiB to check (in reads of 1, 2, 4 ... 32 blocks), and 96 to verify:
+    // far fewer requests than 1536 page erases.
+    expect(counts.uploads - uploadsAtConnect).toBe(96 + 96);
+    expect(events.filter((e) => e.type === 'phase' && e.status === 'finish').map((e) => (e as { phase: string }).phase)).toEqual(['connect', 'erase', 'write', 'verify']);
+  });
+
+  it('skipBlankSectors: false erases every touched sector, blank or not', async () => {
+    const { session, erases, counts } = await rig('stm32f405');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(64 * 1024, 5));
+    const result = await session.program(image, { erase: 'touched', verify: false, skipBlankSectors: false });
+    expect(erases).toEqual([0x08000000, 0x08004000, 0x08008000, 0x0800c000]);
+    expect(result.sectorsBlank).toBe(0);
+    expect(counts.uploads).toBe(0);
+  });
+
+  it('never on flash with ECC: a G474 double-word written with 0xFF reads blank but cannot be written again', async () => {
+    const { session, device } = await rig('stm32g474');
+    // A previous tool wrote the whole first page, padding included, as 0xFF.
+    await session.program(MemoryImage.fromBytes(0x08000000, new Uint8Array(2048).fill(0xff)), { erase: 'touched', verify: false, skipErasedChunks: false });
+    expect(device.peek(0x08000000, 2048).every((b) => b === 0xff)).toBe(true);
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(2048, 9));
+    const plan = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'touched', verify: true } });
+    expect(plan.blankCheck).toBe(false);
+    // Had the executor trusted the blank read, the write would fail (PGSERR/PROGERR on real parts).
+    const forced = await session.execute({ ...plan, blankCheck: true }).catch((error: unknown) => error);
+    expect(isDfuError(forced) && forced.info).toMatchObject({ kind: 'device-status', during: expect.stringContaining('write') });
+    // As planned, the page is erased first and the image lands.
+    const result = await session.execute(plan);
+    expect(result.sectorsErased).toBe(1);
+    expect(result.verify?.isMatch).toBe(true);
+    expect(device.peek(0x08000000, 2048)).toEqual(image.read({ start: 0x08000000, end: 0x08000800 }, 0xff));
+  });
+});
