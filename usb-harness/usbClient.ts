@@ -35,6 +35,8 @@ export interface ProgramOutcome {
   readonly controlTransfers: number;
   readonly bytesWritten: number;
   readonly sectorsErased: number;
+  /** Sectors that read blank and were not erased (the blank check). */
+  readonly sectorsBlank: number;
   readonly verify?: VerifyReport;
   readonly readBack: Uint8Array[];
   readonly phases: { phase: SessionPhase; status: string }[];
@@ -154,6 +156,7 @@ export const operations = {
         controlTransfers: result.controlTransfers,
         bytesWritten: result.bytesWritten,
         sectorsErased: result.sectorsErased,
+        sectorsBlank: result.sectorsBlank,
         ...(verify ? { verify } : {}),
         readBack,
         phases,

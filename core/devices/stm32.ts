@@ -196,11 +196,17 @@ export function blankSectorCheck(family: Stm32Family): { readonly isSafe: boolea
   }
 }
 
+/** Public hints against a mass erase where no tool is known to use one (docs/virtual-usb.md §8). */
+const MASS_ERASE_DOUBTS: Readonly<Partial<Record<Stm32Family, string>>> = {
+  L0: 'no public tool is known to use the DfuSe mass erase on STM32L0 bootloaders, the L0 flash has no mass-erase operation, and an STM32L052 USART bootloader (V3.1) refuses its mass erase',
+  L1: 'no public tool is known to use the DfuSe mass erase on STM32L1 bootloaders, and AN2606 says the STM32L15xxx medium-density bootloader does not support a mass erase',
+};
+
 export function massEraseSupport(family: Stm32Family): MassEraseSupport {
   const source = MASS_ERASE_KNOWN[family];
   return source
     ? { support: 'known', source }
-    : { support: 'unverified', source: `no public tool is known to use the DfuSe mass erase on ${FAMILIES[family].label} bootloaders` };
+    : { support: 'unverified', source: MASS_ERASE_DOUBTS[family] ?? `no public tool is known to use the DfuSe mass erase on ${FAMILIES[family].label} bootloaders` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ describe('blank sectors are not erased', () => {
     expect(erases).toEqual([]);
     expect(result.sectorsBlank).toBe(1536);
     expect(result.verify?.isMatch).toBe(true);
-    // 192 KiB is 96 blocks of 2 KiB to check (in reads of 1, 2, 4 ... 32 blocks), and 96 to verify:
+    // 192 KiB is 96 blocks of 2 KiB to check (pages are smaller than a block: reads of 32 blocks), and 96 to verify:
     // far fewer requests than 1536 page erases.
     expect(counts.uploads - uploadsAtConnect).toBe(96 + 96);
     expect(events.filter((e) => e.type === 'phase' && e.status === 'finish').map((e) => (e as { phase: string }).phase)).toEqual(['connect', 'erase', 'write', 'verify']);

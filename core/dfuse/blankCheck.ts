@@ -3,7 +3,8 @@
 // reads blank to its end is left alone; a fresh chip then needs no erase at all, and a board that
 // holds firmware costs one read per sector (the first block already holds data). Reads grow
 // (1, 2, 4 ... 32 blocks) while the flash keeps reading blank, and may run on into the next sectors
-// of the same run, so the 128-byte pages of an L0 cost one read per 16 pages or more. Only bytes
+// of the same run; sectors smaller than a block (the 128-byte pages of an L0) are read 32 blocks
+// at a time, since each of them must be read anyway. Only bytes
 // of sectors the plan erases anyway are read. Where this is allowed: blankSectorCheck() in
 // core/devices/stm32.ts; docs/engine.md, "Blank sectors are not erased".
 import type { AddressRange } from '../image/memoryImage.js';
@@ -45,9 +46,13 @@ export class BlankSectorCheck {
     const erased = this.plan.erasedValue;
     for (;;) {
       const known = this.context.known.image.slice(sector);
+      const size = this.context.info.functional.transferSize;
+      // Sectors smaller than a block (L0/L1 pages): every sector of the run must be read anyway, and
+      // a read covers many of them, so read whole pieces; larger sectors start again with one block.
+      const isSmall = sector.end - sector.start < size;
       for (const block of known.blocks) {
         if (block.data.some((value) => value !== erased)) {
-          this.blocks = 1;
+          if (!isSmall) this.blocks = 1;
           return false;
         }
       }
@@ -56,7 +61,7 @@ export class BlankSectorCheck {
         this.tally.sectorsBlank++;
         return true;
       }
-      const size = this.context.info.functional.transferSize;
+      if (isSmall) this.blocks = MAX_BLOCKS_PER_READ;
       const end = Math.min(gap.start + this.blocks * size, this.runEnd.get(sector.index) ?? sector.end);
       await readRange(this.context, this.plan.alternate, { start: gap.start, end }, undefined, signal);
       this.tally.bytesRead += end - gap.start;
