@@ -12,6 +12,7 @@ import { describeDevice, type DeviceInfo } from '../core/usb/descriptors.js';
 import { TransferError, type BusEvent, type OpenedDevice, type UsbDeviceSummary } from '../core/usb/transport.js';
 import { NodeUsbBus } from '../node/nodeUsb.js';
 import { realClock } from '../node/realClock.js';
+import { runBoardContract, type ContractRun } from '../core/testing/boardContract.js';
 
 export interface SerializedError {
   name: string;
@@ -111,6 +112,13 @@ export const operations = {
     for (let i = 0; i < count; i++) await transport.controlIn(3, 0, 6);
     return performance.now() - start;
   },
+
+  /**
+   * The board contract (core/testing/boardContract.ts) through the production adapter, exactly as
+   * DFU_HARDWARE=1 runs it on a real board: each check opens its own handle with bus.open().
+   */
+  boardContract: (id: string): Promise<ContractRun> =>
+    runBoardContract({ open: async (onEvent) => DfuseSession.open(await bus.open(id), { clock: realClock, onEvent }) }),
 
   /** Opens a device and reads back `blocks` with a fresh DfuseSession, comparing them (timed). */
   verify: async (id: string, blocks: readonly Block[], alternate?: number): Promise<{ verifyMs: number; report: VerifyReport }> => {

@@ -2,8 +2,10 @@
 // - every fault ends in a typed DfuError that names what failed (never a crash or a hang);
 // - the device is recoverable afterwards: a new session flashes and verifies it;
 // - nothing outside the plan is ever written or erased.
-// The simulator runs always (every profile x every fault scenario); real hardware only with
-// DFU_HARDWARE=1, through the node-usb adapter, on the last flash sector (backed up and restored).
+// The simulator runs always (every profile x every fault scenario). The board contract
+// (core/testing/boardContract.ts: the checks that need no fault injection) runs on every simulated
+// profile here, over real libusb in usb-harness/boardContractOverUsb.test.ts, and on real hardware
+// with DFU_HARDWARE=1, on the last two sectors of the real flash (backed up and restored).
 import type { DfuError} from '../errors.js';
 import { isDfuError, stateName, type DfuErrorKind } from '../errors.js';
 import { MemoryImage } from '../image/memoryImage.js';
@@ -17,6 +19,7 @@ import type { Clock, UsbBus } from '../usb/transport.js';
 import { regionRange, sectorsIn } from './memoryLayout.js';
 import { planImage, type ProgramOptions } from './plan.js';
 import { DfuseSession } from './session.js';
+import { runBoardContract } from '../testing/boardContract.js';
 
 const options: ProgramOptions = { erase: 'touched', verify: true };
 
@@ -222,15 +225,58 @@ describe('engine contract against the simulator', () => {
   }
 });
 
+/** "alt 0 offset 0x1f00" for the first byte that differs (toEqual on megabytes of bytes is slow). */
+function firstDifference(now: readonly Uint8Array[], before: readonly Uint8Array[]): string | undefined {
+  for (let alt = 0; alt < before.length; alt++) {
+    const a = now[alt]!;
+    const b = before[alt]!;
+    if (a.length !== b.length) return `alt ${alt} length ${a.length} instead of ${b.length}`;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `alt ${alt} offset 0x${i.toString(16)}`;
+  }
+  return undefined;
+}
+
+/** The board contract's checks on a simulated board: every check passes and nothing else changes. */
+describe('board contract (what DFU_HARDWARE=1 runs) against the simulator', () => {
+  for (const profileId of Object.keys(profiles)) {
+    it(profileId, async () => {
+      const clock = new VirtualClock();
+      const device = new SimulatedDevice({ profile: profiles[profileId]!, clock });
+      const before = snapshot(device);
+      const run = await runBoardContract({ open: (onEvent) => DfuseSession.open(device.open(), { clock, onEvent }) });
+      expect(run.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(run.checks).toHaveLength(4);
+      expect(run.scratch.isRestored).toBe(true);
+      // Restored byte for byte: the simulator sees every alt setting.
+      expect(firstDifference(snapshot(device), before)).toBeUndefined();
+      expect(device.openHandles).toBe(0);
+      expect(device.violations).toEqual([]);
+    });
+  }
+
+  it('reports a failing check instead of throwing, and still restores the scratch area', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, scenario: parseScenario('writeError'), clock });
+    const before = snapshot(device);
+    const run = await runBoardContract({ open: (onEvent) => DfuseSession.open(device.open(), { clock, onEvent }) });
+    expect(run.checks[0]).toMatchObject({ ok: false, detail: expect.stringMatching(/write of \d+ bytes at 0x/) });
+    expect(run.checks.slice(1).every((c) => c.ok)).toBe(true);
+    expect(run.scratch.isRestored).toBe(true);
+    expect(firstDifference(snapshot(device), before)).toBeUndefined();
+  });
+});
+
 /** Wall-clock time for the hardware tier (core tests may use Node globals). */
 const wallClock: Clock = {
   now: () => performance.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
-describe.skipIf(process.env.DFU_HARDWARE !== '1')('engine contract on real hardware (DFU_HARDWARE=1)', () => {
-  it('flashes, verifies and restores the last sector of internal flash', async () => {
-    // Loaded by path so core's type check does not reach into electron/ (test-only, opt-in).
+// The same board contract on a real board: DFU_HARDWARE=1 (DFU_HARDWARE_DEVICE=id|serial|path to
+// pick one). It writes only the last two sectors of the real main flash, backed up and restored.
+describe.skipIf(process.env.DFU_HARDWARE !== '1')('board contract on real hardware (DFU_HARDWARE=1)', () => {
+  it('passes every check and restores the scratch area', async () => {
+    // Loaded by path so core's type check does not reach into node/ (test-only, opt-in).
     const adapterPath = '../../node/nodeUsb.js';
     const { NodeUsbBus } = (await import(/* @vite-ignore */ adapterPath)) as { NodeUsbBus: new () => UsbBus };
     const bus = new NodeUsbBus();
@@ -238,20 +284,9 @@ describe.skipIf(process.env.DFU_HARDWARE !== '1')('engine contract on real hardw
     const wanted = process.env.DFU_HARDWARE_DEVICE;
     const summary = wanted ? devices.find((d) => d.id === wanted || d.serialNumber === wanted || d.path === wanted) : devices[0];
     if (!summary) throw new Error(`DFU_HARDWARE=1 but no DFU device found${wanted ? ` matching ${wanted}` : ''}`);
-    const session = await DfuseSession.open(await bus.open(summary.id), { clock: wallClock });
-    const flash = session.info.alternates.find((a) => a.layout && /flash/i.test(a.name))!;
-    const region = flash.layout!.region;
-    const last = sectorsIn(region, regionRange(region)).at(-1)!;
-    const backup = await session.read(flash.alternate, last);
-    try {
-      const image = MemoryImage.fromBytes(last.start, nonErasedBytes(Math.min(4096, last.end - last.start), 7));
-      const result = await session.program(image, { ...options, alternate: flash.alternate });
-      expect(result.verify?.isMatch).toBe(true);
-      const readBack = await session.read(flash.alternate, { start: last.start, end: last.start + image.size });
-      expect(readBack.blocks[0]!.data).toEqual(image.blocks[0]!.data);
-    } finally {
-      await session.program(backup, { ...options, alternate: flash.alternate });
-      await session.close();
-    }
-  }, 120_000);
+    const run = await runBoardContract({ open: async (onEvent) => DfuseSession.open(await bus.open(summary.id), { clock: wallClock, onEvent }) });
+    for (const c of run.checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+    expect(run.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(run.scratch.isRestored).toBe(true);
+  }, 300_000);
 });
