@@ -16,7 +16,7 @@ import { nonErasedBytes } from '../simulator/pseudoRandom.js';
 import { parseScenario, POLL_VARIANTS, scenarios } from '../simulator/scenarios.js';
 import type { SimulatorProfile } from '../simulator/profiles.js';
 import type { Clock, UsbBus } from '../usb/transport.js';
-import { regionRange, sectorsIn } from './memoryLayout.js';
+import { regionRange } from './memoryLayout.js';
 import { planImage, type ProgramOptions } from './plan.js';
 import { DfuseSession } from './session.js';
 import { runBoardContract } from '../testing/boardContract.js';

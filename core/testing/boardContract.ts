@@ -95,7 +95,7 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
   const area = { start: sectors[0]!.start, end: sectors[sectors.length - 1]!.end };
   const backup = await session.read(alternate, area);
   const neighbourBefore = neighbour ? await session.read(alternate, neighbour) : undefined;
-  let isRestored = false;
+  let isRestored: boolean | undefined;
   try {
     await check('program and verify across two sectors; nothing outside them changes; the next session meets dfuIDLE', async () => {
       const result = await session.program(image, PROGRAM);
@@ -147,7 +147,7 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
       await session.close();
     }
   }
-  return { checks, scratch: { ...area, isRestored } };
+  return { checks, scratch: { ...area, isRestored: isRestored === true } };
 }
 
 function regionOf(session: DfuseSession, alternate: number) {
