@@ -68,6 +68,9 @@ test.describe('Flashing firmware', () => {
       await expect(page.getByTestId('plan')).toContainText('sector 2 [0x08008000, 0x0800C000) holds 8.9 KiB of data outside the image');
       await page.getByRole('checkbox', { name: 'Preserve data outside the image' }).check();
       await expect(page.getByTestId('plan')).toContainText('preserving data outside the image');
+      // The plan main made for preserve (not only the option's own words) is in before the click.
+      await expect(page.getByTestId('plan')).toContainText('preserving 8.9 KiB outside the image');
+      await expect(page.getByTestId('flash-button')).toBeEnabled();
       await page.getByTestId('flash-button').click();
       await expect(page.getByRole('status', { name: 'Result' })).toContainText('Flashed and verified');
       await app.screenshot('08-f405-dfu-verified');
