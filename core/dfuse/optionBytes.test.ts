@@ -69,6 +69,23 @@ describe('decodeOptionBytes', () => {
     expect(valueOf(decoded, 'wrp1a_end')).toBe(0);
   });
 
+  it('decodes the 40-byte G431 block (01*40Be) with the G4 fields it holds, and writes it back with five complements', () => {
+    const decoded = decodeOptionBytes('G4', 0x1fff7800, L4_DEFAULT);
+    expect(decoded.layout).toBe('STM32G4 option bytes (40-byte block)');
+    expect(decoded.warnings).toEqual([]);
+    expect(decoded.fields.map((f) => f.id)).toContain('nrst_mode');
+    expect(decoded.fields.map((f) => f.id)).not.toContain('sec_size1');
+    expect(decoded.rdpLevel).toBe(0);
+    const written = encodeOptionBytes(decoded, { nboot0: 0 });
+    expect(written).toHaveLength(40);
+    expect(validateOptionBytes('G4', 0x1fff7800, written)).toEqual([]);
+    expect(valueOf(decodeOptionBytes('G4', 0x1fff7800, written), 'nboot0')).toBe(0);
+    // A 48-byte block still gets the whole G4 table.
+    const whole = decodeOptionBytes('G4', 0x1fff7800, concatBytes([L4_DEFAULT, words(0xff, 0xffffff00)]));
+    expect(whole.layout).toBe('STM32G4 option bytes');
+    expect(whole.fields.map((f) => f.id)).toContain('sec_size1');
+  });
+
   it('reads RDP level 1 and 2', () => {
     expect(decodeOptionBytes('L0', 0x1ff80000, concatBytes([words(0xff4400bb), L0_DEFAULT.subarray(4)])).rdpLevel).toBe(1);
     expect(decodeOptionBytes('L0', 0x1ff80000, concatBytes([words(0xff3300cc), L0_DEFAULT.subarray(4)])).rdpLevel).toBe(2);

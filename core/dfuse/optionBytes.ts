@@ -684,6 +684,19 @@ const g4Layout: OptionLayout = {
   guards: [nBoot1Guard, bootPinGuard('nswboot0', 0), pcropGuard(1), ...wrpAreaGuards(1)],
 };
 
+/**
+ * Category 2 G4 (G431/G441): the bootloader's option-byte alt is 40 bytes (`/0x1FFF7800/01*40Be`),
+ * the five slots up to WRP1BR; the securable-area slot at +0x28 is not in it, so its fields are
+ * left out rather than the whole block shown as raw bytes.
+ */
+const g4FortyByteLayout: OptionLayout = {
+  ...g4Layout,
+  title: 'STM32G4 option bytes (40-byte block)',
+  minSize: 40,
+  fields: g4Layout.fields.filter((f) => f.offset + f.width <= 40),
+  complements: doubleWordComplements(5),
+};
+
 const g4Bank2Layout: OptionLayout = {
   title: 'STM32G4 option bytes, bank 2',
   families: ['G4'],
@@ -779,6 +792,7 @@ const LAYOUTS: readonly OptionLayout[] = [
   l4Layout,
   g0Layout,
   g4Layout,
+  g4FortyByteLayout,
   g4Bank2Layout,
   h7Layout,
 ];
@@ -832,8 +846,15 @@ function locationOf(address: number, spec: FieldSpec): string {
   return spec.bits === 1 ? `${wordAddress} bit ${spec.shift}` : `${wordAddress} bits ${high}:${spec.shift}`;
 }
 
-function findLayout(family: Stm32Family, address: number): OptionLayout | undefined {
-  return LAYOUTS.find((layout) => layout.address === address && layout.families.includes(family));
+/**
+ * The table for a block: where several fit the family and address (G4: 48 or 40 bytes), the
+ * largest one the block is long enough for; a block shorter than all of them gets the first (and
+ * is shown as raw bytes).
+ */
+function findLayout(family: Stm32Family, address: number, size: number): OptionLayout | undefined {
+  const matching = LAYOUTS.filter((layout) => layout.address === address && layout.families.includes(family));
+  const fitting = matching.filter((layout) => layout.minSize <= size).sort((a, b) => b.minSize - a.minSize);
+  return fitting[0] ?? matching[0];
 }
 
 function rdpLevelOf(value: number, rdp: RdpSpec): 0 | 1 | 2 {
@@ -868,7 +889,7 @@ function complementProblems(raw: Uint8Array, layout: OptionLayout): string[] {
  */
 export function decodeOptionBytes(family: Stm32Family, address: number, raw: Uint8Array, context: OptionContext = {}): DecodedOptionBytes {
   const copy = raw.slice();
-  const layout = findLayout(family, address);
+  const layout = findLayout(family, address, copy.length);
   if (!layout || copy.length < layout.minSize) {
     return decodeRawOnly(family, address, copy, layout);
   }
@@ -1000,7 +1021,7 @@ export function encodeOptionBytes(
   changes: Record<string, number>,
   confirm: OptionBytesConfirmation = {},
 ): Uint8Array {
-  const layout = findLayout(decoded.family, decoded.address);
+  const layout = findLayout(decoded.family, decoded.address, decoded.raw.length);
   const raw = decoded.raw.slice();
   if (!layout || raw.length < layout.minSize) {
     if (Object.keys(changes).length > 0) {
@@ -1052,7 +1073,7 @@ export function encodeOptionBytes(
 
 /** The problems a raw option-byte image has (complement mismatches), without decoding fields. */
 export function validateOptionBytes(family: Stm32Family, address: number, raw: Uint8Array): string[] {
-  const layout = findLayout(family, address);
+  const layout = findLayout(family, address, raw.length);
   return layout ? complementProblems(raw, layout) : [];
 }
 
@@ -1075,7 +1096,7 @@ export function optionByteLayouts(): {
  * what changes is listed; without it (a raw block from a file) every risky setting is.
  */
 export function lockoutRisks(after: DecodedOptionBytes, before?: DecodedOptionBytes): LockoutRisk[] {
-  const layout = findLayout(after.family, after.address);
+  const layout = findLayout(after.family, after.address, after.raw.length);
   if (!layout || after.raw.length < layout.minSize) return [];
   const valuesOf = (block: DecodedOptionBytes) => new Map(block.fields.map((f) => [f.id, f.value]));
   const afterValues = valuesOf(after);

@@ -95,7 +95,6 @@ describe('profiles agree with the product device tables (core/devices, core/dfus
   // The simulator keeps its own physics on purpose; these tests show where the two agree.
   // Known gaps in the product's option-byte tables, shown as raw bytes there (a new gap fails):
   const rawOnly: Readonly<Record<string, RegExp>> = {
-    stm32g431: /need at least 48 bytes, got 40/,
     stm32u585: /no option-byte table for U5/,
   };
   for (const profile of Object.values(profiles)) {
