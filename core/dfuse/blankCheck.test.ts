@@ -13,6 +13,7 @@ import { nonErasedBytes } from '../simulator/pseudoRandom.js';
 import { parseScenario } from '../simulator/scenarios.js';
 import type { DfuTransport, OpenedDevice } from '../usb/transport.js';
 import { decodeCommand } from './commands.js';
+import { flashSizeLimit } from './flashLimit.js';
 import { sectorsIn } from './memoryLayout.js';
 import { planProgram } from './plan.js';
 import { mainFlashOf } from './regionRole.js';
@@ -70,7 +71,9 @@ describe('blank sectors are not erased', () => {
             const region = flash.layout.region;
             const erased = familyFacts(session.info.family).erasedValue;
             const first = region.segments.find((s) => s.erasable)!;
-            const sectors = sectorsIn(region, { start: first.start, end: first.end }).slice(0, contents.length);
+            // Below the real flash (the flash-size register read at connect: an H750 has one 128 KiB sector).
+            const realEnd = flashSizeLimit(session.info, region, 'flash')?.end ?? first.end;
+            const sectors = sectorsIn(region, { start: first.start, end: Math.min(first.end, realEnd) }).slice(0, contents.length);
             // What the board holds before: per sector blank, or one byte of data at its head, middle or tail.
             contents.slice(0, sectors.length).forEach((content, i) => {
               const sector = sectors[i]!;

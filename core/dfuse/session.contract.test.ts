@@ -60,8 +60,14 @@ const expectations: Readonly<Record<string, Expectation>> = {
   writeProtected: { outcome: 'error', kinds: ['device-status'], recover: 'same-error' },
 };
 
-/** The scenario text for a profile: writeProtected names the sector the contract image starts in. */
+/**
+ * The scenario text for a profile: writeProtected names the sector the contract image starts in;
+ * where the real flash is a single sector (H750: 128 KiB behind a 2 MiB string) the image needs one
+ * erase, so the unplug comes with the first erase command.
+ */
 function scenarioFor(name: string, profile: SimulatorProfile): string {
+  const flash = profile.alternates[0]!.memory;
+  if (name === 'unplugMidErase' && flash.realEnd !== undefined && flash.realEnd - flash.segments[0]!.start <= flash.segments[0]!.sectorSize) return 'unplugMidErase:0';
   if (name !== 'writeProtected') return name;
   const first = profile.alternates[0]!.memory.segments[0]!;
   const offset = Math.max(first.sectorSize, 8192) - 4096;

@@ -562,6 +562,29 @@ const stm32h743: SimulatorProfile = {
   quirks: { ...NO_QUIRKS, noStatusAfterLeave: true },
 };
 
+/**
+ * STM32H750 (WeAct and Daisy Seed boards): the same ROM bootloader and strings as the H743, but
+ * 128 KiB of guaranteed flash in one sector; its flash-size register says 128. Above it the
+ * simulator hangs like the L072xB does (ST guarantees nothing there; some chips have it).
+ */
+const stm32h750: SimulatorProfile = {
+  ...stm32h743,
+  id: 'stm32h750',
+  label: 'STM32H750 (128 KB; descriptor says 2 MB)',
+  description: "The H743's bootloader and strings on a 128 KB part: F_SIZE reads 128; erase, write or read at or above 0x08020000 hangs it",
+  serial: '2057366A3035',
+  alternates: [
+    {
+      descriptor: '@Internal Flash   /0x08000000/16*128Kg',
+      memory: { ...ECC_FLASH, programUnit: 32, programMsPerKiB: 2, segments: [segment(0x08000000, 16, kib(128), 1500)], realEnd: 0x08020000 },
+    },
+    stm32h743.alternates[1]!,
+  ],
+  systemMemory: { ...stm32h743.systemMemory, flashSizeKiB: 128 },
+  source:
+    'docs/reference/dfuse-protocol.md §4 and §8: a WeAct H750 (NuttX docs) and a Daisy Seed (H750) list alt 0 "@Internal Flash   /0x08000000/16*128Kg" in dfu-util, the H743 string; F_SIZE 128 KB (STM32CubeProgrammer on an H750B-DK: "Flash size : 128 KBytes", device ID 0x450)',
+};
+
 const stm32l152: SimulatorProfile = {
   id: 'stm32l152',
   label: 'STM32L152 (256 KB)',
@@ -987,6 +1010,7 @@ export const profiles: Readonly<Record<string, SimulatorProfile>> = {
   stm32f072,
   stm32g474,
   stm32h743,
+  stm32h750,
   stm32l476,
   stm32l152,
   stm32f042,
