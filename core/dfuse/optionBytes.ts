@@ -220,6 +220,14 @@ const BIT_MEANINGS: Readonly<Record<string, readonly [string, string]>> = {
   security: ['Security off', 'Security on (ST secure services)'],
   bor_en: ['Brown-out reset off', 'Brown-out reset on'],
   boot_lock: ['Boot as the boot pins and options say', 'Always boot main flash (boot pins ignored)'],
+  sram_rst: ['SRAMs (all but SRAM2 and backup SRAM) erased on a system reset', 'SRAMs kept on a system reset'],
+  bkpram_ecc: ['Backup SRAM ECC on', 'Backup SRAM ECC off'],
+  sram3_ecc: ['SRAM3 ECC on', 'SRAM3 ECC off'],
+  sram2_ecc: ['SRAM2 ECC on', 'SRAM2 ECC off'],
+  pa15_pupen: ['PA15 pull-up off (USB-PD dead-battery pull-down on)', 'PA15 pull-up on (JTAG TDI)'],
+  io_vdd_hslv: ['I/O high speed at low VDD off', 'I/O high speed at low VDD on (only with VDD below 2.5 V)'],
+  io_vddio2_hslv: ['I/O high speed at low VDDIO2 off', 'I/O high speed at low VDDIO2 on (only with VDDIO2 below 2.5 V)'],
+  tzen: ['TrustZone off', 'TrustZone on (secure and non-secure worlds)'],
 };
 
 function field(
@@ -780,6 +788,146 @@ const h7Layout: OptionLayout = {
   guards: [bootAddressGuard(SYSTEM_BOOT_ADDRESS.H7, 0x1_0000, H7_SYSTEM_MEMORY)],
 };
 
+// U5: the "Option Bytes" alt (`/0x40022040/01*64 e`) maps the flash option registers from FLASH_OPTR.
+// Register order (OPTR, NSBOOTADD0R, NSBOOTADD1R, SECBOOTADD0R, SECWM1R1, SECWM1R2, WRP1AR, WRP1BR,
+// SECWM2R1, SECWM2R2, WRP2AR, WRP2BR, then the write-only OEM key registers) and every bit position
+// from ST's CMSIS header stm32u585xx.h (cmsis-device-u5 v1.4.2, FLASH_TypeDef and FLASH_*_Pos), cross-
+// checked with Apache NuttX arch/arm/src/stm32u5/hardware/stm32_flash.h; the meaning of each value
+// from ST's stm32u5xx_hal_flash_ex.h (OB_* defines). System bootloader at 0x0BF90000 (AN2606, as used
+// by public jump-to-bootloader code). Registers, not option-byte memory: no complements.
+const U5_BASE = 0x40022040;
+const U5_SYSTEM_MEMORY = 0x0bf9_0000;
+/** NSBOOTADDx / SECBOOTADD0 hold address bits 31:7. */
+const U5_BOOT_UNIT = 0x80;
+const u5Offset = (registerOffset: number) => registerOffset - 0x40;
+
+const U5_RDP_CHOICES = [
+  RDP_CHOICES[0]!,
+  { value: 0x55, label: 'Level 0.5: TrustZone on, only non-secure debug (counted as level 1 here)' },
+  RDP_CHOICES[1]!,
+  RDP_CHOICES[2]!,
+];
+
+const U5_UNLOCK = ON_OFF('Area locked: its start and end pages cannot be changed', 'Area unlocked: can be changed');
+
+/** Where a U5 boot address points, in words. */
+const u5BootMeaning = (value: number) => bootsFrom(value * U5_BOOT_UNIT, U5_SYSTEM_MEMORY);
+
+/** Main flash (up to 4 MB at 0x08000000) or the system memory: somewhere code that boots can be. */
+function isU5BootTarget(address: number): boolean {
+  return (address >= FLASH_BASE && address < FLASH_BASE + 0x40_0000) || (address >= U5_SYSTEM_MEMORY && address < U5_SYSTEM_MEMORY + 0x1_0000);
+}
+
+/**
+ * NSBOOTADD1 (used with BOOT0 high): anything but the system memory takes the BOOT0 path away from
+ * the DFU bootloader. NSBOOTADD0 (BOOT0 low): any change moves where the firmware starts, and an
+ * address outside flash and system memory starts nothing (a raw block from a file is checked for that).
+ */
+const u5BootAddressGuards: OptionGuard[] = [
+  {
+    fields: ['nsbootadd1'],
+    risk: (after) => {
+      const value = after.get('nsbootadd1');
+      return value !== undefined && value * U5_BOOT_UNIT !== U5_SYSTEM_MEMORY
+        ? `NSBOOTADD1 = ${formatAddress(value * U5_BOOT_UNIT)}: with BOOT0 high the chip ${u5BootMeaning(value)}, not from the DFU bootloader (${formatAddress(U5_SYSTEM_MEMORY)})`
+        : undefined;
+    },
+  },
+  {
+    fields: ['nsbootadd0'],
+    risk: (after, before) => {
+      const value = after.get('nsbootadd0');
+      if (value === undefined) return undefined;
+      if (before ? before.get('nsbootadd0') === value : isU5BootTarget(value * U5_BOOT_UNIT)) return undefined;
+      return `NSBOOTADD0 = ${formatAddress(value * U5_BOOT_UNIT)}: with BOOT0 low the chip ${u5BootMeaning(value)}; if nothing runnable is there the firmware does not start and DFU is reached only through BOOT0 high`;
+    },
+  },
+];
+
+const tzenGuard: OptionGuard = {
+  fields: ['tzen'],
+  risk: (after) =>
+    after.get('tzen') === 1
+      ? 'TZEN = 1 turns TrustZone on: flash and RAM split into secure and non-secure addresses (the memory map changes), and only a read-protection regression (level 1 back to 0, which mass-erases the flash) turns it off again'
+      : undefined,
+};
+
+const u5UnlockGuards: OptionGuard[] = (['1a', '1b', '2a', '2b'] as const).map((area) => ({
+  fields: [`wrp${area}_unlock`],
+  risk: (after) =>
+    after.get(`wrp${area}_unlock`) === 0
+      ? `WRP${area.toUpperCase()}R UNLOCK = 0 locks area WRP${area.toUpperCase()}: its start and end pages can no longer be changed from here (ST's HAL calls this the lock of the write-protected area; what undoes it is not verified here)`
+      : undefined,
+}));
+
+/** WRPxyR: start page bits 6:0, end page bits 22:16, UNLOCK bit 31 (7-bit pages: 128 pages of 8 KB per bank). */
+const u5WrpFields = (bank: 1 | 2, offsetA: number) =>
+  (['a', 'b'] as const).flatMap((area, i) => {
+    const name = `WRP${bank}${area.toUpperCase()}`;
+    const at = offsetA + 4 * i;
+    return [
+      field(`wrp${bank}${area}_strt`, 'write-protection', [at, 4, 0, 7], `${name} start page (bank ${bank})`, `First page of write-protected area ${area.toUpperCase()} of bank ${bank}; no protection when start is above end.`, {
+        kind: 'number',
+        bitName: `${name}_PSTRT`,
+        meaningOf: pageMeaning,
+      }),
+      field(`wrp${bank}${area}_end`, 'write-protection', [at, 4, 16, 7], `${name} end page (bank ${bank})`, `Last page of write-protected area ${area.toUpperCase()} of bank ${bank}.`, {
+        kind: 'number',
+        bitName: `${name}_PEND`,
+        meaningOf: pageMeaning,
+      }),
+      field(`wrp${bank}${area}_unlock`, 'write-protection', [at, 4, 31, 1], `${name} unlock`, '0 locks the start and end pages of this area.', { choices: U5_UNLOCK, bitName: 'UNLOCK' }),
+    ];
+  });
+
+const u5Layout: OptionLayout = {
+  title: 'STM32U5 option registers',
+  families: ['U5'],
+  address: U5_BASE,
+  minSize: u5Offset(0x70),
+  rdp: { level0: 0xaa, level2: 0xcc },
+  fields: [
+    rdpField([0, 4, 0, 8], U5_RDP_CHOICES),
+    field('bor_lev', 'user', [0, 4, 8, 3], 'Brown-out reset level', 'Supply voltage below which the chip is held in reset.', { choices: L4_BOR }),
+    field('nrst_stop', 'user', [0, 4, 12, 1], 'Reset on Stop', 'Whether entering Stop mode resets the chip.', { choices: resetOn('Stop') }),
+    field('nrst_stdby', 'user', [0, 4, 13, 1], 'Reset on Standby', 'Whether entering Standby mode resets the chip.', { choices: resetOn('Standby') }),
+    field('nrst_shdw', 'user', [0, 4, 14, 1], 'Reset on Shutdown', 'Whether entering Shutdown mode resets the chip.', { choices: resetOn('Shutdown') }),
+    field('sram_rst', 'user', [0, 4, 15, 1], 'SRAM erase on reset', 'Inverted: 0 erases the SRAMs (all but SRAM2 and backup SRAM) on a system reset.'),
+    field('iwdg_sw', 'user', [0, 4, 16, 1], 'Independent watchdog', 'Whether the independent watchdog starts by itself at reset.', { choices: watchdog }),
+    field('iwdg_stop', 'user', [0, 4, 17, 1], 'Watchdog in Stop', '0 freezes the independent watchdog in Stop mode, 1 keeps it running.'),
+    field('iwdg_stdby', 'user', [0, 4, 18, 1], 'Watchdog in Standby', '0 freezes the independent watchdog in Standby mode, 1 keeps it running.'),
+    field('wwdg_sw', 'user', [0, 4, 19, 1], 'Window watchdog', 'Whether the window watchdog is enabled by hardware (0) or software (1).'),
+    field('swap_bank', 'boot', [0, 4, 20, 1], 'Swap banks', '1 swaps bank 1 and bank 2 in the memory map.'),
+    field('dualbank', 'user', [0, 4, 21, 1], 'Dual bank (DUALBANK)', '1 MB / 512 KB parts: 1 splits the flash into two banks.'),
+    field('bkpram_ecc', 'user', [0, 4, 22, 1], 'Backup SRAM ECC', 'Inverted: 0 enables ECC on the backup SRAM.'),
+    field('sram3_ecc', 'user', [0, 4, 23, 1], 'SRAM3 ECC', 'Inverted: 0 enables ECC on SRAM3.'),
+    field('sram2_ecc', 'user', [0, 4, 24, 1], 'SRAM2 ECC', 'Inverted: 0 enables ECC on SRAM2.'),
+    field('sram2_rst', 'user', [0, 4, 25, 1], 'SRAM2 erase on reset', 'Inverted: 0 erases SRAM2 on a system reset.'),
+    field('nswboot0', 'boot', [0, 4, 26, 1], 'Software BOOT0 (nSWBOOT0)', '0 takes BOOT0 from nBOOT0 instead of the pin.'),
+    field('nboot0', 'boot', [0, 4, 27, 1], 'nBOOT0', 'BOOT0 value used when nSWBOOT0 is 0.'),
+    field('pa15_pupen', 'user', [0, 4, 28, 1], 'PA15 pull-up', '1 enables the PA15 (JTAG TDI) pull-up; 0 leaves the USB-PD dead-battery pull-down on.'),
+    field('io_vdd_hslv', 'user', [0, 4, 29, 1], 'I/O high speed at low VDD', '1 allows high-speed I/O at low voltage; only when VDD stays below 2.5 V.'),
+    field('io_vddio2_hslv', 'user', [0, 4, 30, 1], 'I/O high speed at low VDDIO2', '1 allows high-speed I/O at low VDDIO2; only when VDDIO2 stays below 2.5 V.'),
+    field('tzen', 'other', [0, 4, 31, 1], 'TrustZone (TZEN)', '1 enables TrustZone; only a read-protection regression disables it again.'),
+    field('nsbootadd0', 'boot', [u5Offset(0x44), 4, 7, 25], 'Boot address 0 (BOOT0 low)', 'Non-secure boot address bits 31:7 (0x100000 = flash at 0x08000000).', { kind: 'number', bitName: 'NSBOOTADD0', meaningOf: u5BootMeaning }),
+    field('nsbootadd1', 'boot', [u5Offset(0x48), 4, 7, 25], 'Boot address 1 (BOOT0 high)', 'Non-secure boot address bits 31:7 used when BOOT0 is high (0x17F200 = 0x0BF90000, the DFU bootloader).', { kind: 'number', bitName: 'NSBOOTADD1', meaningOf: u5BootMeaning }),
+    field('boot_lock', 'boot', [u5Offset(0x4c), 4, 0, 1], 'Boot lock (BOOT_LOCK)', 'TrustZone only: locks the secure boot address. Read-only here.', {
+      choices: ON_OFF('Boot lock off', 'Boot lock on (secure boot address fixed)'),
+      editable: false,
+    }),
+    field('secbootadd0', 'boot', [u5Offset(0x4c), 4, 7, 25], 'Secure boot address 0', 'TrustZone only: secure boot address bits 31:7. Read-only here.', { kind: 'number', editable: false, meaningOf: u5BootMeaning }),
+    ...u5WrpFields(1, u5Offset(0x58)),
+    ...u5WrpFields(2, u5Offset(0x68)),
+  ],
+  complements: [],
+  notes: [
+    'RDP 0x55 (level 0.5, TrustZone only) is counted as level 1: lowering it to 0xAA asks for the mass-erase confirmation.',
+    'The secure watermark and hide-protection registers (SECWMxR1/R2) and the OEM key registers are kept as read; they have no fields here.',
+    'WRP page numbers are 7 bits (128 pages per bank, STM32U575/U585); parts with 256 pages per bank (U59x/U5Ax) use 8 bits, not modelled.',
+  ],
+  guards: [bootPinGuard('nswboot0', 0), tzenGuard, ...u5BootAddressGuards, ...wrpAreaGuards(1), ...wrpAreaGuards(2), ...u5UnlockGuards],
+};
+
 const LAYOUTS: readonly OptionLayout[] = [
   f0Layout('F0'),
   f0Layout('F1'),
@@ -795,6 +943,7 @@ const LAYOUTS: readonly OptionLayout[] = [
   g4FortyByteLayout,
   g4Bank2Layout,
   h7Layout,
+  u5Layout,
 ];
 
 // Where the RDP byte sits for a known option-byte address, for families without a full table.

@@ -6,6 +6,7 @@ import { optionBytesOfDevice, prepareOptionBytesWrite } from '../jobs/optionByte
 import { parseMemoryLayout } from './memoryLayout.js';
 import { decodeOptionBytes, encodeOptionBytes, lockoutRisks, optionByteLayouts, type DecodedOptionBytes } from './optionBytes.js';
 import type { Stm32Family } from '../devices/stm32.js';
+import { u5FactoryOptionBytes } from '../simulator/optionBytesModel.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 
 const GRANTED = { permanentlyLockChip: true, iUnderstandTheFlashIsErased: true };
@@ -167,6 +168,20 @@ const DANGEROUS: readonly Example[] = [
     ];
   })(),
   { family: 'H7', address: 0x5200201c, fields: ['boot_add1'], raw: h7Block(), changes: { boot_add1: 0x0800 } },
+  ...((): Example[] => {
+    const raw = u5FactoryOptionBytes();
+    const u5 = (fields: string[], changes: Record<string, number>): Example => ({ family: 'U5', address: 0x40022040, fields, raw, changes });
+    return [
+      u5(['nswboot0', 'nboot0'], { nswboot0: 0 }),
+      u5(['tzen'], { tzen: 1 }),
+      u5(['nsbootadd1'], { nsbootadd1: 0x0800_0000 / 0x80 }),
+      u5(['nsbootadd0'], { nsbootadd0: 0x0801_0000 / 0x80 }),
+      ...(['1a', '1b', '2a', '2b'] as const).flatMap((area) => [
+        u5([`wrp${area}_strt`, `wrp${area}_end`], { [`wrp${area}_strt`]: 1, [`wrp${area}_end`]: 2 }),
+        u5([`wrp${area}_unlock`], { [`wrp${area}_unlock`]: 0 }),
+      ]),
+    ];
+  })(),
 ];
 
 function fromWords16(...values: number[]): Uint8Array {
@@ -205,7 +220,7 @@ describe('lock-out guards', () => {
       expect(lockout!.cliFlag).toBe('--accept-lockout-risk');
       // It names what it is about: each register bit (an area by its name, WRP1A or PCROP1).
       for (const field of example.fields) {
-        const name = before.fields.find((f) => f.id === field)!.bitName.replace(/\[.*$/, '').replace(/_(STRT|END)$/, '');
+        const name = before.fields.find((f) => f.id === field)!.bitName.replace(/\[.*$/, '').replace(/_P?(STRT|END)$/, '');
         expect(lockout!.consequence).toContain(name);
       }
       expect(() => checkConfirmed(plan.confirmations, [])).toThrow(expect.objectContaining({ info: expect.objectContaining({ kind: 'confirmation-required', action: 'option-lockout' }) }));

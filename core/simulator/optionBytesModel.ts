@@ -109,11 +109,15 @@ export function f7FactoryOptionBytes(sizeBytes = 48): Uint8Array {
 /**
  * U5 at 0x40022040 (64 B of option registers, RM0456): FLASH_OPTR with RDP 0xAA in bits 7:0, then
  * boot addresses, watermarks and write protection with nothing protected. Register image, no
- * complements [values other than RDP unverified].
+ * complements. The WRPxyR words (+0x18, +0x1C, +0x28, +0x2C) are 0xFF80FFFF: start page 0x7F above
+ * end page 0 (no area) with UNLOCK set, in the bit layout of ST's stm32u585xx.h; that is the STM32U585
+ * default Trezor's firmware checks for (core/embed option_bytes). [OPTR, boot addresses and the
+ * SECWM words unverified against a factory chip.]
  */
 export function u5FactoryOptionBytes(): Uint8Array {
   const out = new Uint8Array(64).fill(0xff);
-  const registers = [0x1fef_f8aa, 0x0800_007f, 0x0bf9_007f, 0x0c00_007c, 0x0000_007f, 0xff00_ff00, 0xff00_ff00, 0xff00_ff00];
+  const noArea = 0xff80_ffff;
+  const registers = [0x1fef_f8aa, 0x0800_007f, 0x0bf9_007f, 0x0c00_007c, 0x0000_007f, 0xff00_ff00, noArea, noArea, 0xffff_ffff, 0xffff_ffff, noArea, noArea];
   registers.forEach((value, i) => writeU32LE(out, i * 4, value));
   return out;
 }
