@@ -111,7 +111,7 @@ export function f7FactoryOptionBytes(sizeBytes = 48): Uint8Array {
  * boot addresses, watermarks and write protection with nothing protected. Register image, no
  * complements. The WRPxyR words (+0x18, +0x1C, +0x28, +0x2C) are 0xFF80FFFF: start page 0x7F above
  * end page 0 (no area) with UNLOCK set, in the bit layout of ST's stm32u585xx.h; that is the STM32U585
- * default Trezor's firmware checks for (core/embed option_bytes). [OPTR, boot addresses and the
+ * default the Trezor firmware's STM32U5 option-byte code checks for. [OPTR, boot addresses and the
  * SECWM words unverified against a factory chip.]
  */
 export function u5FactoryOptionBytes(): Uint8Array {
