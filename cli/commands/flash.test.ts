@@ -86,15 +86,16 @@ describe('dfu-desk flash: the founding STM32L073 case', () => {
       image: { fileName: 'founding.hex', sizeBytes: FOUNDING.size },
       verification: { performed: true, isMatch: true },
     });
-    // The simulated board holds a 48 KiB old application: pages 0-383 are erased, 384-521 read blank.
-    expect(json.plans[0].sectorRuns).toEqual([{ firstSector: 0, sectorCount: 384, start: 0x08000000, end: 0x0800c000 }]);
-    expect(json.plans[0]).toMatchObject({ sectorsErased: 384, sectorsBlank: 138 });
+    // Every page: on L0 a page that reads blank is still erased (no blank check).
+    expect(json.plans[0].sectorRuns).toEqual([{ firstSector: 0, sectorCount: 522, start: 0x08000000, end: 0x08010500 }]);
+    expect(json.plans[0]).toMatchObject({ sectorsErased: 522, sectorsBlank: 0 });
     expect(json.regions[0]).toMatchObject({ name: 'Internal Flash', imageBytes: FOUNDING.size });
     expect((json.timings as Json[]).map((t) => String(t.phase))).toEqual(['connect', 'read', 'erase', 'write', 'verify']);
     const markdown = readFileSync(report, 'utf8');
     expect(markdown).toContain('**PASSED');
     expect(markdown).toContain(`| SHA-256 | ${json.image.sha256} |`);
-    expect(markdown).toContain('0-383 (384 sectors, 0x08000000-0x0800C000); 138 more read blank and were left alone');
+    expect(markdown).toContain('0-521 (522 sectors, 0x08000000-0x08010500)');
+    expect(markdown).not.toContain('read blank');
     const logLines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Json);
     expect(logLines.some((line) => line.type === 'log' && line.level === 'debug')).toBe(true);
     expect(logLines.every((line) => typeof line.time === 'string')).toBe(true);

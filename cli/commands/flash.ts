@@ -58,7 +58,7 @@ const spec: CommandSpec = {
     erase: { type: 'string', value: 'MODE', description: 'touched (default: only the sectors the image touches), mass, or none' },
     differential: { type: 'boolean', description: 'read the device first; erase and write only sectors that differ' },
     preserve: { type: 'boolean', description: 'keep data in partially covered sectors (read, erase, write back)' },
-    'erase-blank': { type: 'boolean', description: 'erase every touched sector, also one that reads blank (by default it is read and left alone where the flash has no ECC)' },
+    'erase-blank': { type: 'boolean', description: 'erase every touched sector, also one that reads blank (by default, on F0-F4, such a sector is read and left alone)' },
     'no-verify': { type: 'boolean', description: 'skip reading back and comparing' },
     leave: { type: 'boolean', description: 'leave DFU mode and start the application afterwards' },
     plan: { type: 'boolean', description: 'print the plan (sectors, bytes, warnings, estimated time) and touch nothing' },

@@ -178,22 +178,35 @@ const MASS_ERASE_KNOWN: Readonly<Partial<Record<Stm32Family, string>>> = {
 
 /**
  * Whether a sector that reads blank (only the erased value) may be programmed without erasing it,
- * so that the executor may skip its erase (core/dfuse/blankCheck.ts). It may where the flash decides
- * from the cells' value alone: F2/F4/F7 cells only go from 1 to 0 and hold nothing else, and
- * F0/F1/F3 (PGERR) and L0/L1 (NOTZEROERR) refuse a unit only when it does not read erased. It may
- * not with ECC (L4, G0, G4, H7, WB, L5, U5, unknown parts): a word written with the erased value
- * reads blank but carries ECC bits and cannot be written again until erased. Sources and what is
- * unverified: docs/engine.md, "Blank sectors are not erased".
+ * so that the executor may skip its erase (core/dfuse/blankCheck.ts). Only where the flash has no
+ * ECC and decides from the cells' value alone: F2/F4 (cells only go from 1 to 0, RM0090) and
+ * F0/F1/F3 (PGERR when a half-word does not read 0xFFFF, RM0008/RM0091). Not with ECC (L4, G0, G4,
+ * H7, WB, L5, U5): a word written with the erased value reads blank but carries ECC bits and cannot
+ * be written again until erased. Not on L0/L1 either: their flash has ECC too (datasheets), erased
+ * reads 0x00, and whether a word written with zeros can be written again is contradictory in public
+ * reports; a refused word there keeps its old value without an error (the founding failure). Not on
+ * F7 (no ECC is assumed but unchecked against RM0385) or unknown parts (GD32, AT32). Sources:
+ * docs/engine.md, "Blank sectors are not erased".
  */
+const BLANK_MEANS_ERASED: Readonly<Partial<Record<Stm32Family, string>>> = {
+  F0: 'flash without ECC, and PGERR refuses a half-word only when it does not read 0xFFFF (RM0091)',
+  F1: 'flash without ECC, and PGERR refuses a half-word only when it does not read 0xFFFF (RM0008)',
+  F3: 'flash without ECC, and PGERR refuses a half-word only when it does not read 0xFFFF (RM0316)',
+  F2: 'flash without ECC: a cell that reads 1 is erased and can be programmed (RM0033)',
+  F4: 'flash without ECC: a cell that reads 1 is erased and can be programmed (RM0090)',
+};
+
 export function blankSectorCheck(family: Stm32Family): { readonly isSafe: boolean; readonly reason: string } {
-  switch (FAMILIES[family].rewriteBehaviour) {
-    case 'and':
-      return { isSafe: true, reason: 'flash without ECC: a cell that reads 1 is erased and can be programmed' };
-    case 'keep-old':
-      return { isSafe: true, reason: 'the flash controller refuses a unit only when it does not read erased' };
-    case 'ecc-error':
-      return { isSafe: false, reason: 'flash with ECC: a word written with the erased value reads blank but cannot be written again until erased' };
+  const safe = BLANK_MEANS_ERASED[family];
+  if (safe) return { isSafe: true, reason: safe };
+  const label = FAMILIES[family].label;
+  if (family === 'L0' || family === 'L1') {
+    return { isSafe: false, reason: `${label} flash has ECC and a word written with zeros reads blank; whether it can be written again is not established` };
   }
+  if (FAMILIES[family].rewriteBehaviour === 'ecc-error') {
+    return { isSafe: false, reason: `${label} flash has ECC: a word written with the erased value reads blank but cannot be written again until erased` };
+  }
+  return { isSafe: false, reason: `not established for ${label} flash` };
 }
 
 /** Public hints against a mass erase where no tool is known to use one (docs/virtual-usb.md §8). */

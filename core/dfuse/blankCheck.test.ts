@@ -124,18 +124,51 @@ describe('blank sectors are not erased', () => {
     expect(result.verify?.isMatch).toBe(true);
   });
 
-  it('a fresh chip needs no erase: the founding L073 image reads 1536 blank pages with few reads', async () => {
-    const { session, erases, counts, events } = await rig('stm32l073');
-    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(192 * 1024, 11));
+  it('a fresh chip needs no erase: a 1 MiB image on a blank F405 erases nothing, with few reads', async () => {
+    const { session, erases, counts, events } = await rig('stm32f405');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(1024 * 1024, 11));
     const uploadsAtConnect = counts.uploads;
-    const result = await session.program(image, { erase: 'touched', verify: true, massEraseWhenFaster: false });
+    const result = await session.program(image, { erase: 'touched', verify: false });
     expect(erases).toEqual([]);
-    expect(result.sectorsBlank).toBe(1536);
-    expect(result.verify?.isMatch).toBe(true);
-    // 192 KiB is 96 blocks of 2 KiB to check (pages are smaller than a block: reads of 32 blocks), and 96 to verify:
-    // far fewer requests than 1536 page erases.
-    expect(counts.uploads - uploadsAtConnect).toBe(96 + 96);
-    expect(events.filter((e) => e.type === 'phase' && e.status === 'finish').map((e) => (e as { phase: string }).phase)).toEqual(['connect', 'erase', 'write', 'verify']);
+    expect(result.sectorsBlank).toBe(12);
+    // 512 blocks of 2 KiB to check, in reads that grow from 1 to 32 blocks per sector.
+    expect(counts.uploads - uploadsAtConnect).toBe(512);
+    expect(events.filter((e) => e.type === 'phase' && e.status === 'finish').map((e) => (e as { phase: string }).phase)).toEqual(['connect', 'erase', 'write']);
+    expect(await session.verify(image)).toMatchObject({ isMatch: true });
+  });
+
+  it('not on L0/L1: their flash has ECC and erases to 0x00, so a blank-reading page is erased all the same', async () => {
+    const { session, erases, counts } = await rig('stm32l073');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(4096, 11));
+    const plan = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'touched', verify: true } });
+    expect(plan.blankCheck).toBe(false);
+    expect(blankSectorCheck('L0')).toMatchObject({ isSafe: false, reason: expect.stringContaining('ECC') });
+    const uploadsAtConnect = counts.uploads;
+    await session.execute(plan);
+    expect(erases).toHaveLength(32);
+    // The only uploads are the verification's.
+    expect(counts.uploads - uploadsAtConnect).toBe(2);
+  });
+
+  it.each(['stm32l072xb', 'stm32h750'])('never where the described flash may be more than the chip has (%s, flash-size register not read)', async (profileId) => {
+    const { session } = await rig(profileId, 'blank');
+    const unknownSize = { ...session.info, flashSizeBytes: undefined };
+    // An image across the real end: reading above it hangs these ROMs (the simulator too).
+    const image = MemoryImage.fromBytes(0x0801f000, nonErasedBytes(8192, 3));
+    const plan = planProgram({ image, info: unknownSize, alternate: 0, options: { erase: 'touched', verify: true } });
+    expect(plan.warnings.map((w) => w.kind)).toContain('flash-overstated');
+    expect(plan.blankCheck).toBe(false);
+  });
+
+  it('never for a mass erase turned into sector erases below a flash-size limit (the user asked to clear the chip)', async () => {
+    const { session } = await rig('stm32f405');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(4096, 3));
+    const mass = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'mass', verify: true, flashSizeBytes: 512 * 1024 } });
+    expect(mass.eraseMode).toBe('touched');
+    expect(mass.sectors).toHaveLength(8);
+    expect(mass.blankCheck).toBe(false);
+    const touched = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'touched', verify: true, flashSizeBytes: 512 * 1024 } });
+    expect(touched.blankCheck).toBe(true);
   });
 
   it('skipBlankSectors: false erases every touched sector, blank or not', async () => {
@@ -147,17 +180,15 @@ describe('blank sectors are not erased', () => {
     expect(counts.uploads).toBe(0);
   });
 
-  it('never on flash with ECC: a G474 double-word written with 0xFF reads blank but cannot be written again', async () => {
-    const { session, device } = await rig('stm32g474');
-    // A previous tool wrote the whole first page, padding included, as 0xFF.
-    await session.program(MemoryImage.fromBytes(0x08000000, new Uint8Array(2048).fill(0xff)), { erase: 'touched', verify: false, skipErasedChunks: false });
-    expect(device.peek(0x08000000, 2048).every((b) => b === 0xff)).toBe(true);
+  it('never on flash with ECC: the planner leaves it off on a G474, and the executor refuses a plan that turns it on', async () => {
+    const { session, device, erases } = await rig('stm32g474');
     const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(2048, 9));
     const plan = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'touched', verify: true } });
     expect(plan.blankCheck).toBe(false);
-    // Had the executor trusted the blank read, the write would fail (PGSERR/PROGERR on real parts).
+    // Why (core/simulator/memory.test.ts models it): a double word written with 0xFF reads blank but refuses a second write.
     const forced = await session.execute({ ...plan, blankCheck: true }).catch((error: unknown) => error);
-    expect(isDfuError(forced) && forced.info).toMatchObject({ kind: 'device-status', during: expect.stringContaining('write') });
+    expect(isDfuError(forced) && forced.info).toMatchObject({ kind: 'not-writable', detail: expect.stringContaining('refused by the executor: no blank check here') });
+    expect(erases).toEqual([]);
     // As planned, the page is erased first and the image lands.
     const result = await session.execute(plan);
     expect(result.sectorsErased).toBe(1);

@@ -63,7 +63,7 @@ describe('planProgram', () => {
     expect(plan.bytesToWrite).toBe(66_748);
     expect(formatPlan(plan)).toMatchInlineSnapshot(`
       "plan Internal Flash (alt 0): erase touched; transfer 2048 B, erased 0x00
-      erase 522 sectors (65.3 KiB) unless they read blank: #0-#521 [0x08000000, 0x08010500)
+      erase 522 sectors (65.3 KiB): #0-#521 [0x08000000, 0x08010500)
       write 66748 B in 33 chunks: [0x08000000, 0x080104BC)
       verify 65.2 KiB: [0x08000000, 0x080104BC)
       ! destroys-data: sector 521 [0x08010480, 0x08010500) is only partly covered by the image: erasing it destroys 68 B that may hold data (use preserve to keep them)

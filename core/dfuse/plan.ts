@@ -219,6 +219,7 @@ export function planProgram(input: PlanInput): ProgramPlan {
     erase.mode === 'touched' &&
     !erase.isMassBelowLimit &&
     erase.sectors.length > 0 &&
+    erase.sectors.every((s) => s.segment.readable) &&
     blankSectorCheck(info.family).isSafe &&
     !warnings.some((w) => w.kind === 'flash-overstated');
 

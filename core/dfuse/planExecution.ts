@@ -1,6 +1,7 @@
 // Running ready plans: the executor's own guard (independent of the planner), then one erase, one
 // write and one verify phase across all regions, then leave only after a matching verification.
-import { familyFacts } from '../devices/stm32.js';
+import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
+import { flashSizeLimit } from './flashLimit.js';
 import { DfuError, type ConfirmationKind } from '../errors.js';
 import { formatAddress, formatSize, pluralise } from '../format.js';
 import { BlankSectorCheck, type BlankCheckTally } from './blankCheck.js';
@@ -153,6 +154,22 @@ function enforce(context: SessionContext, plan: ProgramPlan, confirmed: readonly
     throw new DfuError({ kind: 'confirmation-required', action: 'write-otp', reason: `${region.name} is one-time programmable: every byte written stays for good` });
   }
   if (plan.eraseMode === 'mass') checkMainFlash(context.info, plan.alternate);
+  // Leaving a sector un-erased because it reads blank is for touched sectors of readable flash
+  // without ECC only (blankSectorCheck), never above a flash-size limit: checked here too.
+  if (plan.blankCheck) {
+    const allowed = blankSectorCheck(context.info.family);
+    const limit = flashSizeLimit(context.info, region, alt.role);
+    const refusal = !allowed.isSafe
+      ? allowed.reason
+      : plan.eraseMode !== 'touched'
+        ? `erase mode ${plan.eraseMode}`
+        : plan.sectors.some((s) => !s.segment.readable || (limit !== undefined && s.end > limit.end))
+          ? 'a sector the plan erases is not readable or lies above the flash-size limit'
+          : undefined;
+    if (refusal) {
+      throw new DfuError({ kind: 'not-writable', address: regionRange(region).start, region: region.name, detail: `refused by the executor: no blank check here (${refusal})` });
+    }
+  }
   const erased = new Set(plan.sectors.map((s) => s.index));
   for (const chunk of plan.chunks) {
     const end = chunk.address + chunk.data.length;

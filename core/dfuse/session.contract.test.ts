@@ -260,6 +260,30 @@ describe('board contract (what DFU_HARDWARE=1 runs) against the simulator', () =
     });
   }
 
+  it('restores the scratch area through a new session when reopening the board failed', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32f405!, clock });
+    const before = snapshot(device);
+    let opens = 0;
+    const backups: MemoryImage[] = [];
+    const run = await runBoardContract({
+      open: (onEvent) => {
+        opens++;
+        // The reopens of checks 1 and 4 fail; the restore's own open works.
+        if (opens === 2 || opens === 3) return Promise.reject(new Error('the board went away'));
+        return DfuseSession.open(device.open(), { clock, onEvent });
+      },
+      onBackup: (backup) => void backups.push(backup),
+    });
+    expect(run.checks.map((c) => c.ok)).toEqual([false, false, false, false]);
+    expect(run.checks[0]!.detail).toBe('the board went away');
+    expect(opens).toBe(4);
+    expect(run.scratch.isRestored).toBe(true);
+    expect(backups.map((b) => [b.start, b.size])).toEqual([[run.scratch.start, run.scratch.end - run.scratch.start]]);
+    expect(firstDifference(snapshot(device), before)).toBeUndefined();
+    expect(device.openHandles).toBe(0);
+  });
+
   it('reports a failing check instead of throwing, and still restores the scratch area', async () => {
     const clock = new VirtualClock();
     const device = new SimulatedDevice({ profile: profiles.stm32f405!, scenario: parseScenario('writeError'), clock });
@@ -290,7 +314,18 @@ describe.skipIf(process.env.DFU_HARDWARE !== '1')('board contract on real hardwa
     const wanted = process.env.DFU_HARDWARE_DEVICE;
     const summary = wanted ? devices.find((d) => d.id === wanted || d.serialNumber === wanted || d.path === wanted) : devices[0];
     if (!summary) throw new Error(`DFU_HARDWARE=1 but no DFU device found${wanted ? ` matching ${wanted}` : ''}`);
-    const run = await runBoardContract({ open: async (onEvent) => DfuseSession.open(await bus.open(summary.id), { clock: wallClock, onEvent }) });
+    // The scratch area's bytes go to a file first: if the restore cannot run, the user keeps them.
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const run = await runBoardContract({
+      open: async (onEvent) => DfuseSession.open(await bus.open(summary.id), { clock: wallClock, onEvent }),
+      onBackup: (backup) => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dfu-desk-hardware-')), `backup-0x${backup.start.toString(16)}.bin`);
+        fs.writeFileSync(file, backup.read({ start: backup.start, end: backup.end }, 0xff));
+        console.log(`scratch area backed up to ${file} (write it back at 0x${backup.start.toString(16)} if the restore fails)`);
+      },
+    });
     for (const c of run.checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     expect(run.checks.filter((c) => !c.ok)).toEqual([]);
     expect(run.scratch.isRestored).toBe(true);

@@ -20,6 +20,11 @@ import { MemoryImage } from '../image/memoryImage.js';
 export interface ContractBoard {
   /** Opens a new session on the board; `onEvent` sees its events from the connect on. */
   open(onEvent: (event: SessionEvent) => void): Promise<DfuseSession>;
+  /**
+   * Called with the scratch area's bytes before anything is written (the hardware tier saves them
+   * to a file, so a restore that cannot run still leaves the user a copy).
+   */
+  onBackup?(backup: MemoryImage): void | Promise<void>;
 }
 
 export interface ContractCheck {
@@ -91,9 +96,18 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
   };
   const ignore = (): void => undefined;
   let session = await board.open(ignore);
+  /** False between a close and the next successful open: the restore then opens its own session. */
+  let isOpen = true;
+  const reopen = async (onEvent: (event: SessionEvent) => void): Promise<void> => {
+    await session.close();
+    isOpen = false;
+    session = await board.open(onEvent);
+    isOpen = true;
+  };
   const { alternate, sectors, neighbour, image } = scratchOf(session);
   const area = { start: sectors[0]!.start, end: sectors[sectors.length - 1]!.end };
   const backup = await session.read(alternate, area);
+  await board.onBackup?.(backup);
   const neighbourBefore = neighbour ? await session.read(alternate, neighbour) : undefined;
   let isRestored: boolean | undefined;
   try {
@@ -103,12 +117,12 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
       if (neighbour && neighbourBefore && !same(await session.read(alternate, neighbour), neighbourBefore)) {
         throw new Error(`sector ${neighbour.index} before the scratch area changed`);
       }
-      await session.close();
       const states: string[] = [];
-      session = await board.open((event) => {
-        if (event.type === 'log' && event.message.startsWith('connect: ')) states.push(event.message);
+      await reopen((event) => {
+        if (event.type === 'log' && event.message.startsWith('connect: device in ')) states.push(event.message);
       });
-      const recovered = states.filter((line) => line.startsWith('connect: device in '));
+      // dfuERROR/errFIRMWARE is how some ROMs (L0) present themselves, not something a session leaves.
+      const recovered = states.filter((line) => !line.startsWith('connect: device in dfuERROR (errFIRMWARE)'));
       if (recovered.length > 0) throw new Error(`the next session had to recover the device: ${recovered.join('; ')}`);
       return `${result.sectorsErased} sectors erased, ${result.sectorsBlank} blank, ${result.bytesWritten} B written`;
     });
@@ -118,8 +132,11 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
       const result = await session.program(image, PROGRAM);
       if (!result.verify?.isMatch) throw new Error(`verification failed: ${result.verify?.diagnosis.message}`);
       const isSafe = blankSectorCheck(session.info.family).isSafe;
-      const expected = isSafe ? 0 : sectorsIn(regionOf(session, alternate), { start: image.start, end: image.end }).length;
-      if (result.sectorsErased !== expected) throw new Error(`${result.sectorsErased} sectors erased, expected ${expected} (${session.info.family})`);
+      const touched = sectorsIn(regionOf(session, alternate), { start: image.start, end: image.end }).length;
+      const expected = isSafe ? { erased: 0, blank: touched } : { erased: touched, blank: 0 };
+      if (result.sectorsErased !== expected.erased || result.sectorsBlank !== expected.blank) {
+        throw new Error(`${result.sectorsErased} sectors erased and ${result.sectorsBlank} left blank, expected ${expected.erased} and ${expected.blank} (${session.info.family})`);
+      }
       return `${result.sectorsErased} erased, ${result.sectorsBlank} read blank`;
     });
 
@@ -131,15 +148,16 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
     });
 
     await check('a fresh session flashes other bytes and verifies', async () => {
-      await session.close();
-      session = await board.open(ignore);
+      await reopen(ignore);
       const other = MemoryImage.fromBytes(image.start, contractBytes(image.size, 0xbeef));
       const result = await session.program(other, PROGRAM);
       if (!result.verify?.isMatch) throw new Error(`verification failed: ${result.verify?.diagnosis.message}`);
       return `${result.sectorsErased} sectors erased`;
     });
   } finally {
-    // Whatever failed: the scratch area gets its bytes back (an erased area stays erased).
+    // Whatever failed: the scratch area gets its bytes back (an erased area stays erased), through
+    // a new session when a reopen failed half way.
+    if (!isOpen) session = await board.open(ignore);
     try {
       const restored = await session.program(backup, PROGRAM);
       isRestored = restored.verify?.isMatch === true;

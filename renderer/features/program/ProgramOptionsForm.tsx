@@ -6,7 +6,7 @@ import { FlashSizeField } from './FlashSizeField.js';
 type Mode = 'touched' | 'differential' | 'mass' | 'none';
 
 const modes: { id: Mode; label: string; hint: string }[] = [
-  { id: 'touched', label: 'Touched sectors', hint: 'Erase only the sectors the image covers; one that reads blank is left alone.' },
+  { id: 'touched', label: 'Touched sectors', hint: 'Erase only the sectors the image covers (on F0-F4 one that reads blank is left alone).' },
   { id: 'differential', label: 'Differential', hint: 'Read the chip first; erase and write only sectors that differ.' },
   { id: 'mass', label: 'Mass erase', hint: texts.massEraseExplanation },
   { id: 'none', label: 'No erase', hint: texts.noEraseExplanation },
@@ -48,7 +48,7 @@ export function ProgramOptionsForm({ isDisabled }: { isDisabled: boolean }) {
           <input type="checkbox" checked={options.preserve ?? false} disabled={options.erase !== 'touched'} onChange={(event) => void setOptions({ preserve: event.target.checked })} />
           Preserve data outside the image
         </label>
-        <label className="toggle" title="Read each sector before erasing it and leave one that reads blank alone (never on flash with ECC, where a blank-reading word may already be written).">
+        <label className="toggle" title="STM32F0-F4: read each sector before erasing it and leave one that reads blank alone. Other families are always erased (with ECC a blank-reading word may already be written).">
           <input
             type="checkbox"
             checked={options.skipBlankSectors ?? true}

@@ -29,7 +29,8 @@ export function remedyFor(result: JobResult | undefined, image: ImageSummary | u
     case 'partial':
     case 'write-did-not-land':
     case 'missing':
-      return { kind: 'flash', label: 'Flash again', why: 'erases, writes and verifies again', options: { differential: false } };
+      // "Erases": every touched sector, also one that reads blank.
+      return { kind: 'flash', label: 'Flash again', why: 'erases, writes and verifies again', options: { differential: false, skipBlankSectors: false } };
     case 'shifted': {
       // Only a raw binary's place is a choice; a file with addresses was built for its own.
       if (!image.rawBase || !image.token) return undefined;
