@@ -10,6 +10,7 @@ import { Tabs } from './ui/Tabs.js';
 import { ErrorBox } from './ui/ErrorBox.js';
 import { OptionBytesConfirm } from './features/optionBytes/OptionBytesConfirm.js';
 import { ActionBar, FlashTab } from './features/program/FlashTab.js';
+import { ProgramOptionsForm } from './features/program/ProgramOptionsForm.js';
 import { writeNotes } from './features/program/PlanPreview.js';
 import { DeviceInfoPanel } from './features/device/DeviceInfoPanel.js';
 import { ResultPanel } from './features/program/ResultPanel.js';
@@ -382,6 +383,34 @@ describe('ErrorBox for bootloader errors', () => {
     expect(text).toContain('Real flash size');
     // The raw numbers stay in the details only, not in what the user reads first.
     expect(view.container.querySelector('.error-title')?.textContent).not.toMatch(/status: 4|state: 10/);
+    view.unmount();
+  });
+});
+
+describe('ProgramOptionsForm: "Leave blank sectors alone"', () => {
+  const checkbox = (container: HTMLElement) =>
+    [...container.querySelectorAll('label')].find((label) => label.textContent?.includes('Leave blank sectors alone'))!.querySelector('input')!;
+
+  it('is off and disabled where the chip always erases (L0: flash with ECC), and says why', async () => {
+    const store = createAppStore(createFakeBridge(baseSnapshot({ devices: [l073Info], device: l073Info, image: hexImage })));
+    await act(() => store.getState().start());
+    const view = await render(<ProgramOptionsForm isDisabled={false} />, store);
+    expect(checkbox(view.container)).toMatchObject({ checked: false, disabled: true });
+    expect(checkbox(view.container).closest('label')!.title).toContain('always erased');
+    view.unmount();
+  });
+
+  it('is on where the family allows it (F4), and unchecking it saves skipBlankSectors: false', async () => {
+    const f4 = { ...l073Info, family: 'F4' as const, canLeaveBlankSectors: true };
+    const bridge = createFakeBridge(baseSnapshot({ devices: [f4], device: f4, image: hexImage }));
+    const store = createAppStore(bridge);
+    await act(() => store.getState().start());
+    const view = await render(<ProgramOptionsForm isDisabled={false} />, store);
+    expect(checkbox(view.container)).toMatchObject({ checked: true, disabled: false });
+    await click(checkbox(view.container));
+    expect(bridge.calls.filter((call) => call.method === 'updateSettings').map((call) => call.args[0])).toEqual([
+      { programOptions: { erase: 'touched', verify: true, skipBlankSectors: false } },
+    ]);
     view.unmount();
   });
 });

@@ -6,7 +6,7 @@ import { DFU_FUNCTIONAL_DESCRIPTOR_TYPE } from '../dfu/spec.js';
 import { DfuError, type DfuErrorInfo } from '../errors.js';
 import { parseMemoryLayout, type ParsedLayout } from '../dfuse/memoryLayout.js';
 import { roleOfRegionName, type RegionRole } from '../dfuse/regionRole.js';
-import { guessFamily, quirksFor, realFlashEnd, type QuirkId, type Stm32Family } from '../devices/stm32.js';
+import { blankSectorCheck, guessFamily, quirksFor, realFlashEnd, type QuirkId, type Stm32Family } from '../devices/stm32.js';
 import { correctLayout, descriptorQuirksFor, dfuseVersionCheck, serialNumberOf } from '../devices/dfuseQuirks.js';
 import type { OpenedDevice } from './transport.js';
 
@@ -108,6 +108,12 @@ export interface DeviceInfo {
   readonly notes?: readonly string[];
   /** Real flash size from the flash-size register, when a session could read it. */
   readonly flashSizeBytes?: number;
+  /**
+   * Whether this family's flash lets a sector that reads blank go un-erased (blankSectorCheck in
+   * core/devices/stm32.ts: F0-F4), so a window can say where "Leave blank sectors alone" applies.
+   * Optional so older DeviceInfo literals stay valid.
+   */
+  readonly canLeaveBlankSectors?: boolean;
 }
 
 export function parseDeviceDescriptor(bytes: Uint8Array): UsbDeviceDescriptor {
@@ -351,6 +357,7 @@ export function describeDevice(opened: OpenedDevice): DeviceInfo {
     quirks: quirkIds,
     warnings,
     notes,
+    canLeaveBlankSectors: blankSectorCheck(guess.family).isSafe,
   };
 }
 

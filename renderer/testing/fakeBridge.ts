@@ -53,6 +53,7 @@ export const l073Info: DeviceInfo = {
   familyReason: 'layout 1536 x 128 B at 0x08000000',
   quirks: [],
   warnings: [],
+  canLeaveBlankSectors: false,
 };
 
 export const hexImage: ImageSummary = {

@@ -6,7 +6,7 @@ import { FlashSizeField } from './FlashSizeField.js';
 type Mode = 'touched' | 'differential' | 'mass' | 'none';
 
 const modes: { id: Mode; label: string; hint: string }[] = [
-  { id: 'touched', label: 'Touched sectors', hint: 'Erase only the sectors the image covers (on F0-F4 one that reads blank is left alone).' },
+  { id: 'touched', label: 'Touched sectors', hint: 'Erase only the sectors the image covers.' },
   { id: 'differential', label: 'Differential', hint: 'Read the chip first; erase and write only sectors that differ.' },
   { id: 'mass', label: 'Mass erase', hint: texts.massEraseExplanation },
   { id: 'none', label: 'No erase', hint: texts.noEraseExplanation },
@@ -24,6 +24,7 @@ function optionsFor(mode: Mode): Partial<ProgramOptions> {
 
 export function ProgramOptionsForm({ isDisabled }: { isDisabled: boolean }) {
   const options = useApp((state) => state.session?.settings.programOptions);
+  const canLeaveBlank = useApp((state) => state.session?.device?.canLeaveBlankSectors ?? true);
   const setOptions = useApp((state) => state.setProgramOptions);
   if (!options) return null;
   const mode = modeOf(options);
@@ -48,11 +49,18 @@ export function ProgramOptionsForm({ isDisabled }: { isDisabled: boolean }) {
           <input type="checkbox" checked={options.preserve ?? false} disabled={options.erase !== 'touched'} onChange={(event) => void setOptions({ preserve: event.target.checked })} />
           Preserve data outside the image
         </label>
-        <label className="toggle" title="STM32F0-F4: read each sector before erasing it and leave one that reads blank alone. Other families are always erased (with ECC a blank-reading word may already be written).">
+        <label
+          className="toggle"
+          title={
+            canLeaveBlank
+              ? 'Read each sector before erasing it and leave one that reads blank alone (STM32F0-F4).'
+              : "This chip's flash is always erased: with ECC (or on a family not checked) a blank-reading word may already be written."
+          }
+        >
           <input
             type="checkbox"
-            checked={options.skipBlankSectors ?? true}
-            disabled={options.erase !== 'touched'}
+            checked={canLeaveBlank && (options.skipBlankSectors ?? true)}
+            disabled={options.erase !== 'touched' || !canLeaveBlank}
             onChange={(event) => void setOptions({ skipBlankSectors: event.target.checked })}
           />
           Leave blank sectors alone
