@@ -335,22 +335,25 @@ const pcropGuard = (bank: 1 | 2): OptionGuard =>
     `PCROP${bank} makes ${formatAddress(FLASH_BASE + 8 * first)}-${formatAddress(FLASH_BASE + 8 * last + 7)} execute-only: it can no longer be read or verified over DFU, and only a read-protection regression (mass erase) clears it`,
   );
 
-const sprmodGuard: OptionGuard = {
-  fields: ['sprmod'],
-  isIrreversible: true,
-  risk: (after) =>
-    after.get('sprmod') === 1
-      ? 'SPRMOD = 1 makes every sector whose nWRP bit is 1 execute-only (PCROP), with the factory nWRP that is all of them; ST documents that this cannot be undone over the DFU bootloader'
-      : undefined,
-};
+/** A guard on one field set to one value (a mode bit whose meaning changes what DFU can do). */
+const whenSet = (field: string, value: number, risk: string, isIrreversible = false): OptionGuard => ({
+  fields: [field],
+  risk: (after) => (after.get(field) === value ? risk : undefined),
+  ...(isIrreversible ? { isIrreversible } : {}),
+});
 
-const wprmodGuard: OptionGuard = {
-  fields: ['wprmod'],
-  risk: (after) =>
-    after.get('wprmod') === 1
-      ? 'WPRMOD = 1 makes the sectors selected in WRPROT read-protected (PCROP, execute only): they can no longer be read or verified over DFU, and only a read-protection regression (mass erase) clears it'
-      : undefined,
-};
+const sprmodGuard = whenSet(
+  'sprmod',
+  1,
+  'SPRMOD = 1 makes every sector whose nWRP bit is 1 execute-only (PCROP), with the factory nWRP that is all of them; ST documents that this cannot be undone over the DFU bootloader',
+  true,
+);
+
+const wprmodGuard = whenSet(
+  'wprmod',
+  1,
+  'WPRMOD = 1 makes the sectors selected in WRPROT read-protected (PCROP, execute only): they can no longer be read or verified over DFU, and only a read-protection regression (mass erase) clears it',
+);
 
 // F0/F1/F3: RM0091/RM0360 §4 Table 11 (verified): four 16-bit slots, each byte followed by its complement.
 // F1 level-0 key is 0xA5 and there is no level 2 (PM0075).
@@ -844,13 +847,11 @@ const u5BootAddressGuards: OptionGuard[] = [
   },
 ];
 
-const tzenGuard: OptionGuard = {
-  fields: ['tzen'],
-  risk: (after) =>
-    after.get('tzen') === 1
-      ? 'TZEN = 1 turns TrustZone on: flash and RAM split into secure and non-secure addresses (the memory map changes), and only a read-protection regression (level 1 back to 0, which mass-erases the flash) turns it off again'
-      : undefined,
-};
+const tzenGuard = whenSet(
+  'tzen',
+  1,
+  'TZEN = 1 turns TrustZone on: flash and RAM split into secure and non-secure addresses (the memory map changes), and only a read-protection regression (level 1 back to 0, which mass-erases the flash) turns it off again',
+);
 
 const u5UnlockGuards: OptionGuard[] = (['1a', '1b', '2a', '2b'] as const).map((area) => ({
   fields: [`wrp${area}_unlock`],
