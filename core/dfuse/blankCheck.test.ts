@@ -180,6 +180,27 @@ describe('blank sectors are not erased', () => {
     expect(counts.uploads).toBe(0);
   });
 
+  it('the executor refuses a plan whose erased value is not the family\'s (a blank check against 0x00 on an F405)', async () => {
+    const { session, erases } = await rig('stm32f405');
+    const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(4096, 5));
+    const plan = planProgram({ image, info: session.info, alternate: 0, options: { erase: 'touched', verify: true } });
+    expect(plan.blankCheck).toBe(true);
+    const forged = await session.execute({ ...plan, erasedValue: 0x00 }).catch((error: unknown) => error);
+    expect(isDfuError(forged) && forged.info).toMatchObject({ kind: 'not-writable', detail: expect.stringContaining("erased value 0x0 is not this family's") });
+    expect(erases).toEqual([]);
+  });
+
+  it('the executor refuses anything above the flash-size limit the session read, blank check or not (L072xB: the ROM hangs there)', async () => {
+    const { session, device } = await rig('stm32l072xb', 'healthy');
+    expect(session.info.flashSizeBytes).toBe(128 * 1024);
+    // Planned as if the size were not known (the descriptor's 192 KiB).
+    const image = MemoryImage.fromBytes(0x0801ff00, nonErasedBytes(512, 5));
+    const plan = planProgram({ image, info: { ...session.info, flashSizeBytes: undefined }, alternate: 0, options: { erase: 'touched', verify: true } });
+    const refused = await session.execute(plan).catch((error: unknown) => error);
+    expect(isDfuError(refused) && refused.info).toMatchObject({ kind: 'not-writable', address: 0x08020000, detail: expect.stringContaining('flash-size limit') });
+    expect(device.isHung).toBe(false);
+  });
+
   it('never on flash with ECC: the planner leaves it off on a G474, and the executor refuses a plan that turns it on', async () => {
     const { session, device, erases } = await rig('stm32g474');
     const image = MemoryImage.fromBytes(0x08000000, nonErasedBytes(2048, 9));

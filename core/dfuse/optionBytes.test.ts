@@ -76,6 +76,9 @@ describe('decodeOptionBytes', () => {
     expect(decoded.fields.map((f) => f.id)).toContain('nrst_mode');
     expect(decoded.fields.map((f) => f.id)).not.toContain('sec_size1');
     expect(decoded.rdpLevel).toBe(0);
+    // Single-bank parts: the dual-bank bits are not offered.
+    expect(decoded.fields.filter((f) => f.id === 'bfb2' || f.id === 'dbank').map((f) => f.editable)).toEqual([false, false]);
+    expect(dfuErrorOf(() => encodeOptionBytes(decoded, { dbank: 0 })).info).toMatchObject({ kind: 'option-bytes', field: 'dbank' });
     const written = encodeOptionBytes(decoded, { nboot0: 0 });
     expect(written).toHaveLength(40);
     expect(validateOptionBytes('G4', 0x1fff7800, written)).toEqual([]);

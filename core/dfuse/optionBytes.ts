@@ -698,13 +698,15 @@ const g4Layout: OptionLayout = {
 /**
  * Category 2 G4 (G431/G441): the bootloader's option-byte alt is 40 bytes (`/0x1FFF7800/01*40Be`),
  * the five slots up to WRP1BR; the securable-area slot at +0x28 is not in it, so its fields are
- * left out rather than the whole block shown as raw bytes.
+ * left out rather than the whole block shown as raw bytes. These parts are single-bank, so the
+ * dual-bank bits are read-only here [unverified against RM0440's category 2 OPTR].
  */
 const g4FortyByteLayout: OptionLayout = {
   ...g4Layout,
   title: 'STM32G4 option bytes (40-byte block)',
   minSize: 40,
-  fields: g4Layout.fields.filter((f) => f.offset + f.width <= 40),
+  // G431/G441 have one bank: BFB2 and DBANK are shown as read but not offered for editing.
+  fields: g4Layout.fields.filter((f) => f.offset + f.width <= 40).map((f) => (f.id === 'bfb2' || f.id === 'dbank' ? { ...f, editable: false } : f)),
   complements: doubleWordComplements(5),
 };
 

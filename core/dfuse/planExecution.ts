@@ -154,18 +154,34 @@ function enforce(context: SessionContext, plan: ProgramPlan, confirmed: readonly
     throw new DfuError({ kind: 'confirmation-required', action: 'write-otp', reason: `${region.name} is one-time programmable: every byte written stays for good` });
   }
   if (plan.eraseMode === 'mass') checkMainFlash(context.info, plan.alternate);
+  // Nothing at or above the flash-size limit the session knows (the flash-size register): on an
+  // L072xB or H750 the ROM hangs there. The planner refuses such images; a plan made without the
+  // size (before the connect read it) must not get through either.
+  const limit = flashSizeLimit(context.info, region, alt.role);
+  if (limit) {
+    const above = plan.sectors.find((s) => s.end > limit.end)?.start ?? plan.chunks.find((c) => c.address + c.data.length > limit.end)?.address;
+    if (above !== undefined) {
+      throw new DfuError({
+        kind: 'not-writable',
+        address: Math.max(above, limit.end),
+        region: region.name,
+        detail: `refused by the executor: at or above the flash-size limit (flash ends at ${formatAddress(limit.end)})`,
+      });
+    }
+  }
   // Leaving a sector un-erased because it reads blank is for touched sectors of readable flash
-  // without ECC only (blankSectorCheck), never above a flash-size limit: checked here too.
+  // without ECC only (blankSectorCheck), compared with the family's own erased value.
   if (plan.blankCheck) {
     const allowed = blankSectorCheck(context.info.family);
-    const limit = flashSizeLimit(context.info, region, alt.role);
     const refusal = !allowed.isSafe
       ? allowed.reason
       : plan.eraseMode !== 'touched'
         ? `erase mode ${plan.eraseMode}`
-        : plan.sectors.some((s) => !s.segment.readable || (limit !== undefined && s.end > limit.end))
-          ? 'a sector the plan erases is not readable or lies above the flash-size limit'
-          : undefined;
+        : plan.erasedValue !== familyFacts(context.info.family).erasedValue
+          ? `the plan's erased value 0x${plan.erasedValue.toString(16)} is not this family's`
+          : plan.sectors.some((s) => !s.segment.readable)
+            ? 'a sector the plan erases is not readable'
+            : undefined;
     if (refusal) {
       throw new DfuError({ kind: 'not-writable', address: regionRange(region).start, region: region.name, detail: `refused by the executor: no blank check here (${refusal})` });
     }

@@ -249,7 +249,8 @@ describe('board contract (what DFU_HARDWARE=1 runs) against the simulator', () =
       const clock = new VirtualClock();
       const device = new SimulatedDevice({ profile: profiles[profileId]!, clock });
       const before = snapshot(device);
-      const run = await runBoardContract({ open: (onEvent) => DfuseSession.open(device.open(), { clock, onEvent }) });
+      // allowFirstSector: the H750's one real sector is all the scratch area there is.
+      const run = await runBoardContract({ open: (onEvent) => DfuseSession.open(device.open(), { clock, onEvent }), allowFirstSector: true });
       expect(run.checks.filter((c) => !c.ok)).toEqual([]);
       expect(run.checks).toHaveLength(4);
       expect(run.scratch.isRestored).toBe(true);
@@ -259,6 +260,16 @@ describe('board contract (what DFU_HARDWARE=1 runs) against the simulator', () =
       expect(device.violations).toEqual([]);
     });
   }
+
+  it('refuses, before writing anything, where the scratch area would include the first sector (a real H750 has one)', async () => {
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ profile: profiles.stm32h750!, clock });
+    const before = snapshot(device);
+    const refused = await runBoardContract({ open: (onEvent) => DfuseSession.open(device.open(), { clock, onEvent }) }).catch((error: unknown) => error);
+    expect(String(refused)).toContain('the scratch area would include sector 0, where the application starts');
+    expect(firstDifference(snapshot(device), before)).toBeUndefined();
+    expect(device.openHandles).toBe(0);
+  });
 
   it('restores the scratch area through a new session when reopening the board failed', async () => {
     const clock = new VirtualClock();

@@ -25,6 +25,11 @@ export interface ContractBoard {
    * to a file, so a restore that cannot run still leaves the user a copy).
    */
   onBackup?(backup: MemoryImage): void | Promise<void>;
+  /**
+   * Allow a scratch area that includes the first sector (one- or two-sector flash). Off for real
+   * boards: that sector holds the application.
+   */
+  readonly allowFirstSector?: boolean;
 }
 
 export interface ContractCheck {
@@ -59,7 +64,7 @@ function contractBytes(length: number, seed: number): Uint8Array {
  * part's end where the descriptor is known to overstate it), the sector before them as the
  * neighbour that must not change, and an image of up to 8 KiB across the boundary of the two.
  */
-function scratchOf(session: DfuseSession): { alternate: number; sectors: Sector[]; neighbour?: Sector; image: MemoryImage } {
+function scratchOf(session: DfuseSession, allowFirstSector: boolean): { alternate: number; sectors: Sector[]; neighbour?: Sector; image: MemoryImage } {
   const flash = mainFlashOf(session.info);
   if (!flash) throw new Error('the device describes no main flash');
   const region = flash.layout.region;
@@ -70,6 +75,11 @@ function scratchOf(session: DfuseSession): { alternate: number; sectors: Sector[
   const all = sectorsIn(region, { start: range.start, end }).filter((s) => s.segment.erasable && s.end <= end);
   if (all.length === 0) throw new Error(`no erasable sector below ${end.toString(16)}`);
   const sectors = all.slice(-2);
+  // The first sector holds the application's vector table: a real board's firmware would be the
+  // scratch area (an H750 has one 128 KiB sector). Only where the caller allows it (simulators).
+  if (sectors[0]!.index === all[0]!.index && !allowFirstSector) {
+    throw new Error(`the real flash ends after ${all.length} sector${all.length === 1 ? '' : 's'}: the scratch area would include sector ${all[0]!.index}, where the application starts`);
+  }
   const boundary = sectors.length === 2 ? sectors[1]!.start : sectors[0]!.start + Math.floor((sectors[0]!.end - sectors[0]!.start) / 2);
   const start = Math.max(sectors[0]!.start, boundary - 4096);
   const stop = Math.min(sectors[sectors.length - 1]!.end, boundary + 4096);
@@ -104,7 +114,14 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
     session = await board.open(onEvent);
     isOpen = true;
   };
-  const { alternate, sectors, neighbour, image } = scratchOf(session);
+  let scratch: ReturnType<typeof scratchOf>;
+  try {
+    scratch = scratchOf(session, board.allowFirstSector === true);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  const { alternate, sectors, neighbour, image } = scratch;
   const area = { start: sectors[0]!.start, end: sectors[sectors.length - 1]!.end };
   const backup = await session.read(alternate, area);
   await board.onBackup?.(backup);

@@ -24,7 +24,7 @@ function optionsFor(mode: Mode): Partial<ProgramOptions> {
 
 export function ProgramOptionsForm({ isDisabled }: { isDisabled: boolean }) {
   const options = useApp((state) => state.session?.settings.programOptions);
-  const canLeaveBlank = useApp((state) => state.session?.device?.canLeaveBlankSectors ?? true);
+  const canLeaveBlank = useApp((state) => state.session?.device?.canLeaveBlankSectors === true);
   const setOptions = useApp((state) => state.setProgramOptions);
   if (!options) return null;
   const mode = modeOf(options);
