@@ -7,7 +7,7 @@
 // at a time, since each of them must be read anyway. Only bytes
 // of sectors the plan erases anyway are read. Where this is allowed: blankSectorCheck() in
 // core/devices/stm32.ts; docs/engine.md, "Blank sectors are not erased".
-import type { AddressRange } from '../image/memoryImage.js';
+import { complementIn } from '../image/memoryImage.js';
 import type { Sector } from './memoryLayout.js';
 import type { ProgramPlan } from './plan.js';
 import type { SessionContext } from './sessionContext.js';
@@ -16,9 +16,7 @@ import { readRange } from './transfers.js';
 const MAX_BLOCKS_PER_READ = 32;
 
 export interface BlankCheckTally {
-  /** Sectors left alone because they read blank. */
-  sectorsBlank: number;
-  /** Bytes read to decide. */
+  /** Bytes read to decide, over every plan of a run. */
   bytesRead: number;
 }
 
@@ -56,11 +54,8 @@ export class BlankSectorCheck {
           return false;
         }
       }
-      const gap = firstGap(sector, known.ranges);
-      if (!gap) {
-        this.tally.sectorsBlank++;
-        return true;
-      }
+      const gap = complementIn(sector, known)[0];
+      if (!gap) return true;
       if (isSmall) this.blocks = MAX_BLOCKS_PER_READ;
       const end = Math.min(gap.start + this.blocks * size, this.runEnd.get(sector.index) ?? sector.end);
       await readRange(this.context, this.plan.alternate, { start: gap.start, end }, undefined, signal);
@@ -68,13 +63,4 @@ export class BlankSectorCheck {
       this.blocks = Math.min(this.blocks * 2, MAX_BLOCKS_PER_READ);
     }
   }
-}
-
-function firstGap(range: AddressRange, covered: readonly AddressRange[]): AddressRange | undefined {
-  let cursor = range.start;
-  for (const part of covered) {
-    if (part.start > cursor) return { start: cursor, end: part.start };
-    cursor = Math.max(cursor, part.end);
-  }
-  return cursor < range.end ? { start: cursor, end: range.end } : undefined;
 }

@@ -1,6 +1,7 @@
 // What a plan erases, decided once: the sectors the image touches, one mass erase (asked for, or
 // chosen because it is faster where it is known to work), or a mass erase sent as sector erases
 // below a flash-size limit (flashLimit.ts), or nothing.
+import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
 import { checkLimitOnSectorBoundary, sectorsBelowLimit, type FlashSizeLimit } from './flashLimit.js';
 import { checkMassErase } from './massErase.js';
@@ -68,4 +69,19 @@ function isMassEraseSafe(info: DeviceInfo, alternate: number, hasUserSize: boole
   } catch {
     return false;
   }
+}
+
+/**
+ * Why the sectors of a plan may not be left un-erased when they read blank (core/dfuse/blankCheck.ts),
+ * or undefined when they may: touched sectors of readable flash whose family allows it
+ * (blankSectorCheck), compared with the family's own erased value. The planner asks it before
+ * setting ProgramPlan.blankCheck and the executor asks it again of the plan it is given.
+ */
+export function blankCheckRefusal(info: DeviceInfo, eraseMode: EraseMode, sectors: readonly Sector[], erasedValue: number): string | undefined {
+  const allowed = blankSectorCheck(info.family);
+  if (!allowed.isSafe) return allowed.reason;
+  if (eraseMode !== 'touched') return `erase mode ${eraseMode}`;
+  if (erasedValue !== familyFacts(info.family).erasedValue) return `the plan's erased value 0x${erasedValue.toString(16)} is not this family's`;
+  if (sectors.some((sector) => !sector.segment.readable)) return 'a sector the plan erases is not readable';
+  return undefined;
 }

@@ -4,11 +4,11 @@
 // the options that apply, what differs from the device (differential), what is erased
 // (eraseDecision.ts), what outside the image is kept or lost, the chunks, the estimate
 // (planEstimate.ts). Warning texts are in planWarnings.ts, the plan's text form in planText.ts.
-import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
+import { familyFacts } from '../devices/stm32.js';
 import { DfuError } from '../errors.js';
-import { MemoryImage, mergeRanges, rangeLength, totalLength, type AddressRange, type Block } from '../image/memoryImage.js';
+import { complementIn, MemoryImage, mergeRanges, rangeLength, totalLength, type AddressRange, type Block } from '../image/memoryImage.js';
 import type { DeviceInfo } from '../usb/descriptors.js';
-import { decideErase } from './eraseDecision.js';
+import { blankCheckRefusal, decideErase } from './eraseDecision.js';
 import { flashSizeLimit } from './flashLimit.js';
 import { checkMassErase } from './massErase.js';
 import { regionRange, sectorsIn, type MemoryRegion, type Sector } from './memoryLayout.js';
@@ -216,12 +216,10 @@ export function planProgram(input: PlanInput): ProgramPlan {
   const isErased = (sector: Sector): boolean => erased.has(sector.index);
   const blankCheck =
     options.skipBlankSectors !== false &&
-    erase.mode === 'touched' &&
     !erase.isMassBelowLimit &&
     erase.sectors.length > 0 &&
-    erase.sectors.every((s) => s.segment.readable) &&
-    blankSectorCheck(info.family).isSafe &&
-    !warnings.some((w) => w.kind === 'flash-overstated');
+    !warnings.some((w) => w.kind === 'flash-overstated') &&
+    blankCheckRefusal(info, erase.mode, erase.sectors, erasedValue) === undefined;
 
   // 5. Data outside the image in a sector the plan erases is lost unless preserved (reference §7.3:
   //    never destroy silently).
@@ -386,18 +384,6 @@ function whereOutside(sector: AddressRange, outside: readonly AddressRange[]): P
   const inner = outside.length - (hasHead ? 1 : 0) - (hasTail ? 1 : 0);
   if (inner > 0) return 'gaps';
   return hasHead && hasTail ? 'head and tail' : hasHead ? 'head' : 'tail';
-}
-
-/** The parts of `range` the image does not cover. */
-function complementIn(range: AddressRange, image: MemoryImage): AddressRange[] {
-  const out: AddressRange[] = [];
-  let cursor = range.start;
-  for (const r of image.slice(range).ranges) {
-    if (r.start > cursor) out.push({ start: cursor, end: r.start });
-    cursor = r.end;
-  }
-  if (cursor < range.end) out.push({ start: cursor, end: range.end });
-  return out;
 }
 
 function countNotEqual(bytes: Uint8Array, value: number): number {

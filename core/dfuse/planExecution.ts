@@ -1,6 +1,7 @@
 // Running ready plans: the executor's own guard (independent of the planner), then one erase, one
 // write and one verify phase across all regions, then leave only after a matching verification.
-import { blankSectorCheck, familyFacts } from '../devices/stm32.js';
+import { familyFacts } from '../devices/stm32.js';
+import { blankCheckRefusal } from './eraseDecision.js';
 import { flashSizeLimit } from './flashLimit.js';
 import { DfuError, type ConfirmationKind } from '../errors.js';
 import { formatAddress, formatSize, pluralise } from '../format.js';
@@ -56,8 +57,9 @@ export async function runPlans(
     for (const warning of plan.warnings) phases.log('warn', `${plan.region}: ${warning.message}`, { kind: warning.kind });
   }
   let sectorsErased = 0;
-  const blank: BlankCheckTally = { sectorsBlank: 0, bytesRead: 0 };
+  const blank: BlankCheckTally = { bytesRead: 0 };
   const blankSectors: Record<number, number[]> = {};
+  const countBlank = (): number => Object.values(blankSectors).reduce((n, indexes) => n + indexes.length, 0);
   const eraseBytes = plans.reduce((n, p) => n + totalLength(p.sectors), 0);
   if (plans.some((p) => p.eraseMode === 'mass' || p.sectors.length > 0)) {
     timings.push(
@@ -89,8 +91,8 @@ export async function runPlans(
           // production line's log (about 90 B per board at info).
           phases.log(
             'debug',
-            blank.sectorsBlank > 0
-              ? `${pluralise(blank.sectorsBlank, 'sector')} already blank, not erased (${formatSize(blank.bytesRead)} read to check); ${pluralise(sectorsErased, 'sector')} erased`
+            countBlank() > 0
+              ? `${pluralise(countBlank(), 'sector')} already blank, not erased (${formatSize(blank.bytesRead)} read to check); ${pluralise(sectorsErased, 'sector')} erased`
               : `no sector was blank (${formatSize(blank.bytesRead)} read to check); ${pluralise(sectorsErased, 'sector')} erased`,
           );
         }
@@ -121,7 +123,7 @@ export async function runPlans(
       diagnosis: verify.diagnosis.kind,
     });
   }
-  return { plans, ...(verify ? { verify } : {}), verifyByPlan, bytesWritten: writeBytes, sectorsErased, sectorsBlank: blank.sectorsBlank, blankSectors, chunksWritten };
+  return { plans, ...(verify ? { verify } : {}), verifyByPlan, bytesWritten: writeBytes, sectorsErased, sectorsBlank: countBlank(), blankSectors, chunksWritten };
 }
 
 /**
@@ -169,19 +171,9 @@ function enforce(context: SessionContext, plan: ProgramPlan, confirmed: readonly
       });
     }
   }
-  // Leaving a sector un-erased because it reads blank is for touched sectors of readable flash
-  // without ECC only (blankSectorCheck), compared with the family's own erased value.
+  // Leaving a sector un-erased because it reads blank: the planner's rule, asked again here.
   if (plan.blankCheck) {
-    const allowed = blankSectorCheck(context.info.family);
-    const refusal = !allowed.isSafe
-      ? allowed.reason
-      : plan.eraseMode !== 'touched'
-        ? `erase mode ${plan.eraseMode}`
-        : plan.erasedValue !== familyFacts(context.info.family).erasedValue
-          ? `the plan's erased value 0x${plan.erasedValue.toString(16)} is not this family's`
-          : plan.sectors.some((s) => !s.segment.readable)
-            ? 'a sector the plan erases is not readable'
-            : undefined;
+    const refusal = blankCheckRefusal(context.info, plan.eraseMode, plan.sectors, plan.erasedValue);
     if (refusal) {
       throw new DfuError({ kind: 'not-writable', address: regionRange(region).start, region: region.name, detail: `refused by the executor: no blank check here (${refusal})` });
     }

@@ -39,6 +39,18 @@ export function totalLength(ranges: readonly AddressRange[]): number {
   return ranges.reduce((n, r) => n + rangeLength(r), 0);
 }
 
+/** The parts of `range` the image does not cover, in address order. */
+export function complementIn(range: AddressRange, image: MemoryImage): AddressRange[] {
+  const out: AddressRange[] = [];
+  let cursor = range.start;
+  for (const r of image.slice(range).ranges) {
+    if (r.start > cursor) out.push({ start: cursor, end: r.start });
+    cursor = r.end;
+  }
+  if (cursor < range.end) out.push({ start: cursor, end: range.end });
+  return out;
+}
+
 export function rangeLength(range: AddressRange): number {
   return range.end - range.start;
 }

@@ -574,10 +574,7 @@ const stm32h750: SimulatorProfile = {
   description: "The H743's bootloader and strings on a 128 KB part: F_SIZE reads 128; erase, write or read at or above 0x08020000 hangs it",
   serial: '2057366A3035',
   alternates: [
-    {
-      descriptor: '@Internal Flash   /0x08000000/16*128Kg',
-      memory: { ...ECC_FLASH, programUnit: 32, programMsPerKiB: 2, segments: [segment(0x08000000, 16, kib(128), 1500)], realEnd: 0x08020000 },
-    },
+    { ...stm32h743.alternates[0]!, memory: { ...stm32h743.alternates[0]!.memory, realEnd: 0x08020000 } },
     stm32h743.alternates[1]!,
   ],
   systemMemory: { ...stm32h743.systemMemory, flashSizeKiB: 128 },

@@ -14,8 +14,10 @@ import { flashSizeLimit } from '../dfuse/flashLimit.js';
 import { regionRange, sectorsIn, type Sector } from '../dfuse/memoryLayout.js';
 import type { ProgramOptions } from '../dfuse/plan.js';
 import { mainFlashOf } from '../dfuse/regionRole.js';
+import { regionOf } from '../dfuse/sessionContext.js';
 import type { DfuseSession, SessionEvent } from '../dfuse/session.js';
 import { MemoryImage } from '../image/memoryImage.js';
+import { nonErasedBytes } from '../simulator/pseudoRandom.js';
 
 export interface ContractBoard {
   /** Opens a new session on the board; `onEvent` sees its events from the connect on. */
@@ -46,19 +48,6 @@ export interface ContractRun {
 
 const PROGRAM: ProgramOptions = { erase: 'touched', verify: true };
 
-/** Deterministic bytes that are never the erased value 0x00 or 0xFF. */
-function contractBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = 1 + ((x >>> 0) % 253);
-  }
-  return out;
-}
-
 /**
  * The last two sectors of the real main flash (the flash-size register's end, or the smaller
  * part's end where the descriptor is known to overstate it), the sector before them as the
@@ -84,7 +73,7 @@ function scratchOf(session: DfuseSession, allowFirstSector: boolean): { alternat
   const start = Math.max(sectors[0]!.start, boundary - 4096);
   const stop = Math.min(sectors[sectors.length - 1]!.end, boundary + 4096);
   const neighbour = all.length > 2 ? all[all.length - 3] : undefined;
-  return { alternate: flash.alternate, sectors, ...(neighbour ? { neighbour } : {}), image: MemoryImage.fromBytes(start, contractBytes(stop - start, 0xc0ffee)) };
+  return { alternate: flash.alternate, sectors, ...(neighbour ? { neighbour } : {}), image: MemoryImage.fromBytes(start, nonErasedBytes(stop - start, 0xc0ffee)) };
 }
 
 function same(a: MemoryImage, b: MemoryImage): boolean {
@@ -149,7 +138,7 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
       const result = await session.program(image, PROGRAM);
       if (!result.verify?.isMatch) throw new Error(`verification failed: ${result.verify?.diagnosis.message}`);
       const isSafe = blankSectorCheck(session.info.family).isSafe;
-      const touched = sectorsIn(regionOf(session, alternate), { start: image.start, end: image.end }).length;
+      const touched = sectorsIn(regionOf(session.info, alternate), { start: image.start, end: image.end }).length;
       const expected = isSafe ? { erased: 0, blank: touched } : { erased: touched, blank: 0 };
       if (result.sectorsErased !== expected.erased || result.sectorsBlank !== expected.blank) {
         throw new Error(`${result.sectorsErased} sectors erased and ${result.sectorsBlank} left blank, expected ${expected.erased} and ${expected.blank} (${session.info.family})`);
@@ -166,7 +155,7 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
 
     await check('a fresh session flashes other bytes and verifies', async () => {
       await reopen(ignore);
-      const other = MemoryImage.fromBytes(image.start, contractBytes(image.size, 0xbeef));
+      const other = MemoryImage.fromBytes(image.start, nonErasedBytes(image.size, 0xbeef));
       const result = await session.program(other, PROGRAM);
       if (!result.verify?.isMatch) throw new Error(`verification failed: ${result.verify?.diagnosis.message}`);
       return `${result.sectorsErased} sectors erased`;
@@ -183,8 +172,4 @@ export async function runBoardContract(board: ContractBoard): Promise<ContractRu
     }
   }
   return { checks, scratch: { ...area, isRestored: isRestored === true } };
-}
-
-function regionOf(session: DfuseSession, alternate: number) {
-  return session.info.alternates.find((a) => a.alternate === alternate)!.layout!.region;
 }
